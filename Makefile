@@ -1,0 +1,26 @@
+# Set-up and entry points. Each target creates the virtual environment
+# $(VENV) and installs nengo-lmu with everything it needs on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test benchmarks clean
+
+$(STAMP): setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -e ".[all,tests]"
+	touch $(STAMP)
+
+demo: $(STAMP)  ## the main job: offline, a few minutes
+	$(VENV)/bin/nengo-lmu demo --out results/demo
+
+test: $(STAMP)  ## unit tests and the notebooks, executed top to bottom
+	$(PY) -m pytest -n 2 -p no:cacheprovider tests
+
+benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/)
+	$(PY) benchmarks/delay.py --out results/benchmarks
+
+clean:
+	rm -rf $(VENV) results

@@ -1,0 +1,109 @@
+"""Backend glue: one call to build a simulator for nengo, NengoDL or Loihi.
+
+The networks of `nengo_lmu` are plain `nengo.Network` objects, so any of the
+three simulators runs them. `make_simulator` adds what each backend needs to
+run them *well*: for `nengo_loihi`, the on-chip input filter of memories built
+with ``loihi_input=True``, and a progress bar that nengo_loihi lacks.
+"""
+
+import contextlib
+
+import nengo
+from nengo.utils.progress import ProgressTracker
+
+BACKENDS = ("nengo", "dl", "loihi")
+
+
+def check_backend(backend):
+    """Raise a `ValueError` naming the accepted backends."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    return backend
+
+
+def loihi_decode_tau(network):
+    """The on-chip input filter asked for by memories in ``network``, or None.
+
+    `nengo_lmu.LegendreMemory` built with ``loihi_input=True`` leaves its
+    input connection unfiltered on the host so that nengo_loihi filters the
+    input spikes once, on chip, with the model's ``decode_tau``; this returns
+    that time constant (the memories' ``synapse``).
+    """
+    from nengo_lmu.networks import LegendreMemory  # pylint: disable=import-outside-toplevel
+
+    taus = {
+        net.synapse
+        for net in [network, *network.all_networks]
+        if isinstance(net, LegendreMemory) and net.loihi_input
+    }
+    if len(taus) > 1:
+        raise ValueError(
+            "memories with loihi_input=True must share one synapse (nengo_loihi "
+            f"has a single on-chip input filter), got synapses {sorted(taus)}"
+        )
+    return taus.pop() if taus else None
+
+
+def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
+    """Build a simulator of ``network`` for ``backend``.
+
+    Parameters
+    ----------
+    network : `nengo.Network`
+    backend : {"nengo", "dl", "loihi"}
+        `nengo.Simulator`, `nengo_dl.Simulator`, or `nengo_loihi.Simulator`
+        (the chip when one is attached, its emulator otherwise).
+    dt : float
+        Simulator time step (s).
+    seed : int or None
+        Simulator seed.
+    **kwargs
+        Passed on to the simulator (``progress_bar``, ``minibatch_size``,
+        ``precompute``, ...).
+    """
+    check_backend(backend)
+    if backend == "nengo":
+        return nengo.Simulator(network, dt=dt, seed=seed, **kwargs)
+    if backend == "dl":
+        import nengo_dl  # pylint: disable=import-outside-toplevel
+
+        return nengo_dl.Simulator(network, dt=dt, seed=seed, **kwargs)
+
+    import nengo_loihi  # pylint: disable=import-outside-toplevel
+
+    kwargs.pop("progress_bar", None)  # nengo_loihi warns that it has none
+    model = nengo_loihi.builder.Model(dt=dt)
+    tau = loihi_decode_tau(network)
+    if tau is not None:
+        model.decode_tau = tau
+    kwargs.setdefault("precompute", True)
+    return nengo_loihi.Simulator(network, dt=dt, seed=seed, model=model, **kwargs)
+
+
+def run_with_progress(sim, sim_time, progress_bar=True, chunk=1.0):
+    """Run ``sim`` for ``sim_time`` seconds with a progress bar for any backend.
+
+    `nengo.Simulator` and `nengo_dl.Simulator` show their own; nengo_loihi's
+    simulator is run in chunks of ``chunk`` seconds under nengo's
+    `ProgressTracker`.
+    """
+    if type(sim).__module__.startswith("nengo_loihi"):
+        n_steps = int(round(sim_time / sim.dt))
+        step_chunk = max(1, int(round(chunk / sim.dt)))
+        tracker = (
+            ProgressTracker(n_steps, progress_bar, "Simulating (Loihi)")
+            if progress_bar
+            else contextlib.nullcontext()
+        )
+        with tracker as progress:
+            done = 0
+            while done < n_steps:
+                k = min(step_chunk, n_steps - done)
+                sim.run_steps(k)
+                done += k
+                if progress_bar:
+                    progress.step(k)
+    elif type(sim).__module__.startswith("nengo_dl"):
+        sim.run(sim_time)
+    else:
+        sim.run(sim_time, progress_bar=progress_bar)

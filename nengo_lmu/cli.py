@@ -1,0 +1,207 @@
+"""The ``nengo-lmu`` command line.
+
+    nengo-lmu delay [--order 6] [--theta 1.0] [--freq 1.0] [--neurons 100]
+                    [--backend nengo|dl|loihi] [--sim-time 20] [--seed 0]
+                    [--out DIR]
+    nengo-lmu demo  [--out DIR]
+"""
+
+import argparse
+import os
+import sys
+import time
+
+
+def _number(kind, name, minimum=None, exclusive=False):
+    """An argparse type that parses ``kind`` and checks ``value >(=) minimum``."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be {'an integer' if kind is int else 'a number'}, got {text!r}"
+            ) from None
+        if minimum is not None and (value <= minimum if exclusive else value < minimum):
+            raise argparse.ArgumentTypeError(
+                f"{name} must be {'>' if exclusive else '>='} {minimum}, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def _add_delay_args(parser):
+    parser.add_argument(
+        "--order", type=_number(int, "--order", 1), default=6,
+        help="Legendre order of the memory (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--theta", type=_number(float, "--theta", 0, exclusive=True), default=1.0,
+        help="window length in seconds (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--freq", type=_number(float, "--freq", 0, exclusive=True), default=1.0,
+        help="cut-off of the white-noise input in Hz (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rms", type=_number(float, "--rms", 0, exclusive=True), default=0.3,
+        help="RMS of the white-noise input (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--neurons", type=_number(int, "--neurons", 0), default=100,
+        help="neurons per dimension; 0 runs the exact linear system "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--synapse", type=_number(float, "--synapse", 0, exclusive=True), default=0.1,
+        help="principle-3 lowpass time constant tau in s (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sim-time", type=_number(float, "--sim-time", 0, exclusive=True), default=20.0,
+        help="simulated seconds, must exceed --theta (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=_number(int, "--seed", 0), default=0,
+        help="seed of the network and the input (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--dt", type=_number(float, "--dt", 0, exclusive=True), default=0.001,
+        help="simulator time step in s (default: %(default)s)",
+    )
+
+
+def _check_delay_args(parser, args):
+    if args.sim_time <= args.theta:
+        parser.error(
+            f"argument --sim-time: must exceed --theta ({args.theta}), got {args.sim_time}"
+        )
+    if args.dt >= args.synapse and args.neurons:
+        parser.error(f"argument --dt: must be smaller than --synapse ({args.synapse})")
+
+
+def format_delay_table(results):
+    """A text table of NRMSE per ``r``, one row per result of `run_delay`."""
+    r = results[0]["r"]
+    head = f"{'system':<28}" + "".join(f"{'r=' + format(x, 'g'):>8}" for x in r)
+    head += f"{'wall s':>9}"
+    lines = [head, "-" * len(head)]
+    for res in results:
+        name = res.get("name") or (
+            f"{res['backend']}, "
+            + (f"{res['n_neurons_total']} neurons" if res["n_neurons_total"] else "exact")
+        )
+        row = f"{name:<28}" + "".join(f"{res['nrmse'][str(float(x))]:>8.3f}" for x in r)
+        lines.append(row + f"{res['wall_s']:>9.1f}")
+    return "\n".join(lines)
+
+
+def _delay_json(res):
+    keys = ("nrmse", "backend", "n_neurons_total", "wall_s", "sim_time", "order",
+            "theta", "freq", "rms", "seed", "state")
+    return {k: res[k] for k in keys if k in res}
+
+
+def cmd_delay(args, parser):
+    _check_delay_args(parser, args)
+    from nengo_lmu.delay import run_delay  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.plots import plot_delay  # pylint: disable=import-outside-toplevel
+
+    res = run_delay(
+        order=args.order, theta=args.theta, freq=args.freq, rms=args.rms,
+        n_neurons=args.neurons, backend=args.backend, sim_time=args.sim_time,
+        seed=args.seed, dt=args.dt, synapse=args.synapse,
+        progress_bar=not args.no_progress,
+    )
+    print(format_delay_table([res]))
+    write_json(os.path.join(args.out, "delay.json"), _delay_json(res))
+    save_figure(plot_delay(res), os.path.join(args.out, "delay.png"), dpi=110)
+    print(f"wrote {os.path.join(args.out, 'delay.json')} and delay.png")
+    return 0
+
+
+def cmd_demo(args, parser):  # pylint: disable=unused-argument
+    from nengo_lmu.delay import run_delay  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.plots import plot_delay  # pylint: disable=import-outside-toplevel
+
+    start = time.perf_counter()
+    print(
+        f"Delay network (order 6, theta 1 s, 1 Hz white noise, rms 0.3, "
+        f"{args.sim_time:g} s simulated): exact system vs 100 spiking neurons "
+        "per dimension on nengo and on the Loihi emulator\n"
+    )
+    runs = [("exact linear system", dict(n_neurons=0, backend="nengo")),
+            ("spiking, nengo", dict(n_neurons=100, backend="nengo")),
+            ("spiking, Loihi emulator", dict(n_neurons=100, backend="loihi"))]
+    results = []
+    for name, kw in runs:
+        print(f"-> {name}", flush=True)
+        res = run_delay(sim_time=args.sim_time, seed=args.seed,
+                        progress_bar=not args.no_progress, **kw)
+        res["name"] = name
+        results.append(res)
+    print()
+    print(format_delay_table(results))
+    write_json(
+        os.path.join(args.out, "demo.json"),
+        {"delay": {res["name"]: _delay_json(res) for res in results},
+         "wall_s": time.perf_counter() - start},
+    )
+    save_figure(plot_delay(results), os.path.join(args.out, "delay.png"), dpi=110)
+    print(f"\nwrote {args.out}/demo.json and {args.out}/delay.png "
+          f"({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+def build_parser():
+    from nengo_lmu.backends import BACKENDS  # pylint: disable=import-outside-toplevel
+
+    parser = argparse.ArgumentParser(
+        prog="nengo-lmu",
+        description="Legendre Memory Units as Nengo networks: NengoDL and Loihi.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    delay = sub.add_parser(
+        "delay", help="run the Legendre delay network and score its memory",
+        description="Drive a LegendreMemory with white noise, decode the window at "
+        "r = 0, .25, .5, .75, 1 and print the NRMSE of each delay.",
+    )
+    _add_delay_args(delay)
+    delay.add_argument("--backend", choices=BACKENDS, default="nengo",
+                       help="simulator (default: %(default)s)")
+    delay.add_argument("--out", default="results/delay", metavar="DIR",
+                       help="where delay.json and delay.png go (default: %(default)s)")
+    delay.add_argument("--no-progress", action="store_true", help="no progress bars")
+    delay.set_defaults(func=cmd_delay)
+
+    demo = sub.add_parser(
+        "demo", help="the main job: the delay network, exact, on nengo and on Loihi",
+        description="Run the paper's Loihi delay network (order 6, 100 spiking "
+        "neurons per dimension) on nengo and on the Loihi emulator against the "
+        "exact system, and print the NRMSE table. Offline; a few minutes.",
+    )
+    demo.add_argument("--out", default="results/demo", metavar="DIR",
+                      help="where demo.json and the plots go (default: %(default)s)")
+    demo.add_argument("--sim-time", type=_number(float, "--sim-time", 1, exclusive=True),
+                      default=20.0, help="simulated seconds (default: %(default)s)")
+    demo.add_argument("--seed", type=_number(int, "--seed", 0), default=0,
+                      help="network and input seed (default: %(default)s)")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bars")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args, parser)
+    except ValueError as e:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {e}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""The delay task: how well a `LegendreMemory` remembers band-limited noise.
+
+The memory is driven by white noise (``freq`` Hz cut-off, ``rms``, starting
+at zero so that switching it on is no step the memory must ring out); the
+window is decoded at relative delays ``r`` with the Legendre readout and
+compared with the truly delayed input. Both signals are lowpassed by
+``probe_synapse`` and the first ``theta`` seconds are ignored; the score is
+NRMSE = RMSE / RMS of the true delayed signal.
+"""
+
+import time
+
+import nengo
+import numpy as np
+
+from nengo_lmu.backends import check_backend, make_simulator, run_with_progress
+from nengo_lmu.networks import LegendreMemory
+
+R_VALUES = (0.0, 0.25, 0.5, 0.75, 1.0)
+STATES = ("current", "decoded")
+
+
+def nrmse(actual, target, axis=0):
+    """RMSE of ``actual`` against ``target``, divided by the RMS of ``target``."""
+    actual, target = np.asarray(actual), np.asarray(target)
+    return np.sqrt(np.mean((actual - target) ** 2, axis=axis)) / np.sqrt(
+        np.mean(target**2, axis=axis)
+    )
+
+
+def delay_network(
+    order=6,
+    theta=1.0,
+    freq=1.0,
+    rms=0.3,
+    n_neurons=100,
+    sim_time=10.0,
+    seed=0,
+    dt=0.001,
+    **memory_kwargs,
+):
+    """A `LegendreMemory` driven by white noise, with probes.
+
+    Returns
+    -------
+    net : `nengo.Network`
+        With attributes ``memory``, ``p_input`` (input probe) and
+        ``p_memory`` (unfiltered probe of the memory state).
+    """
+    with nengo.Network(label="delay task", seed=seed) as net:
+        net.stim = nengo.Node(
+            nengo.processes.WhiteSignal(sim_time, high=freq, rms=rms, y0=0, seed=seed),
+            label="white noise",
+        )
+        net.memory = LegendreMemory(
+            theta, order, n_neurons=n_neurons or None, dt=dt, **memory_kwargs
+        )
+        nengo.Connection(net.stim, net.memory.input, synapse=None)
+        net.p_input = nengo.Probe(net.stim, synapse=None)
+        net.p_memory = nengo.Probe(net.memory.output, synapse=None)
+    return net
+
+
+def evaluate_delay(memory, u, m, dt, r=R_VALUES, probe_synapse=0.05):
+    """NRMSE of the windows decoded from state ``m`` against the input ``u``.
+
+    Returns
+    -------
+    nrmse : dict
+        ``{r: NRMSE}``.
+    decoded, truth : ndarray, shape ``(n_steps, len(r))``
+        Filtered decoded and true delayed signals (the first ``theta``
+        seconds included; they are excluded from the NRMSE).
+    """
+    r = np.asarray(r, dtype=float)
+    u = np.asarray(u)[:, 0]
+    delays = np.round(r * memory.theta / dt).astype(int)
+    truth = np.stack([np.roll(u, k) for k in delays], axis=1)
+    decoded = np.asarray(m) @ memory.system.readout(r)
+    lowpass = nengo.Lowpass(probe_synapse)
+    truth, decoded = lowpass.filt(truth, dt=dt, y0=0), lowpass.filt(decoded, dt=dt, y0=0)
+    skip = int(round(memory.theta / dt))
+    if skip >= len(u):
+        raise ValueError(
+            f"sim_time must exceed theta ({memory.theta} s) to score the delay task"
+        )
+    errors = nrmse(decoded[skip:], truth[skip:])
+    return dict(zip(map(float, r), map(float, errors))), decoded, truth
+
+
+def run_delay(
+    order=6,
+    theta=1.0,
+    freq=1.0,
+    rms=0.3,
+    n_neurons=100,
+    backend="nengo",
+    sim_time=10.0,
+    seed=0,
+    dt=0.001,
+    probe_synapse=0.05,
+    r=R_VALUES,
+    progress_bar=True,
+    state="current",
+    **memory_kwargs,
+):
+    """Run the delay task on ``backend`` and score it.
+
+    ``n_neurons=0`` (or None) runs the exact linear system. Keyword
+    arguments not listed go to `LegendreMemory`. On ``backend="loihi"`` the
+    memory is built with ``loihi_input=True`` unless told otherwise.
+
+    ``state`` selects how the spiking memory's state is read: ``"current"``
+    (default) filters the populations' input current,
+    `LegendreMemory.state_estimate`; ``"decoded"`` uses the decoded output
+    directly (both are then lowpassed by ``probe_synapse``).
+
+    Returns
+    -------
+    dict
+        ``nrmse`` (``{"0.0": ..., ...}``), ``backend``, ``n_neurons_total``,
+        ``wall_s`` (build and run), ``sim_time``, ``order``, ``theta``,
+        ``freq``, ``rms``, ``seed``, plus ``t``, ``decoded`` and ``truth``
+        arrays (for plotting).
+    """
+    check_backend(backend)
+    if state not in STATES:
+        raise ValueError(f"state must be one of {STATES}, got {state!r}")
+    if not sim_time > theta:
+        raise ValueError(f"sim_time must exceed theta ({theta} s), got {sim_time!r}")
+    if n_neurons is not None and n_neurons < 0:
+        raise ValueError(f"n_neurons must be >= 0 (0: exact system), got {n_neurons!r}")
+    if backend == "loihi" and n_neurons:
+        memory_kwargs.setdefault("loihi_input", True)
+    net = delay_network(
+        order, theta, freq, rms, n_neurons, sim_time, seed, dt, **memory_kwargs
+    )
+    start = time.perf_counter()
+    with make_simulator(net, backend, dt=dt, seed=seed, progress_bar=progress_bar) as sim:
+        run_with_progress(sim, sim_time, progress_bar=progress_bar)
+        u, m, t = sim.data[net.p_input], sim.data[net.p_memory], sim.trange()
+    wall = time.perf_counter() - start
+    if m.ndim == 3:  # nengo_dl: (minibatch, steps, d)
+        u, m = u[0], m[0]
+    if state == "current":
+        m = net.memory.state_estimate(m, u, dt)
+    errors, decoded, truth = evaluate_delay(net.memory, u, m, dt, r, probe_synapse)
+    return {
+        "nrmse": {str(k): v for k, v in errors.items()},
+        "backend": backend,
+        "n_neurons_total": net.memory.n_neurons_total,
+        "wall_s": wall,
+        "sim_time": sim_time,
+        "order": order,
+        "theta": theta,
+        "freq": freq,
+        "rms": rms,
+        "seed": seed,
+        "state": state,
+        "r": list(map(float, r)),
+        "t": t,
+        "decoded": decoded,
+        "truth": truth,
+    }

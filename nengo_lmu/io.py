@@ -1,0 +1,42 @@
+"""Atomic file output: a result is either fully written or not there at all."""
+
+import contextlib
+import json
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; move it into place on success.
+
+    On any exception the temporary file is removed and ``path`` is left as
+    it was, so an interrupted run never leaves a truncated file behind.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    base, ext = os.path.splitext(os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=f".tmp{ext}", dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def write_json(path, data):
+    """Write ``data`` as indented JSON to ``path``, atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=False)
+            f.write("\n")
+
+
+def save_figure(fig, path, **kwargs):
+    """Save a matplotlib figure to ``path``, atomically."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, **kwargs)

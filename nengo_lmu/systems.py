@@ -1,0 +1,257 @@
+"""Linear systems behind the Legendre Memory Unit (numpy and scipy only).
+
+The LMU memory is the Legendre delay system (Voelker, Kajić & Eliasmith 2019)::
+
+    theta * dm/dt = A m + B u
+
+whose ``order`` state variables hold the last ``theta`` seconds of a scalar
+input ``u`` in shifted-Legendre coordinates. This module provides that system
+as a small value (`LegendreDelay`) with the operations the rest of the package
+needs: discretization, Legendre readout of the delayed window, the impulse
+response (for closed-form / parallel training), and the two NEF principle-3
+mappings that realise a linear system through a first-order lowpass synapse.
+"""
+
+import numbers
+
+import numpy as np
+import scipy.linalg
+import scipy.signal
+import scipy.special
+
+DISCRETIZERS = ("zoh", "euler")
+
+
+def _check_positive(name, value):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise ValueError(f"{name} must be a positive real number, got {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive real number (> 0), got {value!r}")
+    return float(value)
+
+
+def _check_order(order):
+    if (
+        isinstance(order, bool)
+        or not isinstance(order, numbers.Integral)
+        or int(order) < 1
+    ):
+        raise ValueError(f"order must be an integer >= 1, got {order!r}")
+    return int(order)
+
+
+def _check_method(method):
+    if method not in DISCRETIZERS:
+        raise ValueError(
+            f"method (discretizer) must be one of {DISCRETIZERS}, got {method!r}"
+        )
+    return method
+
+
+def legendre_delay_matrices(order):
+    """The paper's ``(A, B)`` of ``theta * dm/dt = A m + B u`` (theta = 1).
+
+    ``A[i, j] = (2i + 1) * (-1 if i < j else (-1)**(i - j + 1))`` and
+    ``B[i] = (2i + 1) * (-1)**i``, for ``i, j = 0 .. order - 1``.
+
+    Returns
+    -------
+    A : ndarray, shape ``(order, order)``
+    B : ndarray, shape ``(order, 1)``
+    """
+    order = _check_order(order)
+    q = np.arange(order, dtype=np.float64)
+    i, j = np.meshgrid(q, q, indexing="ij")
+    scale = (2 * q + 1)[:, None]
+    A = scale * np.where(i < j, -1.0, (-1.0) ** (i - j + 1))
+    B = scale * ((-1.0) ** q)[:, None]
+    return A, B
+
+
+def discretize(A, B, dt, method="zoh"):
+    """Discretize ``dx/dt = A x + B u`` with time step ``dt``.
+
+    Parameters
+    ----------
+    A, B : array_like
+        Continuous-time system matrices, shapes ``(n, n)`` and ``(n, k)``.
+    dt : float
+        Time step (> 0), in the same units as the system's time.
+    method : {"zoh", "euler"}
+        ``"zoh"`` (zero-order hold) is exact for piecewise-constant input;
+        ``"euler"`` is ``(I + dt A, dt B)``, cheap to differentiate.
+
+    Returns
+    -------
+    Ad, Bd : ndarray
+        The discrete system ``x[k+1] = Ad x[k] + Bd u[k]``.
+    """
+    dt = _check_positive("dt", dt)
+    method = _check_method(method)
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    C = np.zeros((1, A.shape[0]))
+    D = np.zeros((1, B.shape[1]))
+    Ad, Bd, _, _, _ = scipy.signal.cont2discrete((A, B, C, D), dt, method=method)
+    return Ad, Bd
+
+
+def continuous_mapping(A, B, tau):
+    """NEF principle 3 for a continuous lowpass synapse of time constant ``tau``.
+
+    A population whose recurrent transform is ``A_rec`` and input transform is
+    ``B_in`` through the synapse ``1 / (tau s + 1)`` realises
+    ``dx/dt = A x + B u`` when ``A_rec = tau A + I`` and ``B_in = tau B``.
+    This is exact in continuous time; in a simulator with step ``dt`` it is
+    accurate only when ``tau >> dt`` (see `discrete_mapping`).
+
+    Returns
+    -------
+    A_rec, B_in : ndarray
+    """
+    tau = _check_positive("tau", tau)
+    A = np.asarray(A, dtype=np.float64)
+    return tau * A + np.eye(A.shape[0]), tau * np.asarray(B, dtype=np.float64)
+
+
+def discrete_mapping(A, B, tau, dt):
+    """NEF principle 3, exact for a lowpass synapse simulated with step ``dt``.
+
+    Voelker (2019), eq. 5.9: with ``a = exp(-dt / tau)`` and
+    ``(Ad, Bd) = ZOH(A, B, dt)``, the transforms
+    ``A_rec = (Ad - a I) / (1 - a)`` and ``B_in = Bd / (1 - a)`` make the
+    discretized lowpass synapse reproduce the ZOH-discretized system exactly.
+
+    Returns
+    -------
+    A_rec, B_in : ndarray
+    """
+    tau = _check_positive("tau", tau)
+    dt = _check_positive("dt", dt)
+    Ad, Bd = discretize(A, B, dt, method="zoh")
+    a = np.exp(-dt / tau)
+    return (Ad - a * np.eye(Ad.shape[0])) / (1 - a), Bd / (1 - a)
+
+
+class LegendreDelay:
+    """The continuous-time Legendre delay system for a window ``theta``.
+
+    ``dm/dt = A m + B u`` with ``A = A_paper / theta`` and ``B = B_paper /
+    theta``; the state ``m`` (``order`` variables) represents the window
+    ``u(t - r * theta)``, ``0 <= r <= 1``, in shifted Legendre coordinates.
+
+    Parameters
+    ----------
+    theta : float
+        Length of the window, in seconds (or in steps, when ``dt = 1``).
+    order : int
+        Number of Legendre coefficients (the state dimension, ``d``).
+
+    Attributes
+    ----------
+    A : ndarray, shape ``(order, order)``
+        Continuous state matrix, theta folded in.
+    B : ndarray, shape ``(order, 1)``
+        Continuous input matrix, theta folded in.
+    """
+
+    def __init__(self, theta, order):
+        self.theta = _check_positive("theta", theta)
+        self.order = _check_order(order)
+        A, B = legendre_delay_matrices(self.order)
+        self.A = A / self.theta
+        self.B = B / self.theta
+
+    def __repr__(self):
+        return f"LegendreDelay(theta={self.theta!r}, order={self.order!r})"
+
+    def discretize(self, dt, method="zoh"):
+        """``(Ad, Bd)`` of ``m[k+1] = Ad m[k] + Bd u[k]``; see `discretize`."""
+        return discretize(self.A, self.B, dt, method=method)
+
+    def continuous_mapping(self, tau):
+        """``(A_rec, B_in)`` through a lowpass ``tau``; see `continuous_mapping`."""
+        return continuous_mapping(self.A, self.B, tau)
+
+    def discrete_mapping(self, tau, dt):
+        """``(A_rec, B_in)`` exact for step ``dt``; see `discrete_mapping`."""
+        return discrete_mapping(self.A, self.B, tau, dt)
+
+    def readout(self, r):
+        """Decoders of the delayed input ``u(t - r * theta)`` from the state.
+
+        Parameters
+        ----------
+        r : float or array_like
+            Relative delay(s) in ``[0, 1]``: 0 is the current input, 1 the
+            input ``theta`` ago.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(order,)`` for scalar ``r``, ``(order, len(r))`` for an
+            array, such that ``m @ readout(r) ~= u(t - r * theta)``. The
+            entries are shifted Legendre polynomials ``P_i(2 r - 1)``.
+        """
+        r_arr = np.asarray(r, dtype=np.float64)
+        if r_arr.ndim > 1:
+            raise ValueError(f"r must be a scalar or a 1-D array, got shape {r_arr.shape}")
+        if not np.all(np.isfinite(r_arr)) or np.any((r_arr < 0) | (r_arr > 1)):
+            raise ValueError(f"r must lie in [0, 1], got {r!r}")
+        i = np.arange(self.order)
+        if r_arr.ndim == 0:
+            return scipy.special.eval_legendre(i, 2 * r_arr - 1)
+        return scipy.special.eval_legendre(i[:, None], 2 * r_arr[None, :] - 1)
+
+    def state_rms(self, freq, rms=1.0, n_freqs=2000):
+        """RMS of each state variable driven by white noise up to ``freq``.
+
+        For an input with a flat spectrum on ``[0, freq]`` (Hz, or cycles per
+        step when theta is in steps) and RMS ``rms``, the state variance is
+        ``rms**2 * mean_f |H_i(2 pi j f)|**2`` with ``H(s) = (sI - A)^-1 B``.
+        This sizes the ensembles of a spiking memory (their ``radius``).
+
+        Returns
+        -------
+        ndarray, shape ``(order,)``
+        """
+        freq = _check_positive("freq", freq)
+        rms = _check_positive("rms", rms)
+        f = (np.arange(n_freqs) + 0.5) * (freq / n_freqs)
+        eye = np.eye(self.order)
+        gains = np.stack(
+            [np.linalg.solve(2j * np.pi * fk * eye - self.A, self.B[:, 0]) for fk in f]
+        )
+        return rms * np.sqrt(np.mean(np.abs(gains) ** 2, axis=0))
+
+    def impulse_response(self, dt, n_steps, method="zoh"):
+        """Discrete impulse response ``H[k] = Ad^k Bd``, ``k = 0 .. n_steps-1``.
+
+        The memory driven by ``u`` from rest is the convolution
+        ``m[k] = sum_j H[k - j] u[j]`` (with ``m[k+1] = Ad m[k] + Bd u[k]``
+        and ``m[0] = 0`` this is the state *after* step ``k``). Computed by
+        doubling (``log2(n_steps)`` matrix products), so long windows cost
+        no Python loop over time.
+
+        Returns
+        -------
+        ndarray, shape ``(n_steps, order)``
+        """
+        if (
+            isinstance(n_steps, bool)
+            or not isinstance(n_steps, numbers.Integral)
+            or n_steps < 1
+        ):
+            raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+        Ad, Bd = self.discretize(dt, method=method)
+        H = np.empty((int(n_steps), self.order))
+        H[0] = Bd[:, 0]
+        n = 1
+        power = Ad  # Ad ** n
+        while n < n_steps:
+            m = min(n, n_steps - n)
+            H[n : n + m] = H[:m] @ power.T
+            n += m
+            if n < n_steps:
+                power = power @ power
+        return H

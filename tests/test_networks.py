@@ -1,0 +1,122 @@
+import nengo
+import numpy as np
+import pytest
+
+from nengo_lmu import LegendreDelay, LegendreMemory, make_simulator
+from nengo_lmu.delay import run_delay
+
+
+def exact_memory_net(memory_d=2, order=5, theta=0.2, seed=0):
+    with nengo.Network(seed=seed) as net:
+        net.stim = nengo.Node(
+            nengo.processes.WhiteSignal(1.0, high=5, rms=0.3, seed=seed),
+            size_out=memory_d,
+        )
+        net.memory = LegendreMemory(theta, order, memory_d=memory_d)
+        nengo.Connection(net.stim, net.memory.input, synapse=None)
+        net.p_u = nengo.Probe(net.stim, synapse=None)
+        net.p_m = nengo.Probe(net.memory.output, synapse=None)
+    return net
+
+
+def test_exact_memory_is_the_discrete_system(allclose):
+    net = exact_memory_net()
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run(0.5)
+    u, m = sim.data[net.p_u], sim.data[net.p_m]
+    Ad, Bd = LegendreDelay(0.2, 5).discretize(sim.dt)
+    x = np.zeros((2, 5))
+    expected = []
+    for uk in u:  # m[k] = Ad m[k-1] + Bd u[k], one memory per input dim
+        x = x @ Ad.T + uk[:, None] * Bd[:, 0]
+        expected.append(x.ravel())
+    assert allclose(m, np.array(expected), atol=1e-10)
+
+
+def test_exact_memory_nengo_dl_matches_nengo(allclose):
+    import nengo_dl
+
+    net = exact_memory_net()
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run(0.3)
+    with nengo_dl.Simulator(net, progress_bar=False) as sim_dl:
+        sim_dl.run(0.3)
+    assert allclose(sim_dl.data[net.p_m], sim.data[net.p_m], atol=1e-5)
+
+
+def test_exact_memory_nengo_loihi_matches_nengo(allclose):
+    """The exact memory runs on the host beside on-chip neurons it drives."""
+    net = exact_memory_net(memory_d=1)
+    with net:  # nengo_loihi needs something on chip
+        ens = nengo.Ensemble(20, 1)
+        nengo.Connection(net.memory.output[0], ens)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run(0.3)
+    with make_simulator(net, "loihi") as sim_loihi:
+        sim_loihi.run(0.3)
+    assert allclose(sim_loihi.data[net.p_m], sim.data[net.p_m], atol=1e-6)
+
+
+def test_spiking_memory_nengo():
+    res = run_delay(order=4, theta=0.5, freq=1.0, n_neurons=80, backend="nengo",
+                    sim_time=4.0, seed=1, progress_bar=False)
+    assert res["n_neurons_total"] == 320
+    errors = np.array(list(res["nrmse"].values()))
+    assert np.all(errors < 0.2), res["nrmse"]
+
+
+def test_spiking_memory_loihi_emulator():
+    res = run_delay(order=4, theta=0.5, freq=1.0, n_neurons=80, backend="loihi",
+                    sim_time=4.0, seed=1, progress_bar=False)
+    errors = np.array(list(res["nrmse"].values()))
+    assert np.all(errors < 0.3), res["nrmse"]
+
+
+def test_spiking_memory_nengo_dl_runs_like_nengo(allclose):
+    """The same spiking network, simulated by NengoDL, gives nengo's spikes."""
+    import nengo_dl
+
+    with nengo.Network(seed=2) as net:
+        stim = nengo.Node(lambda t: 0.5 * np.sin(4 * t))
+        mem = LegendreMemory(0.5, 3, n_neurons=30)
+        nengo.Connection(stim, mem.input, synapse=None)
+        p = nengo.Probe(mem.output, synapse=0.05)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run(0.5)
+    with nengo_dl.Simulator(net, progress_bar=False) as sim_dl:
+        sim_dl.run(0.5)
+    assert allclose(sim_dl.data[p], sim.data[p], atol=1e-4)
+
+
+def test_state_estimate_of_exact_memory_is_identity():
+    mem = LegendreMemory(1.0, 3)
+    m = np.random.RandomState(0).randn(10, 3)
+    assert np.array_equal(mem.state_estimate(m, np.zeros((10, 1))), m)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(n_neurons=0), "n_neurons"),
+        (dict(n_neurons=2.5), "n_neurons"),
+        (dict(memory_d=0), "memory_d"),
+        (dict(synapse=0), "synapse"),
+        (dict(dt=-0.001), "dt"),
+        (dict(mapping="exact"), "mapping"),
+        (dict(discretizer="rk4"), "discretizer"),
+        (dict(radius=[1.0, 2.0]), "radius"),
+        (dict(neuron_type="lif"), "neuron_type"),
+        (dict(theta=0), "theta"),
+        (dict(order=0), "order"),
+    ],
+)
+def test_bad_network_parameters(kwargs, name):
+    args = dict(theta=1.0, order=4)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        LegendreMemory(**args)
+
+
+def test_bad_backend():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        make_simulator(nengo.Network(), "gpu")

@@ -1,0 +1,203 @@
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg
+from numpy.polynomial import legendre as npleg
+
+from nengo_lmu import (
+    LegendreDelay,
+    continuous_mapping,
+    discrete_mapping,
+    discretize,
+    legendre_delay_matrices,
+)
+
+
+def paper_matrices(order):
+    """A and B written out element by element, as in the paper."""
+    A = np.zeros((order, order))
+    B = np.zeros((order, 1))
+    for i in range(order):
+        B[i] = (2 * i + 1) * (-1) ** i
+        for j in range(order):
+            A[i, j] = (2 * i + 1) * (-1 if i < j else (-1) ** (i - j + 1))
+    return A, B
+
+
+def shifted_legendre(i, r):
+    """The paper's shifted Legendre polynomial, from its explicit sum."""
+    return (-1) ** i * sum(
+        math.comb(i, j) * math.comb(i + j, j) * (-r) ** j for j in range(i + 1)
+    )
+
+
+@pytest.mark.parametrize("order", [1, 2, 6, 17])
+def test_matrices_match_formula(order):
+    A, B = legendre_delay_matrices(order)
+    A0, B0 = paper_matrices(order)
+    assert np.array_equal(A, A0)
+    assert np.array_equal(B, B0)
+
+
+def test_theta_folded_in():
+    sys = LegendreDelay(theta=2.5, order=5)
+    A0, B0 = paper_matrices(5)
+    assert np.allclose(sys.A, A0 / 2.5)
+    assert np.allclose(sys.B, B0 / 2.5)
+    assert sys.order == 5 and sys.theta == 2.5
+
+
+@pytest.mark.parametrize("order", [1, 4, 9])
+def test_readout_is_shifted_legendre(order):
+    sys = LegendreDelay(1.0, order)
+    r = np.linspace(0, 1, 7)
+    expected = np.array([[shifted_legendre(i, rk) for rk in r] for i in range(order)])
+    assert sys.readout(r).shape == (order, len(r))
+    assert np.allclose(sys.readout(r), expected)
+    assert sys.readout(0.3).shape == (order,)
+    assert np.allclose(sys.readout(0.3), [shifted_legendre(i, 0.3) for i in range(order)])
+
+
+def test_readout_of_impulse_response_is_a_delay():
+    """m @ readout(r), driven by an impulse, is a unit pulse centred at r*theta."""
+    theta, dt = 1.0, 1e-3
+    sys = LegendreDelay(theta, 24)
+    H = sys.impulse_response(dt, 4000)
+    t = np.arange(4000) * dt
+    for r in [0.25, 0.5, 0.75, 1.0]:
+        h = H @ sys.readout(r)
+        assert np.isclose(h.sum(), 1.0, atol=1e-3)  # unit DC gain
+        assert np.isclose((h * t).sum(), r * theta, atol=5 * dt)  # mean delay
+        assert abs(t[np.argmax(h)] - r * theta) < 0.05 * theta  # pulse at r*theta
+
+
+def test_impulse_response_matches_recursion():
+    sys = LegendreDelay(10.0, 8)
+    Ad, Bd = sys.discretize(1.0)
+    H = sys.impulse_response(1.0, 37)
+    x = Bd[:, 0].copy()
+    for k in range(37):
+        assert np.allclose(H[k], x, atol=1e-12)
+        x = Ad @ x
+
+
+def test_exact_memory_delays_noise(rng):
+    """Convolving with the impulse response delays band-limited noise."""
+    theta, dt, n = 1.0, 1e-3, 12000
+    sys = LegendreDelay(theta, 12)
+    spectrum = np.zeros(n // 2 + 1, dtype=complex)
+    k_max = int(2.0 * n * dt)  # 2 Hz band limit
+    spectrum[1:k_max] = rng.randn(k_max - 1) + 1j * rng.randn(k_max - 1)
+    u = np.fft.irfft(spectrum, n)
+    u *= 0.3 / np.sqrt(np.mean(u**2))
+    H = sys.impulse_response(dt, n)
+    m = np.stack([np.convolve(u, H[:, i])[:n] for i in range(12)], axis=1)
+    for r in [0.0, 0.5, 1.0]:
+        delay = int(round(r * theta / dt))
+        target = np.roll(u, delay)[2000:]
+        err = np.sqrt(np.mean((m[2000:] @ sys.readout(r) - target) ** 2))
+        assert err / np.sqrt(np.mean(target**2)) < 0.01
+
+
+def test_large_system_finite_and_stable():
+    sys = LegendreDelay(theta=1e5, order=1024)
+    assert np.all(np.isfinite(sys.A)) and np.all(np.isfinite(sys.B))
+    for method in ("zoh", "euler"):
+        Ad, Bd = sys.discretize(1.0, method=method)
+        assert np.all(np.isfinite(Ad)) and np.all(np.isfinite(Bd))
+        assert np.max(np.abs(np.linalg.eigvals(Ad))) < 1
+    readout = sys.readout(np.linspace(0, 1, 11))
+    assert np.all(np.isfinite(readout))
+    assert np.allclose(np.abs(readout[:, [0, -1]]), 1)  # |P_i(+-1)| = 1
+    H = sys.impulse_response(1.0, 3000)
+    assert np.all(np.isfinite(H))
+
+
+def test_zoh_and_euler_agree_for_small_dt():
+    sys = LegendreDelay(1.0, 6)
+    for dt in [1e-4, 1e-5]:
+        Az, Bz = sys.discretize(dt, "zoh")
+        Ae, Be = sys.discretize(dt, "euler")
+        # the two differ at second order in dt
+        assert np.max(np.abs(Az - Ae)) < 10 * (dt * np.linalg.norm(sys.A, 2)) ** 2
+        assert np.max(np.abs(Bz - Be)) < 10 * dt**2 * np.linalg.norm(sys.A, 2) * np.linalg.norm(sys.B)
+
+
+def test_zoh_is_matrix_exponential():
+    sys = LegendreDelay(2.0, 5)
+    dt = 0.01
+    M = np.zeros((6, 6))
+    M[:5, :5], M[:5, 5:] = sys.A, sys.B
+    E = scipy.linalg.expm(M * dt)
+    Ad, Bd = discretize(sys.A, sys.B, dt, "zoh")
+    assert np.allclose(Ad, E[:5, :5]) and np.allclose(Bd, E[:5, 5:])
+
+
+def test_discrete_mapping_is_exact(rng):
+    """A lowpass synapse with the discrete mapping reproduces the ZOH system."""
+    sys = LegendreDelay(1.0, 6)
+    tau, dt = 0.1, 1e-3
+    A_rec, B_in = discrete_mapping(sys.A, sys.B, tau, dt)
+    Ad, Bd = sys.discretize(dt)
+    a = np.exp(-dt / tau)
+    x = y = np.zeros(6)
+    for u in rng.randn(500):
+        x = Ad @ x + Bd[:, 0] * u
+        y = a * y + (1 - a) * (A_rec @ y + B_in[:, 0] * u)  # ZOH lowpass
+    assert np.allclose(x, y, atol=1e-10)
+
+
+def test_continuous_mapping():
+    sys = LegendreDelay(1.0, 4)
+    A_rec, B_in = continuous_mapping(sys.A, sys.B, 0.05)
+    assert np.allclose(A_rec, 0.05 * sys.A + np.eye(4))
+    assert np.allclose(B_in, 0.05 * sys.B)
+    # the discrete mapping tends to it as dt -> 0
+    A_d, B_d = sys.discrete_mapping(0.05, 1e-6)
+    assert np.allclose(A_d, A_rec, atol=1e-4) and np.allclose(B_d, B_in, atol=1e-4)
+
+
+def test_state_rms_matches_simulation(rng):
+    sys = LegendreDelay(1.0, 6)
+    import nengo
+
+    dt = 1e-3
+    u = nengo.processes.WhiteSignal(200, high=1.0, rms=0.3).run(200, dt=dt, rng=rng)[:, 0]
+    H = sys.impulse_response(dt, 3000)
+    m = np.stack([np.convolve(u, H[:, i])[: len(u)] for i in range(6)], axis=1)[3000:]
+    assert np.allclose(m.std(axis=0), sys.state_rms(1.0, 0.3), rtol=0.15)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(theta=0, order=4), "theta"),
+        (dict(theta=-1.0, order=4), "theta"),
+        (dict(theta=float("nan"), order=4), "theta"),
+        (dict(theta=1.0, order=0), "order"),
+        (dict(theta=1.0, order=2.5), "order"),
+        (dict(theta=1.0, order="3"), "order"),
+    ],
+)
+def test_bad_system_parameters(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        LegendreDelay(**kwargs)
+
+
+def test_bad_method_arguments():
+    sys = LegendreDelay(1.0, 4)
+    with pytest.raises(ValueError, match=r"r must lie in \[0, 1\]"):
+        sys.readout(1.5)
+    with pytest.raises(ValueError, match=r"r must lie in \[0, 1\]"):
+        sys.readout([0.2, -0.1])
+    with pytest.raises(ValueError, match="method.*'zoh', 'euler'"):
+        sys.discretize(0.1, method="bilinear")
+    with pytest.raises(ValueError, match="dt"):
+        sys.discretize(0.0)
+    with pytest.raises(ValueError, match="dt"):
+        sys.impulse_response(-1.0, 10)
+    with pytest.raises(ValueError, match="n_steps"):
+        sys.impulse_response(1e-3, 0)
+    with pytest.raises(ValueError, match="tau"):
+        sys.discrete_mapping(0.0, 1e-3)
