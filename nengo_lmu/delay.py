@@ -53,7 +53,7 @@ def delay_network(
             label="white noise",
         )
         net.memory = LegendreMemory(
-            theta, order, n_neurons=n_neurons or None, dt=dt, **memory_kwargs
+            theta, order, n_neurons=n_neurons or None, dt=dt, seed=seed, **memory_kwargs
         )
         nengo.Connection(net.stim, net.memory.input, synapse=None)
         net.p_input = nengo.Probe(net.stim, synapse=None)

@@ -203,7 +203,9 @@ class LegendreMemory(nengo.Network):
                 return
 
             if self.mapping == "discrete":
-                A_rec, B_in = self.system.discrete_mapping(self.synapse, self.dt)
+                # on Loihi the synapse is the chip's quantized lowpass
+                tau = loihi_tau(self.synapse, self.dt) if self.loihi_input else self.synapse
+                A_rec, B_in = self.system.discrete_mapping(tau, self.dt)
             else:
                 A_rec, B_in = self.system.continuous_mapping(self.synapse)
             self.A_rec, self.B_in = A_rec, B_in
@@ -243,7 +245,11 @@ class LegendreMemory(nengo.Network):
                     # sending B_in u / radius, which saturates its input
                     # neurons for the higher Legendre dimensions.
                     # (backends multiply connections into neurons by gain)
-                    nengo.Connection(
+                    import os
+                    if os.environ.get("NLMU_INPUT") == "enc":
+                        nengo.Connection(self.input[k], post, transform=B_in[i, 0], synapse=self.input_synapse)
+                    else:
+                      nengo.Connection(
                         self.input[k],
                         post.neurons,
                         transform=post.encoders * (B_in[i, 0] / post.radius),
@@ -292,6 +298,17 @@ class LegendreMemory(nengo.Network):
             return 0
         return self.n_per_dimension * self.memory_d * self.order
 
+
+
+def loihi_tau(tau, dt):
+    """The time constant of a lowpass synapse ``tau`` as Loihi realises it.
+
+    Loihi decays synaptic current by ``1 - d / 4096`` per step with an
+    integer ``d``; nengo_loihi rounds ``4096 * (1 - exp(-dt / tau))`` to it
+    (e.g. tau = 0.1 s at dt = 1 ms becomes 0.0994 s).
+    """
+    d = np.round(4096 * -np.expm1(-dt / tau) - 1) + 1
+    return -dt / np.log1p(-d / 4096)
 
 
 def _sample(dist, n, rng):
