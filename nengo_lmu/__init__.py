@@ -11,3 +11,5 @@ from nengo_lmu.networks import LegendreMemory
 from nengo_lmu.backends import make_simulator
 
 from nengo_lmu.version import version as __version__
+from nengo_lmu.lmu import LMU, LMUClassifier
+from nengo_lmu.keras import from_keras

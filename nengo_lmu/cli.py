@@ -155,6 +155,34 @@ def cmd_demo(args, parser):  # pylint: disable=unused-argument
     return 0
 
 
+def cmd_psmnist_train(args, parser):
+    from nengo_lmu.psmnist import train_psmnist  # pylint: disable=import-outside-toplevel
+
+    history = train_psmnist(
+        args.out, epochs=args.epochs, method=args.method, units=args.units,
+        order=args.order, permutation_seed=args.permutation_seed,
+        neuron_type=args.neuron_type, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, n_train=args.n_train,
+        verbose=0 if args.no_progress else 1,
+    )
+    best = history["best"]
+    print(f"best validation accuracy {best['val_accuracy'] * 100:.2f} % (epoch {best['epoch']}); "
+          f"{history['wall_s']:.0f} s this run; model in {args.out}")
+    return 0
+
+
+def cmd_psmnist_evaluate(args, parser):
+    from nengo_lmu.psmnist import evaluate_psmnist, write_result  # pylint: disable=import-outside-toplevel
+
+    result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test)
+    print(f"test accuracy {result['accuracy'] * 100:.2f} % on {result['n_test']} images "
+          f"({result['backend']}, {result['wall_s']:.0f} s)")
+    if args.json:
+        write_result(args.json, result)
+        print(f"wrote {args.json}")
+    return 0
+
+
 def build_parser():
     from nengo_lmu.backends import BACKENDS  # pylint: disable=import-outside-toplevel
 
@@ -191,15 +219,61 @@ def build_parser():
                       help="network and input seed (default: %(default)s)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bars")
     demo.set_defaults(func=cmd_demo)
+
+    from nengo_lmu.psmnist import DEFAULTS  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.training import METHODS, NEURON_TYPES  # pylint: disable=import-outside-toplevel
+
+    psmnist = sub.add_parser("psmnist", help="permuted sequential MNIST: train, evaluate")
+    ps_sub = psmnist.add_subparsers(dest="psmnist_command", metavar="COMMAND", required=True)
+    tr = ps_sub.add_parser(
+        "train", help="train an LMU with NengoDL (resumes from DIR's checkpoint)",
+        description="Train a psMNIST LMU classifier with NengoDL. A checkpoint is "
+        "written after every epoch; rerunning the same command resumes.",
+    )
+    tr.add_argument("--out", required=True, metavar="DIR", help="model directory")
+    tr.add_argument("--epochs", type=_number(int, "--epochs", 1), default=DEFAULTS["epochs"],
+                    help="epochs in total (default: %(default)s)")
+    tr.add_argument("--method", choices=METHODS, default=DEFAULTS["method"],
+                    help="parallel (closed-form memory) or sequential (BPTT) "
+                    "(default: %(default)s)")
+    tr.add_argument("--units", type=_number(int, "--units", 1), default=DEFAULTS["units"],
+                    help="hidden units (default: %(default)s)")
+    tr.add_argument("--order", type=_number(int, "--order", 1), default=DEFAULTS["order"],
+                    help="memory order (default: %(default)s)")
+    tr.add_argument("--permutation-seed", type=_number(int, "--permutation-seed", 0),
+                    default=DEFAULTS["permutation_seed"],
+                    help="seed of the pixel permutation (default: %(default)s)")
+    tr.add_argument("--neuron-type", choices=sorted(NEURON_TYPES),
+                    default=DEFAULTS["neuron_type"],
+                    help="hidden neuron type (default: %(default)s)")
+    tr.add_argument("--batch-size", type=_number(int, "--batch-size", 1),
+                    default=DEFAULTS["batch_size"], help="minibatch size (default: %(default)s)")
+    tr.add_argument("--learning-rate", type=_number(float, "--learning-rate", 0, exclusive=True),
+                    default=DEFAULTS["learning_rate"],
+                    help="initial Adam learning rate, cosine-decayed (default: %(default)s)")
+    tr.add_argument("--n-train", type=_number(int, "--n-train", 1), default=None,
+                    help="use only the first N training images (default: all 50,000)")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bars")
+    tr.set_defaults(func=cmd_psmnist_train)
+
+    ev = ps_sub.add_parser("evaluate", help="test accuracy of a trained model")
+    ev.add_argument("--model", required=True, metavar="DIR", help="model directory")
+    ev.add_argument("--backend", choices=("dl", "nengo"), default="dl",
+                    help="simulator of the temporal network (default: %(default)s)")
+    ev.add_argument("--n-test", type=_number(int, "--n-test", 1), default=None,
+                    help="evaluate the first N test images (default: all 10,000)")
+    ev.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    ev.set_defaults(func=cmd_psmnist_evaluate)
     return parser
 
 
 def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's INFO chatter
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args, parser)
-    except ValueError as e:
+    except (ValueError, FileNotFoundError) as e:
         parser.exit(2, f"{parser.prog} {args.command}: error: {e}\n")
 
 

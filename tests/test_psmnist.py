@@ -1,0 +1,128 @@
+import json
+
+import nengo
+import numpy as np
+import pytest
+
+from nengo_lmu.cli import main
+from nengo_lmu.data import load_psmnist
+from nengo_lmu.psmnist import evaluate_psmnist, load_model, train_psmnist
+from nengo_lmu.training import build_classifier, load_params, predict, save_params
+
+SMALL = dict(units=24, order=16, n_train=3000, batch_size=100, learning_rate=1e-2,
+             verbose=0)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("psmnist") / "model"
+    history = train_psmnist(str(out), epochs=2, **SMALL)
+    return out, history
+
+
+def test_train_writes_model_dir(trained):
+    out, history = trained
+    for name in ("config.json", "params.npz", "checkpoint.npz", "history.json",
+                 "training.png"):
+        assert (out / name).exists(), name
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files
+    assert history["epoch"] == [1, 2]
+    # 3,000 images, order 16, 24 units, 2 epochs: well above chance (10 %;
+    # this configuration reaches 45-50 %)
+    assert history["best"]["val_accuracy"] > 0.3
+    config = json.loads((out / "config.json").read_text())
+    assert config["permutation_seed"] == 0 and config["model"]["units"] == 24
+
+
+def test_params_load_without_pickle(trained):
+    out, _ = trained
+    with np.load(out / "params.npz", allow_pickle=False) as data:
+        assert "param/W_m" in data.files
+
+
+def test_resume_keeps_finished_epochs(trained, tmp_path):
+    out, history = trained
+    copy = tmp_path / "resume"
+    copy.mkdir()
+    for p in out.iterdir():
+        (copy / p.name).write_bytes(p.read_bytes())
+    resumed = train_psmnist(str(copy), epochs=3, **SMALL)
+    assert resumed["epoch"] == [1, 2, 3]
+    assert resumed["val_accuracy"][:2] == history["val_accuracy"]
+
+
+def test_resume_refuses_other_model(trained, tmp_path):
+    out, _ = trained
+    copy = tmp_path / "other"
+    copy.mkdir()
+    for p in out.iterdir():
+        (copy / p.name).write_bytes(p.read_bytes())
+    with pytest.raises(ValueError, match="different run"):
+        train_psmnist(str(copy), epochs=3, **dict(SMALL, units=30))
+
+
+def test_parallel_weights_run_in_temporal_network(trained, allclose):
+    """The weights trained in closed form give the same logits when the
+    temporal network steps through all 784 pixels in nengo."""
+    out, _ = trained
+    run_config, params = load_model(str(out))
+    x = load_psmnist(0)["test"][0][:3]
+    parallel = build_classifier(run_config["model"], params, method="parallel")
+    temporal = build_classifier(run_config["model"], params, method="sequential")
+    logits_parallel = predict(parallel, x, method="parallel", batch_size=3)
+    logits_nengo = predict(temporal, x, method="sequential", backend="nengo")
+    assert allclose(logits_nengo, logits_parallel, atol=1e-4)
+
+
+def test_evaluate_cli(trained, tmp_path, capsys):
+    out, _ = trained
+    path = tmp_path / "eval.json"
+    assert main(["psmnist", "evaluate", "--model", str(out), "--n-test", "50",
+                 "--json", str(path)]) == 0
+    result = json.loads(path.read_text())
+    assert result["n_test"] == 50 and result["backend"] == "dl"
+    assert 0.25 < result["accuracy"] <= 1.0
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_evaluate_errors(trained, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["psmnist", "evaluate", "--model", str(tmp_path / "nothing")])
+    assert e.value.code == 2
+    assert "does not exist" in capsys.readouterr().err
+    out, _ = trained
+    with pytest.raises(ValueError, match="n_test must lie in"):
+        evaluate_psmnist(str(out), n_test=20000)
+
+
+def test_params_from_other_model(trained, tmp_path):
+    out, _ = trained
+    run_config, params = load_model(str(out))
+    config = dict(run_config["model"], units=30)
+    with pytest.raises(ValueError, match=r"params\['\w+'\] has shape .*24.*needs .*30"):
+        build_classifier(config, params)
+
+
+def test_save_params_roundtrip(tmp_path, allclose):
+    params = {"a": np.arange(3.0), "b": np.eye(2)}
+    save_params(tmp_path / "p.npz", params, epoch=3)
+    loaded, meta = load_params(tmp_path / "p.npz")
+    assert meta == {"epoch": 3}
+    assert allclose(loaded["b"], params["b"])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["psmnist", "train", "--out", "X", "--epochs", "0"], "--epochs must be >= 1"),
+        (["psmnist", "train", "--out", "X", "--method", "fast"], "invalid choice: 'fast'"),
+        (["psmnist", "train", "--out", "X", "--neuron-type", "ReLU"], "invalid choice: 'ReLU'"),
+        (["psmnist", "evaluate", "--model", "X", "--backend", "tpu"], "invalid choice: 'tpu'"),
+        (["psmnist", "evaluate", "--model", "X", "--n-test", "0"], "--n-test must be >= 1"),
+    ],
+)
+def test_bad_psmnist_flags(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
