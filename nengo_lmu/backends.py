@@ -6,6 +6,8 @@ run them *well*: for `nengo_loihi`, the on-chip input filter of memories built
 with ``loihi_input=True``, and a progress bar that nengo_loihi lacks.
 """
 
+import warnings
+
 import nengo
 from nengo.utils.progress import Progress, ProgressTracker
 
@@ -75,7 +77,12 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
     if tau is not None:
         model.decode_tau = tau
     kwargs.setdefault("precompute", True)
-    return nengo_loihi.Simulator(network, dt=dt, seed=seed, model=model, **kwargs)
+    with warnings.catch_warnings():
+        # nengo_loihi's emulator fills integer arrays with NaN placeholders
+        warnings.filterwarnings(
+            "ignore", "invalid value encountered in cast", RuntimeWarning
+        )
+        return nengo_loihi.Simulator(network, dt=dt, seed=seed, model=model, **kwargs)
 
 
 def run_with_progress(sim, sim_time, progress_bar=True, chunk=1.0):

@@ -15,13 +15,12 @@ sit inside the `LegendreMemory` and stay fixed. The hidden layer is a
 spiking counterpart share the same weights.
 """
 
-import numbers
-
 import nengo
 import numpy as np
 
 from nengo_lmu.networks import ONE_STEP_DELAY, LegendreMemory
 from nengo_lmu.systems import DISCRETIZERS, LegendreDelay
+from nengo_lmu.validation import check_choice, check_integer
 
 #: The trainable parameters of an `LMU`, with their shapes.
 PARAM_SHAPES = {
@@ -33,12 +32,6 @@ PARAM_SHAPES = {
     "W_m": ("units", "memory_d * order"),
     "bias": ("units",),
 }
-
-
-def _check_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 class LMU(nengo.Network):
@@ -122,9 +115,9 @@ class LMU(nengo.Network):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
-        self.units = _check_int("units", units)
-        self.input_d = _check_int("input_d", input_d)
-        self.memory_d = _check_int("memory_d", memory_d)
+        self.units = check_integer("units", units)
+        self.input_d = check_integer("input_d", input_d)
+        self.memory_d = check_integer("memory_d", memory_d)
         if not isinstance(hidden_neuron_type, nengo.neurons.NeuronType):
             raise ValueError(
                 "hidden_neuron_type must be a nengo NeuronType instance, "
@@ -144,9 +137,7 @@ class LMU(nengo.Network):
             )
         self.system = LegendreDelay(theta, order)
         self.order, self.theta = self.system.order, self.system.theta
-        if discretizer not in DISCRETIZERS:
-            raise ValueError(f"discretizer must be one of {DISCRETIZERS}, got {discretizer!r}")
-        self.discretizer = discretizer
+        self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS)
         self.params = self.initial_params(seed) if params is None else {}
         if params is not None:
             self.params = self.check_params(params)
@@ -344,7 +335,7 @@ class LMUClassifier(nengo.Network):
     def __init__(self, n_classes, params=None, label=None, seed=None,
                  add_to_container=None, **lmu_kwargs):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
-        self.n_classes = _check_int("n_classes", n_classes)
+        self.n_classes = check_integer("n_classes", n_classes)
         params = dict(params) if params is not None else None
         with self:
             lmu_params = None

@@ -5,52 +5,18 @@
 `nengo_dl.Simulator` and `nengo_loihi.Simulator`.
 """
 
-import numbers
-
 import nengo
 import numpy as np
 from nengo.dists import Uniform
 
 from nengo_lmu.systems import DISCRETIZERS, LegendreDelay
+from nengo_lmu.validation import check_choice, check_integer, check_positive
 
 MAPPINGS = ("discrete", "continuous")
 
 #: A discrete one-step delay, ``y[k] = x[k - 1]``: the synapse that closes the
 #: recurrence of the exact (neuron-free) memory.
 ONE_STEP_DELAY = nengo.LinearFilter([1.0], [1.0, 0.0], analog=False)
-
-
-def _check_count(name, value, minimum=1, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or int(value) < minimum
-    ):
-        raise ValueError(
-            f"{name} must be an integer >= {minimum}"
-            + (" or None" if allow_none else "")
-            + f", got {value!r}"
-        )
-    return int(value)
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
-
-
-def _check_positive(name, value):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a positive real number, got {value!r}")
-    return float(value)
 
 
 class LegendreMemory(nengo.Network):
@@ -152,12 +118,12 @@ class LegendreMemory(nengo.Network):
         self.system = LegendreDelay(theta, order)
         self.theta = self.system.theta
         self.order = self.system.order
-        self.memory_d = _check_count("memory_d", memory_d)
-        self.n_per_dimension = _check_count("n_neurons", n_neurons, allow_none=True)
-        self.synapse = _check_positive("synapse", synapse)
-        self.dt = _check_positive("dt", dt)
-        self.mapping = _check_choice("mapping", mapping, MAPPINGS)
-        self.discretizer = _check_choice("discretizer", discretizer, DISCRETIZERS)
+        self.memory_d = check_integer("memory_d", memory_d)
+        self.n_per_dimension = check_integer("n_neurons", n_neurons, allow_none=True)
+        self.synapse = check_positive("synapse", synapse)
+        self.dt = check_positive("dt", dt)
+        self.mapping = check_choice("mapping", mapping, MAPPINGS)
+        self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS)
         self.radius = np.atleast_1d(np.asarray(radius, dtype=float))
         if (
             self.radius.ndim != 1

@@ -12,40 +12,14 @@ response (for closed-form / parallel training), and the two NEF principle-3
 mappings that realise a linear system through a first-order lowpass synapse.
 """
 
-import numbers
-
 import numpy as np
 import scipy.linalg
 import scipy.signal
 import scipy.special
 
+from nengo_lmu.validation import check_choice, check_integer, check_positive
+
 DISCRETIZERS = ("zoh", "euler")
-
-
-def _check_positive(name, value):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise ValueError(f"{name} must be a positive real number, got {value!r}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive real number (> 0), got {value!r}")
-    return float(value)
-
-
-def _check_order(order):
-    if (
-        isinstance(order, bool)
-        or not isinstance(order, numbers.Integral)
-        or int(order) < 1
-    ):
-        raise ValueError(f"order must be an integer >= 1, got {order!r}")
-    return int(order)
-
-
-def _check_method(method):
-    if method not in DISCRETIZERS:
-        raise ValueError(
-            f"method (discretizer) must be one of {DISCRETIZERS}, got {method!r}"
-        )
-    return method
 
 
 def legendre_delay_matrices(order):
@@ -59,7 +33,7 @@ def legendre_delay_matrices(order):
     A : ndarray, shape ``(order, order)``
     B : ndarray, shape ``(order, 1)``
     """
-    order = _check_order(order)
+    order = check_integer("order", order)
     q = np.arange(order, dtype=np.float64)
     i, j = np.meshgrid(q, q, indexing="ij")
     scale = (2 * q + 1)[:, None]
@@ -86,8 +60,8 @@ def discretize(A, B, dt, method="zoh"):
     Ad, Bd : ndarray
         The discrete system ``x[k+1] = Ad x[k] + Bd u[k]``.
     """
-    dt = _check_positive("dt", dt)
-    method = _check_method(method)
+    dt = check_positive("dt", dt)
+    method = check_choice("method", method, DISCRETIZERS)
     A = np.asarray(A, dtype=np.float64)
     B = np.asarray(B, dtype=np.float64)
     C = np.zeros((1, A.shape[0]))
@@ -109,7 +83,7 @@ def continuous_mapping(A, B, tau):
     -------
     A_rec, B_in : ndarray
     """
-    tau = _check_positive("tau", tau)
+    tau = check_positive("tau", tau)
     A = np.asarray(A, dtype=np.float64)
     return tau * A + np.eye(A.shape[0]), tau * np.asarray(B, dtype=np.float64)
 
@@ -126,8 +100,8 @@ def discrete_mapping(A, B, tau, dt):
     -------
     A_rec, B_in : ndarray
     """
-    tau = _check_positive("tau", tau)
-    dt = _check_positive("dt", dt)
+    tau = check_positive("tau", tau)
+    dt = check_positive("dt", dt)
     Ad, Bd = discretize(A, B, dt, method="zoh")
     a = np.exp(-dt / tau)
     return (Ad - a * np.eye(Ad.shape[0])) / (1 - a), Bd / (1 - a)
@@ -156,8 +130,8 @@ class LegendreDelay:
     """
 
     def __init__(self, theta, order):
-        self.theta = _check_positive("theta", theta)
-        self.order = _check_order(order)
+        self.theta = check_positive("theta", theta)
+        self.order = check_integer("order", order)
         A, B = legendre_delay_matrices(self.order)
         self.A = A / self.theta
         self.B = B / self.theta
@@ -215,8 +189,8 @@ class LegendreDelay:
         -------
         ndarray, shape ``(order,)``
         """
-        freq = _check_positive("freq", freq)
-        rms = _check_positive("rms", rms)
+        freq = check_positive("freq", freq)
+        rms = check_positive("rms", rms)
         f = (np.arange(n_freqs) + 0.5) * (freq / n_freqs)
         eye = np.eye(self.order)
         gains = np.stack(
@@ -237,12 +211,7 @@ class LegendreDelay:
         -------
         ndarray, shape ``(n_steps, order)``
         """
-        if (
-            isinstance(n_steps, bool)
-            or not isinstance(n_steps, numbers.Integral)
-            or n_steps < 1
-        ):
-            raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+        n_steps = check_integer("n_steps", n_steps)
         Ad, Bd = self.discretize(dt, method=method)
         H = np.empty((int(n_steps), self.order))
         H[0] = Bd[:, 0]

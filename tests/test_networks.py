@@ -62,14 +62,16 @@ def test_spiking_memory_nengo():
                     sim_time=4.0, seed=1, progress_bar=False)
     assert res["n_neurons_total"] == 320
     errors = np.array(list(res["nrmse"].values()))
-    assert np.all(errors < 0.2), res["nrmse"]
+    # seeds 1-3 give 0.02-0.08 here; an exact memory gives 0.002-0.02
+    assert np.all(errors < 0.12), res["nrmse"]
 
 
 def test_spiking_memory_loihi_emulator():
     res = run_delay(order=4, theta=0.5, freq=1.0, n_neurons=80, backend="loihi",
                     sim_time=4.0, seed=1, progress_bar=False)
     errors = np.array(list(res["nrmse"].values()))
-    assert np.all(errors < 0.3), res["nrmse"]
+    # seeds 1-3 give 0.05-0.14 here (chip quantization and input spikes)
+    assert np.all(errors < 0.2), res["nrmse"]
 
 
 def test_spiking_memory_nengo_dl_runs_like_nengo(allclose):

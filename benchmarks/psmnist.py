@@ -1,0 +1,757 @@
+"""Benchmark: psMNIST LMUs trained with NengoDL, accuracy and training speed.
+
+Three parts, selected with ``--parts`` (all by default), measured in one run:
+
+``accuracy``
+    Trains the default psMNIST model (``--units`` ReLU units on an order
+    ``--order`` memory of the whole 784-pixel sequence) for ``--epochs``
+    epochs with the *parallel* method
+    (`nengo_lmu.psmnist.train_psmnist`, into ``OUT/psmnist-parallel``,
+    deleted first unless ``--resume``), then tests the *temporal* network
+    (784 NengoDL steps per image) on the 10,000 test images with
+    `nengo_lmu.psmnist.evaluate_psmnist` (about 400 s).
+``speed``
+    (a) ``parallel``: our parallel path's seconds per training epoch (the
+    median ``epoch_s`` of the accuracy run, or of a 2-epoch run into
+    ``OUT/psmnist-speed-parallel`` if that part is not run), and the one-off
+    time of the closed-form memory of the 50,000 training sequences.
+    (b) ``keras-lmu``: ``Input((784, 1)) -> keras_lmu.LMU(memory_d=1,
+    order, theta=784, hidden_cell=Dense(units, relu), no recurrent
+    connections) -> Dense(10)``, Adam, sparse cross-entropy from logits,
+    batch 100: one epoch of ``fit`` on the same 50,000 sequences, timed after
+    a one-batch warm-up (tracing). If a 10-batch probe predicts more than
+    ``--keras-max-epoch-s`` for the epoch, only ``--keras-steps`` batches are
+    timed and the epoch is extrapolated (``keras_lmu_extrapolated`` says
+    so). keras-lmu picks its FFT ``LMUFeedforward`` layer here; the JSON
+    records the layer it used.
+    (c) ``sequential``: seconds per minibatch of 100 of NengoDL ``sim.fit``
+    through time (784 steps, backpropagation through time) for the paper's
+    recurrent psMNIST configuration (212 ``Tanh`` units, order 256,
+    theta 784, ``hidden_to_memory``, ``memory_to_memory``,
+    ``input_to_hidden`` and ``hidden_recurrent``), built by
+    `nengo_lmu.training.build_classifier` and simulated with the settings of
+    `nengo_lmu.training.train`; and the same figure for the LMU example of
+    NengoDL's documentation (`nengo_dl_docs_lmu`, see there). Protocol for
+    both: build the simulator, compile, one warm-up minibatch (tracing),
+    then ``--timing-batches`` minibatches in one ``fit`` call, timed.
+``sequential``
+    Trains the same recurrent configuration with
+    `nengo_lmu.training.train` (``method="sequential"``, into
+    ``OUT/psmnist-sequential``, always fresh) on as many training images as
+    fit in ``--seq-minutes`` (one pass over the first N images, N sized from
+    the measured seconds per minibatch and the build / tracing / validation
+    overheads), then reports the accuracy on the first 1,000 validation
+    images and the time used. It is the path meant for GPUs; on a CPU it
+    sees only a few hundred sequences within the budget.
+
+Prints a table of all figures and writes ``OUT/psmnist.json`` and
+``OUT/psmnist.png``. Parts not run in this invocation keep their entries
+from an earlier ``OUT/psmnist.json`` (each part records its settings and
+when it was measured).
+
+    python benchmarks/psmnist.py [--parts accuracy speed sequential] [--out DIR]
+        [--epochs 25] [--units 346] [--order 256] [--seq-minutes 10] [--quick]
+
+``--quick`` shortens every part for a check of the script: 500 test
+images, a 10-batch keras-lmu probe extrapolated to the epoch, 2 timed
+minibatches in (c), 2 epochs at most for ``accuracy``.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from nengo_lmu.io import save_figure, write_json  # noqa: E402
+
+PARTS = ("accuracy", "speed", "sequential")
+SPEED_ITEMS = ("parallel", "keras-lmu", "sequential")
+DOCS_VARIANTS = ("current", "earlier")
+BATCH = 100
+N_VAL_SEQUENTIAL = 1000
+
+#: The paper's recurrent psMNIST configuration (Voelker et al. 2019), as the
+#: keyword arguments of `nengo_lmu.psmnist.model_config`.
+PAPER_RECURRENT = dict(units=212, order=256, neuron_type="Tanh", hidden_to_memory=True,
+                       memory_to_memory=True, input_to_hidden=True, hidden_recurrent=True)
+
+
+def _now():
+    return datetime.datetime.now().isoformat(timespec="seconds")
+
+
+def _log(msg):
+    print(msg, flush=True)
+
+
+def _versions():
+    import keras_lmu  # pylint: disable=import-outside-toplevel
+    import nengo  # pylint: disable=import-outside-toplevel
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "nengo": nengo.__version__, "nengo_dl": nengo_dl.__version__,
+            "keras_lmu": keras_lmu.__version__, "cpu_count": os.cpu_count(),
+            "machine": platform.machine(), "load_average_at_start": list(os.getloadavg())}
+
+
+# --------------------------------------------------------------------------
+# Part 1: accuracy of the parallel-trained model, tested as a temporal network
+
+
+def run_accuracy(args):
+    from nengo_lmu.psmnist import evaluate_psmnist, train_psmnist  # pylint: disable=import-outside-toplevel
+
+    model_dir = os.path.join(args.out, "psmnist-parallel")
+    resumed = bool(args.resume and os.path.exists(os.path.join(model_dir, "checkpoint.npz")))
+    if not args.resume and os.path.exists(model_dir):
+        shutil.rmtree(model_dir)
+    _log(f"[accuracy] training {args.epochs} epochs, parallel, units {args.units}, "
+         f"order {args.order} -> {model_dir}")
+    history = train_psmnist(model_dir, epochs=args.epochs, method="parallel",
+                            units=args.units, order=args.order, verbose=0)
+    _log(f"[accuracy] trained in {history['wall_s']:.1f} s; testing the temporal network "
+         f"in NengoDL on {args.n_test or 10000} test images")
+    ev = evaluate_psmnist(model_dir, backend="dl", n_test=args.n_test)
+    _log(f"[accuracy] test accuracy {ev['accuracy']:.4f} ({ev['wall_s']:.1f} s)")
+    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
+        run_config = json.load(f)
+    return {
+        "test_accuracy": ev["accuracy"],
+        "n_test": ev["n_test"],
+        "test_backend": ev["backend"],
+        "test_wall_s": ev["wall_s"],
+        "n_trainable": ev["n_trainable"],
+        "train_wall_s": history["wall_s"],
+        "train_wall_s_note": ("wall time of this invocation only (resumed from a checkpoint)"
+                              if resumed else
+                              "includes the closed-form memory, every epoch and validation"),
+        "resumed": resumed,
+        "epochs": len(history["epoch"]),
+        "epoch_s": history["epoch_s"],
+        "epoch_s_median": float(np.median(history["epoch_s"])),
+        "val_accuracy": history["val_accuracy"],
+        "loss": history["loss"],
+        "best_val_accuracy": history["best"]["val_accuracy"],
+        "best_epoch": history["best"]["epoch"],
+        "n_val": 10000,
+        "method": "parallel",
+        "units": args.units,
+        "order": args.order,
+        "theta": 784,
+        "neuron_type": run_config["model"]["hidden_neuron_type"],
+        "batch_size": run_config["batch_size"],
+        "learning_rate": run_config["learning_rate"],
+        "data_source": run_config.get("data_source"),
+        "model_dir": model_dir,
+    }
+
+
+# --------------------------------------------------------------------------
+# Part 2: speed
+
+
+def closed_form_memory_s(units, order, x):
+    """Seconds to compute the closed-form memory ``m_T`` of sequences ``x``."""
+    from nengo_lmu.psmnist import model_config  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+
+    clf = build_classifier(model_config(units, order), method="parallel")
+    start = time.perf_counter()
+    clf.lmu.closed_form_memory(x)
+    return time.perf_counter() - start
+
+
+def time_keras_lmu(x, y, units, order, probe_steps=10, max_epoch_s=300.0, fixed_steps=100,
+                   quick=False, seed=0):
+    """Training time of one epoch of the keras-lmu psMNIST model (see module doc)."""
+    import keras_lmu  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    tf.keras.backend.clear_session()
+    tf.random.set_seed(seed)
+    inp = tf.keras.Input((x.shape[1], 1))
+    lmu = keras_lmu.LMU(
+        memory_d=1, order=order, theta=x.shape[1],
+        hidden_cell=tf.keras.layers.Dense(units, activation="relu"),
+        hidden_to_memory=False, memory_to_memory=False, input_to_hidden=False,
+    )
+    model = tf.keras.Model(inp, tf.keras.layers.Dense(10)(lmu(inp)))
+    model.compile(optimizer=tf.keras.optimizers.Adam(),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    n_batches = len(x) // BATCH
+    res = {"keras_lmu_layer": type(lmu.layer).__name__,
+           "keras_lmu_conv_mode": getattr(lmu.layer, "conv_mode", None),
+           "keras_lmu_n_trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+           "keras_lmu_batches_per_epoch": n_batches}
+
+    def fit(n, shuffle=False):
+        start = time.perf_counter()
+        model.fit(x[:n * BATCH], y[:n * BATCH], batch_size=BATCH, epochs=1, shuffle=shuffle,
+                  verbose=0)
+        return time.perf_counter() - start
+
+    res["keras_lmu_warmup_s"] = fit(1)  # tracing + one batch
+    probe_s = fit(probe_steps) / probe_steps
+    estimate = probe_s * n_batches
+    _log(f"[speed] keras-lmu ({res['keras_lmu_layer']}): {probe_s:.3f} s/batch over "
+         f"{probe_steps} batches, epoch estimated at {estimate:.0f} s")
+    if quick:
+        steps, epoch_s, extrapolated = probe_steps, estimate, True
+    elif estimate <= max_epoch_s:
+        steps, epoch_s, extrapolated = n_batches, fit(n_batches, shuffle=True), False
+    else:
+        steps = min(fixed_steps, n_batches)
+        epoch_s, extrapolated = fit(steps) / steps * n_batches, True
+    res.update({
+        "keras_lmu_epoch_s": epoch_s,
+        "keras_lmu_s_per_batch": epoch_s / n_batches,
+        "keras_lmu_timed_batches": steps,
+        "keras_lmu_extrapolated": extrapolated,
+        "keras_lmu_note": (f"time of {steps} batches of 100 scaled to the {n_batches}-batch epoch"
+                           if extrapolated else
+                           f"one full epoch of fit ({n_batches} batches), after a 1-batch warm-up"),
+    })
+    return res
+
+
+def nengo_dl_docs_lmu(units=212, order=256, theta=784, input_d=1, seed=0, variant="current"):
+    """The LMU psMNIST network of NengoDL's documentation example.
+
+    A reconstruction of the example "Legendre Memory Units in NengoDL"
+    (``docs/examples/lmu.ipynb`` of nengo-dl 3.x). Its ``LMUCell`` is a
+    `nengo.Network` with nodes ``x`` (input), ``u`` (size 1), ``m`` (size
+    ``order``) and ``h``, a `nengo_dl.TensorNode` applying ``tf.nn.tanh``;
+    ``A`` and ``B`` come from the Legendre formula, discretized with
+    ``nengo.utils.filter_design.cont2discrete(..., dt=1, method="zoh")``,
+    and sit on the non-trainable connections ``m -> m`` (transform ``A``,
+    ``synapse=0``: a one-step delay) and ``u -> m`` (transform ``B``,
+    ``synapse=None``). ``x -> u`` is ones. The network around it sets
+    ``configure_settings(trainable=None, stateful=False,
+    keep_history=False)`` and reads the logits of a Glorot ``h -> out``
+    readout with a probe; the example simulates it with
+    ``nengo_dl.Simulator(net, minibatch_size=100, unroll_simulation=16)``
+    and compiles Adam, sparse cross-entropy from logits, ``metrics=["accuracy"]``.
+
+    ``variant="current"`` is the notebook's latest revision: no ``e_h``, ``e_m``
+    ("not needed in this task"), and Glorot-initialized trainable ``x -> h``,
+    ``h -> h`` (``synapse=0``) and ``m -> h``. ``variant="earlier"`` is its
+    earlier revision, the full cell of the paper like our recurrent
+    configuration: trainable ``h -> u`` and ``m -> u`` (zeros, ``synapse=0``),
+    ``x -> h`` and ``h -> h`` (zeros) and ``m -> h`` (Glorot normal).
+
+    Returns ``(net, input node, probe)``.
+    """
+    import nengo  # pylint: disable=import-outside-toplevel
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from nengo.utils.filter_design import cont2discrete  # pylint: disable=import-outside-toplevel
+
+    if variant not in DOCS_VARIANTS:
+        raise ValueError(f"variant must be one of {DOCS_VARIANTS}, got {variant!r}")
+
+    class LMUCell(nengo.Network):
+        def __init__(self, units, order, theta, input_d, **kwargs):
+            super().__init__(**kwargs)
+            Q = np.arange(order, dtype=np.float64)
+            R = (2 * Q + 1)[:, None] / theta
+            j, i = np.meshgrid(Q, Q)
+            A = np.where(i < j, -1, (-1.0) ** (i - j + 1)) * R
+            B = (-1.0) ** Q[:, None] * R
+            C = np.ones((1, order))
+            D = np.zeros((1,))
+            A, B, _, _, _ = cont2discrete((A, B, C, D), dt=1.0, method="zoh")
+
+            with self:
+                nengo_dl.configure_settings(trainable=None)
+                self.x = nengo.Node(size_in=input_d)
+                self.u = nengo.Node(size_in=1)
+                self.m = nengo.Node(size_in=order)
+                self.h = nengo_dl.TensorNode(tf.nn.tanh, shape_in=(units,), pass_time=False)
+                nengo.Connection(self.x, self.u, transform=np.ones((1, input_d)), synapse=None)
+                if variant == "earlier":
+                    nengo.Connection(self.h, self.u, transform=np.zeros((1, units)), synapse=0)
+                    nengo.Connection(self.m, self.u, transform=np.zeros((1, order)), synapse=0)
+                conn_A = nengo.Connection(self.m, self.m, transform=A, synapse=0)
+                self.config[conn_A].trainable = False
+                conn_B = nengo.Connection(self.u, self.m, transform=B, synapse=None)
+                self.config[conn_B].trainable = False
+                if variant == "current":
+                    nengo.Connection(self.x, self.h, transform=nengo_dl.dists.Glorot(),
+                                     synapse=None)
+                    nengo.Connection(self.h, self.h, transform=nengo_dl.dists.Glorot(),
+                                     synapse=0)
+                    nengo.Connection(self.m, self.h, transform=nengo_dl.dists.Glorot(),
+                                     synapse=None)
+                else:
+                    nengo.Connection(self.x, self.h, transform=np.zeros((units, input_d)),
+                                     synapse=None)
+                    nengo.Connection(self.h, self.h, transform=np.zeros((units, units)),
+                                     synapse=0)
+                    nengo.Connection(self.m, self.h,
+                                     transform=nengo_dl.dists.Glorot(distribution="normal"),
+                                     synapse=None)
+
+    with nengo.Network(seed=seed) as net:
+        nengo_dl.configure_settings(trainable=None, stateful=False, keep_history=False)
+        inp = nengo.Node(np.zeros(input_d))
+        lmu = LMUCell(units=units, order=order, theta=theta, input_d=input_d)
+        conn = nengo.Connection(inp, lmu.x, synapse=None)
+        net.config[conn].trainable = False
+        out = nengo.Node(size_in=10)
+        nengo.Connection(lmu.h, out, transform=nengo_dl.dists.Glorot(), synapse=None)
+        p = nengo.Probe(out)
+    return net, inp, p
+
+
+def time_nengo_dl_fit(net, inp, probe, x, y, n_batches, unroll_simulation=1, metrics=None,
+                      learning_rate=1e-3, seed=0):
+    """Seconds per minibatch of 100 of NengoDL ``sim.fit`` through time.
+
+    Builds the simulator, compiles, fits one warm-up minibatch (tracing),
+    then times ``n_batches`` minibatches in one ``fit`` call.
+    """
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    tf.keras.backend.clear_session()
+    need = (1 + n_batches) * BATCH
+    if len(x) < need:
+        raise ValueError(f"need {need} sequences, got {len(x)}")
+    x = np.asarray(x[:need], dtype=np.float32)
+    y = np.asarray(y[:need]).reshape(-1, 1, 1)
+    start = time.perf_counter()
+    with nengo_dl.Simulator(net, minibatch_size=BATCH, unroll_simulation=unroll_simulation,
+                            progress_bar=False, seed=seed) as sim:
+        build_s = time.perf_counter() - start
+        sim.compile(optimizer=tf.optimizers.Adam(learning_rate),
+                    loss={probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+                    metrics=metrics)
+        t0 = time.perf_counter()
+        sim.fit({inp: x[:BATCH]}, {probe: y[:BATCH]}, epochs=1, verbose=0)
+        warmup_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        sim.fit({inp: x[BATCH:]}, {probe: y[BATCH:]}, epochs=1, verbose=0, shuffle=False)
+        timed_s = time.perf_counter() - t0
+    return {"s_per_batch": timed_s / n_batches, "timed_batches": n_batches,
+            "build_s": build_s, "warmup_batch_s": warmup_s, "n_steps": int(x.shape[1]),
+            "unroll_simulation": unroll_simulation}
+
+
+def time_ours_sequential(x, y, config, n_batches):
+    """`time_nengo_dl_fit` for our recurrent `LMUClassifier`, set up as `training.train`."""
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+
+    clf = build_classifier(config, method="sequential")
+    with clf:
+        nengo_dl.configure_settings(stateful=False, keep_history=True)
+    clf.config[clf.probe].keep_history = False
+    res = time_nengo_dl_fit(clf, clf.input, clf.probe, x, y, n_batches)
+    res["n_trainable"] = clf.n_trainable
+    return res
+
+
+def sequential_config(args):
+    from nengo_lmu.psmnist import model_config  # pylint: disable=import-outside-toplevel
+
+    kw = dict(PAPER_RECURRENT, units=args.seq_units, order=args.seq_order)
+    return model_config(**kw)
+
+
+def run_speed(args, accuracy_result):
+    from nengo_lmu.data import load_psmnist  # pylint: disable=import-outside-toplevel
+
+    data = load_psmnist(0)
+    x, y = data["train"]
+    res = {"batch_size": BATCH, "n_train": int(len(x)), "items": list(args.speed_items)}
+
+    if "parallel" in args.speed_items:
+        if accuracy_result is not None:
+            epoch_s = accuracy_result["epoch_s"]
+            source = f"median over the {len(epoch_s)} epochs of the accuracy run"
+        else:
+            from nengo_lmu.psmnist import train_psmnist  # pylint: disable=import-outside-toplevel
+
+            speed_dir = os.path.join(args.out, "psmnist-speed-parallel")
+            if os.path.exists(speed_dir):
+                shutil.rmtree(speed_dir)
+            n_epochs = 2
+            _log(f"[speed] parallel: training {n_epochs} epochs to time them -> {speed_dir}")
+            history = train_psmnist(speed_dir, epochs=n_epochs, method="parallel",
+                                    units=args.units, order=args.order, verbose=0)
+            epoch_s = history["epoch_s"]
+            source = f"median over a {n_epochs}-epoch run (part accuracy not run)"
+        memory_s = closed_form_memory_s(args.units, args.order, x)
+        res.update({
+            "ours_parallel_epoch_s": float(np.median(epoch_s)),
+            "ours_parallel_epoch_s_all": list(epoch_s),
+            "ours_parallel_epoch_s_source": source,
+            "ours_parallel_closed_form_memory_s": memory_s,
+            "ours_parallel_closed_form_memory_note": (
+                "one-off per training run: m_T of all 50,000 training sequences, in closed form"),
+            "parallel_units": args.units,
+            "parallel_order": args.order,
+        })
+        _log(f"[speed] parallel: {res['ours_parallel_epoch_s']:.2f} s per epoch "
+             f"(+ {memory_s:.1f} s once for the closed-form memory)")
+
+    if "keras-lmu" in args.speed_items:
+        _log("[speed] keras-lmu: timing one epoch")
+        res.update(time_keras_lmu(x, y, args.units, args.order, probe_steps=10,
+                                  max_epoch_s=args.keras_max_epoch_s,
+                                  fixed_steps=args.keras_steps, quick=args.quick))
+        _log(f"[speed] keras-lmu: {res['keras_lmu_epoch_s']:.1f} s per epoch "
+             f"({res['keras_lmu_note']})")
+
+    if "parallel" in res["items"] and "keras-lmu" in res["items"]:
+        res["ratio_ours_over_keras_lmu"] = res["ours_parallel_epoch_s"] / res["keras_lmu_epoch_s"]
+        res["ratio_ours_first_epoch_with_memory_over_keras_lmu"] = (
+            res["ours_parallel_epoch_s"] + res["ours_parallel_closed_form_memory_s"]
+        ) / res["keras_lmu_epoch_s"]
+        res["ratio_target"] = "<= 0.1"
+
+    if "sequential" in args.speed_items:
+        n = args.timing_batches
+        config = sequential_config(args)
+        _log(f"[speed] sequential (ours): units {args.seq_units}, order {args.seq_order}, "
+             f"all recurrent connections, Tanh; 1 warm-up + {n} timed minibatches")
+        ours = time_ours_sequential(x, y, config, n)
+        _log(f"[speed] sequential (ours): {ours['s_per_batch']:.2f} s per minibatch "
+             f"(build {ours['build_s']:.1f} s, warm-up {ours['warmup_batch_s']:.1f} s)")
+        res.update({
+            "ours_sequential_s_per_batch": ours["s_per_batch"],
+            "ours_sequential": dict(ours, config=config,
+                                    setup="nengo_lmu.training.build_classifier(method='sequential'),"
+                                          " configure_settings(stateful=False, keep_history=True),"
+                                          " probe keep_history=False, unroll_simulation=1"),
+        })
+        docs = {}
+        for variant in args.docs_variants:
+            _log(f"[speed] sequential (NengoDL docs example, {variant} revision): 1 warm-up + "
+                 f"{n} timed minibatches")
+            net, inp, probe = nengo_dl_docs_lmu(args.seq_units, args.seq_order, 784, 1,
+                                                variant=variant)
+            r = time_nengo_dl_fit(net, inp, probe, x, y, n, unroll_simulation=16,
+                                  metrics=["accuracy"])
+            _log(f"[speed] sequential (docs, {variant}): {r['s_per_batch']:.2f} s per minibatch "
+                 f"(build {r['build_s']:.1f} s, warm-up {r['warmup_batch_s']:.1f} s)")
+            docs[variant] = dict(r, units=args.seq_units, order=args.seq_order,
+                                 speedup_ours=r["s_per_batch"] / ours["s_per_batch"])
+        if docs:
+            main_variant = "current" if "current" in docs else next(iter(docs))
+            res.update({
+                "nengo_dl_example_s_per_batch": docs[main_variant]["s_per_batch"],
+                "nengo_dl_example_variant": main_variant,
+                "speedup_vs_nengo_dl_example": docs[main_variant]["speedup_ours"],
+                "speedup_target": ">= 2",
+                "nengo_dl_example": docs,
+                "nengo_dl_example_note": (
+                    "reconstruction of NengoDL's docs example 'Legendre Memory Units in NengoDL'"
+                    " (docs/examples/lmu.ipynb): 'current' = latest revision (no e_h, e_m),"
+                    " 'earlier' = earlier revision (the paper's full cell with e_h, e_m, like"
+                    " ours); simulated with unroll_simulation=16 as in the example"),
+            })
+    res["measured_at"] = _now()
+    res["quick"] = args.quick
+    return res
+
+
+# --------------------------------------------------------------------------
+# Part 3: sequential training within a time budget
+
+
+def run_sequential(args, speed_result):
+    from nengo_lmu.data import load_psmnist  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.training import train  # pylint: disable=import-outside-toplevel
+
+    start = time.perf_counter()
+    budget = args.seq_minutes * 60.0
+    config = sequential_config(args)
+    data = load_psmnist(0)
+    x, y = data["train"]
+    xv, yv = data["valid"]
+    xv, yv = xv[:N_VAL_SEQUENTIAL], yv[:N_VAL_SEQUENTIAL]
+    timing = (speed_result or {}).get("ours_sequential")
+    if timing is None or timing.get("config") != config:
+        _log("[sequential] calibrating: 1 warm-up + 2 timed minibatches (counts to the budget)")
+        timing = time_ours_sequential(x, y, config, 2)
+        calibrated_here = True
+    else:
+        calibrated_here = False
+    s_batch = timing["s_per_batch"]
+    trace_s = max(timing["warmup_batch_s"] - s_batch, 0.0)
+    n_val_batches = N_VAL_SEQUENTIAL // BATCH
+    # build + tracing of fit + tracing of predict + validation (a forward pass is
+    # taken as half a training minibatch) + 5% margin
+    overhead = timing["build_s"] + 2 * trace_s + n_val_batches * 0.5 * s_batch
+    available = budget - (time.perf_counter() - start)
+    n_batches = int(max(1, min(len(x) // BATCH, (0.95 * available - overhead) // s_batch)))
+    n_train = n_batches * BATCH
+    out_dir = os.path.join(args.out, "psmnist-sequential")
+    if os.path.exists(out_dir):
+        shutil.rmtree(out_dir)
+    _log(f"[sequential] budget {budget:.0f} s: {s_batch:.2f} s per minibatch, overhead "
+         f"~{overhead:.0f} s -> training on {n_train} images ({n_batches} minibatches), "
+         f"validating on {N_VAL_SEQUENTIAL}")
+    t0 = time.perf_counter()
+    history = train(config, (x[:n_train], y[:n_train]), (xv, yv), out_dir, epochs=1,
+                    method="sequential", batch_size=BATCH, learning_rate=args.seq_lr, seed=0,
+                    verbose=0, meta={"task": "psmnist", "permutation_seed": 0,
+                                     "data_source": data.source})
+    train_s = time.perf_counter() - t0
+    total_s = time.perf_counter() - start
+    _log(f"[sequential] validation accuracy {history['val_accuracy'][-1]:.4f} after "
+         f"{n_batches} minibatches; {total_s:.0f} s used of {budget:.0f} s")
+    return {
+        "val_accuracy": history["val_accuracy"][-1],
+        "n_val": N_VAL_SEQUENTIAL,
+        "n_train_sequences": n_train,
+        "n_minibatches": n_batches,
+        "epochs": 1,
+        "loss": history["loss"][-1],
+        "fit_s": history["epoch_s"][-1],
+        "fit_s_per_batch": history["epoch_s"][-1] / n_batches,
+        "train_call_s": train_s,
+        "time_used_s": total_s,
+        "budget_s": budget,
+        "planned_s_per_batch": s_batch,
+        "calibrated_here": calibrated_here,
+        "learning_rate": args.seq_lr,
+        "method": "sequential",
+        "config": config,
+        "n_trainable": timing.get("n_trainable"),
+        "note": ("one pass over the first n_train training images at a constant learning rate,"
+                 " sized to fit the budget; the time used includes the build, tracing, the"
+                 " validation and, if calibrated_here, the calibration"),
+        "model_dir": out_dir,
+        "measured_at": _now(),
+        "quick": args.quick,
+    }
+
+
+# --------------------------------------------------------------------------
+# Report
+
+
+def _fmt(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+def table_rows(results):
+    acc = results.get("accuracy") or {}
+    sp = results.get("speed") or {}
+    sq = results.get("sequential") or {}
+    rows = []
+    if acc:
+        rows += [
+            ("accuracy", f"test accuracy, temporal network in NengoDL (n={acc['n_test']})",
+             f"{acc['test_accuracy'] * 100:.2f} %"),
+            ("accuracy", "best validation accuracy (parallel training)",
+             f"{acc['best_val_accuracy'] * 100:.2f} % (epoch {acc['best_epoch']})"),
+            ("accuracy", "trainable parameters", f"{acc['n_trainable']:,}"),
+            ("accuracy", f"training wall time ({acc['epochs']} epochs)",
+             f"{acc['train_wall_s']:.1f} s"),
+            ("accuracy", "median epoch time", f"{acc['epoch_s_median']:.2f} s"),
+            ("accuracy", "test wall time", f"{acc['test_wall_s']:.1f} s"),
+        ]
+    if "ours_parallel_epoch_s" in sp:
+        rows += [
+            ("speed", "ours, parallel: s per epoch", f"{sp['ours_parallel_epoch_s']:.2f} s"),
+            ("speed", "ours, parallel: closed-form memory (once)",
+             f"{sp['ours_parallel_closed_form_memory_s']:.2f} s"),
+        ]
+    if "keras_lmu_epoch_s" in sp:
+        rows.append(("speed", f"keras-lmu ({sp['keras_lmu_layer']}): s per epoch"
+                     + (" (extrapolated)" if sp["keras_lmu_extrapolated"] else ""),
+                     f"{sp['keras_lmu_epoch_s']:.1f} s"))
+    if "ratio_ours_over_keras_lmu" in sp:
+        rows += [
+            ("speed", "ratio ours / keras-lmu (target <= 0.1)",
+             f"{sp['ratio_ours_over_keras_lmu']:.3f}"),
+            ("speed", "  same, first epoch incl. closed-form memory",
+             f"{sp['ratio_ours_first_epoch_with_memory_over_keras_lmu']:.3f}"),
+        ]
+    if "ours_sequential_s_per_batch" in sp:
+        rows.append(("speed", "ours, sequential: s per minibatch of 100",
+                     f"{sp['ours_sequential_s_per_batch']:.2f} s"))
+    for variant, r in (sp.get("nengo_dl_example") or {}).items():
+        rows += [
+            ("speed", f"NengoDL docs example ({variant}): s per minibatch",
+             f"{r['s_per_batch']:.2f} s"),
+            ("speed", f"  speedup of ours vs docs ({variant}) (target >= 2)",
+             f"{r['speedup_ours']:.2f} x"),
+        ]
+    if sq:
+        rows += [
+            ("sequential", f"validation accuracy (n={sq['n_val']})",
+             f"{sq['val_accuracy'] * 100:.2f} %"),
+            ("sequential", "training sequences (minibatches)",
+             f"{sq['n_train_sequences']} ({sq['n_minibatches']})"),
+            ("sequential", "fit s per minibatch", f"{sq['fit_s_per_batch']:.2f} s"),
+            ("sequential", "time used / budget",
+             f"{sq['time_used_s']:.0f} s / {sq['budget_s']:.0f} s"),
+        ]
+    return rows
+
+
+def format_table(rows):
+    if not rows:
+        return "(no results)"
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    w2 = max(len(r[2]) for r in rows)
+    lines = [f"{'part':<{w0}}  {'figure':<{w1}}  {'value':>{w2}}", "-" * (w0 + w1 + w2 + 4)]
+    lines += [f"{a:<{w0}}  {b:<{w1}}  {c:>{w2}}" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def plot_results(results):
+    from nengo_lmu.plots import _pyplot  # pylint: disable=import-outside-toplevel
+
+    plt = _pyplot()
+    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(15, 4))
+    acc = results.get("accuracy")
+    sq = results.get("sequential")
+    if acc:
+        epochs = np.arange(1, len(acc["val_accuracy"]) + 1)
+        ax0.plot(epochs, np.array(acc["val_accuracy"]) * 100, "o-",
+                 label=f"parallel: validation (units {acc['units']}, order {acc['order']})")
+        ax0.plot([epochs[-1]], [acc["test_accuracy"] * 100], "k*", ms=12,
+                 label=f"test, temporal network: {acc['test_accuracy'] * 100:.2f} %")
+        ax0.set_xlabel("epoch")
+    if sq:
+        ax0.axhline(sq["val_accuracy"] * 100, color="C3", ls="--",
+                    label=f"sequential, {sq['n_minibatches']} minibatches "
+                          f"({sq['time_used_s'] / 60:.1f} min): {sq['val_accuracy'] * 100:.1f} %")
+    ax0.set_ylabel("accuracy (%)")
+    ax0.set_title("psMNIST accuracy")
+    ax0.grid(alpha=0.3)
+    if acc or sq:
+        ax0.legend(fontsize="x-small", loc="lower right")
+
+    sp = results.get("speed") or {}
+
+    def bars(ax, names, values, ylabel, title):
+        if not names:
+            ax.set_axis_off()
+            return
+        colors = [f"C{k}" for k in range(len(names))]
+        ax.bar(range(len(names)), values, color=colors)
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, fontsize="small")
+        ax.set_yscale("log")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        for k, v in enumerate(values):
+            ax.text(k, v, f"{v:.3g} s", ha="center", va="bottom", fontsize="small")
+        ax.grid(alpha=0.3, axis="y")
+
+    names, values = [], []
+    if "ours_parallel_epoch_s" in sp:
+        names.append("ours\n(parallel)")
+        values.append(sp["ours_parallel_epoch_s"])
+    if "keras_lmu_epoch_s" in sp:
+        names.append(f"keras-lmu\n({sp['keras_lmu_layer']})")
+        values.append(sp["keras_lmu_epoch_s"])
+    bars(ax1, names, values, "seconds per epoch (50,000 sequences)",
+         "training epoch, feedforward LMU")
+    names, values = [], []
+    if "ours_sequential_s_per_batch" in sp:
+        names.append("ours\n(sequential)")
+        values.append(sp["ours_sequential_s_per_batch"])
+    for variant, r in (sp.get("nengo_dl_example") or {}).items():
+        names.append(f"NengoDL docs\nexample ({variant})")
+        values.append(r["s_per_batch"])
+    bars(ax2, names, values, "seconds per minibatch of 100",
+         "BPTT through 784 steps, recurrent LMU")
+    fig.tight_layout()
+    return fig
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--out", default="results/benchmarks")
+    parser.add_argument("--epochs", type=int, default=25)
+    parser.add_argument("--units", type=int, default=346)
+    parser.add_argument("--order", type=int, default=256)
+    parser.add_argument("--resume", action="store_true",
+                        help="resume the accuracy run's training from its checkpoint")
+    parser.add_argument("--n-test", type=int, default=None,
+                        help="test images for the accuracy part (default all 10,000)")
+    parser.add_argument("--speed-items", nargs="+", choices=SPEED_ITEMS,
+                        default=list(SPEED_ITEMS), help="what the speed part measures")
+    parser.add_argument("--keras-steps", type=int, default=100,
+                        help="keras-lmu batches timed when a full epoch would be too long")
+    parser.add_argument("--keras-max-epoch-s", type=float, default=300.0,
+                        help="time a full keras-lmu epoch only if predicted below this")
+    parser.add_argument("--timing-batches", type=int, default=5,
+                        help="timed minibatches (after 1 warm-up) for the sequential speed")
+    parser.add_argument("--docs-variants", nargs="*", choices=DOCS_VARIANTS,
+                        default=list(DOCS_VARIANTS),
+                        help="revisions of the NengoDL docs example to time")
+    parser.add_argument("--seq-minutes", type=float, default=10.0,
+                        help="time budget of the sequential part")
+    parser.add_argument("--seq-units", type=int, default=PAPER_RECURRENT["units"])
+    parser.add_argument("--seq-order", type=int, default=PAPER_RECURRENT["order"])
+    parser.add_argument("--seq-lr", type=float, default=1e-3)
+    parser.add_argument("--quick", action="store_true",
+                        help="shorten every part to check the script (see module doc)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n_test = args.n_test or 500
+        args.epochs = min(args.epochs, 2)
+        args.timing_batches = min(args.timing_batches, 2)
+    if args.n_test is not None and not 1 <= args.n_test <= 10000:
+        parser.error("--n-test must lie in 1..10000")
+    for name in ("epochs", "units", "order", "timing_batches", "seq_units", "seq_order",
+                 "keras_steps"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.seq_minutes <= 0:
+        parser.error("--seq-minutes must be > 0")
+
+    json_path = os.path.join(args.out, "psmnist.json")
+    results = {}
+    if os.path.exists(json_path):
+        with open(json_path, encoding="utf-8") as f:
+            results = json.load(f)
+    results["environment"] = _versions()
+    started = time.perf_counter()
+
+    if "accuracy" in args.parts:
+        results["accuracy"] = run_accuracy(args)
+        results["accuracy"].update(measured_at=_now(), quick=args.quick)
+        write_json(json_path, results)
+    if "speed" in args.parts:
+        results["speed"] = run_speed(args, results["accuracy"] if "accuracy" in args.parts
+                                     else None)
+        write_json(json_path, results)
+    if "sequential" in args.parts:
+        results["sequential"] = run_sequential(args, results["speed"] if "speed" in args.parts
+                                               else None)
+    results["last_run"] = {"parts": args.parts, "wall_s": time.perf_counter() - started,
+                           "argv": sys.argv[1:] if argv is None else list(argv),
+                           "finished_at": _now()}
+
+    print()
+    print(format_table(table_rows(results)))
+    write_json(json_path, results)
+    save_figure(plot_results(results), os.path.join(args.out, "psmnist.png"), dpi=110)
+    print(f"\nwrote {json_path} and {os.path.join(args.out, 'psmnist.png')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
