@@ -83,7 +83,7 @@ def _check_delay_args(parser, args):
 def format_delay_table(results):
     """A text table of NRMSE per ``r``, one row per result of `run_delay`."""
     r = results[0]["r"]
-    head = f"{'system':<28}" + "".join(f"{'r=' + format(x, 'g'):>8}" for x in r)
+    head = f"{'system':<34}" + "".join(f"{'r=' + format(x, 'g'):>8}" for x in r)
     head += f"{'wall s':>9}"
     lines = [head, "-" * len(head)]
     for res in results:
@@ -91,7 +91,7 @@ def format_delay_table(results):
             f"{res['backend']}, "
             + (f"{res['n_neurons_total']} neurons" if res["n_neurons_total"] else "exact")
         )
-        row = f"{name:<28}" + "".join(f"{res['nrmse'][str(float(x))]:>8.3f}" for x in r)
+        row = f"{name:<34}" + "".join(f"{res['nrmse'][str(float(x))]:>8.3f}" for x in r)
         lines.append(row + f"{res['wall_s']:>9.1f}")
     return "\n".join(lines)
 

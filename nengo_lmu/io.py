@@ -21,6 +21,9 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates files only we can read
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -36,7 +39,11 @@ def write_json(path, data):
             f.write("\n")
 
 
-def save_figure(fig, path, **kwargs):
-    """Save a matplotlib figure to ``path``, atomically."""
+def save_figure(fig, path, close=True, **kwargs):
+    """Save a matplotlib figure to ``path``, atomically (and close it)."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, **kwargs)
+    if close:
+        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+
+        plt.close(fig)

@@ -225,8 +225,10 @@ class LMU(nengo.Network):
         e_x = (self.params if params is None else params)["e_x"]
         H = self.system.impulse_response(1.0, x.shape[1], method=self.discretizer)
         u = x @ e_x.T  # (n, T, memory_d)
-        m = np.swapaxes(u[:, ::-1], 1, 2) @ H  # (n, memory_d, order)
-        return m.reshape(len(x), -1)
+        n, T, d = u.shape
+        # one (n * memory_d, T) @ (T, order) product, time reversed
+        u_rev = np.ascontiguousarray(np.swapaxes(u[:, ::-1], 1, 2)).reshape(n * d, T)
+        return (u_rev @ H).reshape(n, d * self.order)
 
     @property
     def used_params(self):

@@ -31,12 +31,14 @@ class LegendreMemory(nengo.Network):
     a passthrough node and a one-step-delay synapse, with no neurons: every
     backend runs it and NengoDL differentiates through it.
 
-    With ``n_neurons=N`` every state variable is represented by an ensemble
-    of ``N`` neurons (an `nengo.networks.EnsembleArray`) and the dynamics are
-    realised by NEF principle 3: recurrent transform ``A_rec`` and input
-    transform ``B_in``, both through the lowpass ``synapse``. The default
-    ``mapping="discrete"`` (Voelker 2019, eq. 5.9) is exact for a simulator
-    step ``dt``, which must therefore match the simulator's.
+    With ``n_neurons=N`` every state variable is represented by its own
+    one-dimensional ensemble of ``N`` neurons (``state_ensembles``) and the
+    dynamics are realised by NEF principle 3: recurrent transform ``A_rec``
+    and input transform ``B_in``, both through the lowpass ``synapse``. The
+    default ``mapping="discrete"`` (Voelker 2019, eq. 5.9) is exact for a
+    simulator step ``dt``, which must therefore match the simulator's.
+    ``output`` is then the ensembles' decoded state; `state_estimate` reads
+    the state with less noise from probed data.
 
     Parameters
     ----------
@@ -50,7 +52,8 @@ class LegendreMemory(nengo.Network):
         Neurons per state variable; None builds the exact linear system.
     neuron_type : `nengo.neurons.NeuronType`
         Neuron model of the ensembles. The default,
-        `nengo.SpikingRectifiedLinear`, runs on Loihi.
+        `nengo.SpikingRectifiedLinear`, runs on Loihi (so does `nengo.LIF`);
+        a rate type gives the rate-based network.
     synapse : float
         Time constant ``tau`` (s) of the lowpass synapse of principle 3.
     dt : float
@@ -84,6 +87,12 @@ class LegendreMemory(nengo.Network):
         is then filtered once, on chip, which also smooths the noise of the
         input spike generators. Without it the input is filtered twice.
         Use it only with the Loihi backend.
+
+    label : str, optional
+    seed : int, optional
+        Seeds the network and the neurons' tuning (gains, biases, encoders),
+        which is drawn when the network is constructed; None draws it anew.
+    add_to_container : bool, optional
 
     Notes
     -----

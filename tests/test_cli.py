@@ -51,3 +51,15 @@ def test_bad_flags(argv, message, tmp_path, capsys):
     assert e.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x").exists()  # nothing was run or written
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path):
+    from nengo_lmu.io import write_json
+
+    target = tmp_path / "out.json"
+    write_json(target, {"a": 1})
+    with pytest.raises(TypeError):
+        write_json(target, {"a": object()})  # not JSON-serializable, fails midway
+    assert json.loads(target.read_text()) == {"a": 1}  # the old file survives
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+    assert target.stat().st_mode & 0o044  # readable like any file the user writes
