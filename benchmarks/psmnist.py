@@ -544,10 +544,6 @@ def run_sequential(args, speed_result):
 # Report
 
 
-def _fmt(value, spec):
-    return "-" if value is None else format(value, spec)
-
-
 def table_rows(results):
     acc = results.get("accuracy") or {}
     sp = results.get("speed") or {}
@@ -630,6 +626,7 @@ def plot_results(results):
         ax0.plot([epochs[-1]], [acc["test_accuracy"] * 100], "k*", ms=12,
                  label=f"test, temporal network: {acc['test_accuracy'] * 100:.2f} %")
         ax0.set_xlabel("epoch")
+        ax0.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     if sq:
         ax0.axhline(sq["val_accuracy"] * 100, color="C3", ls="--",
                     label=f"sequential, {sq['n_minibatches']} minibatches "
@@ -650,7 +647,11 @@ def plot_results(results):
         ax.bar(range(len(names)), values, color=colors)
         ax.set_xticks(range(len(names)))
         ax.set_xticklabels(names, fontsize="small")
-        ax.set_yscale("log")
+        if max(values) > 20 * min(values):
+            ax.set_yscale("log")
+            ax.set_ylim(min(values) / 3, max(values) * 3)
+        else:
+            ax.set_ylim(0, max(values) * 1.15)
         ax.set_ylabel(ylabel)
         ax.set_title(title)
         for k, v in enumerate(values):
