@@ -20,10 +20,10 @@ Three parts, selected with ``--parts`` (all by default), measured in one run:
     connections) -> Dense(10)``, Adam, sparse cross-entropy from logits,
     batch 100: one epoch of ``fit`` on the same 50,000 sequences, timed after
     a one-batch warm-up (tracing). If a 10-batch probe predicts more than
-    ``--keras-max-epoch-s`` for the epoch, only ``--keras-steps`` batches are
-    timed and the epoch is extrapolated (``keras_lmu_extrapolated`` says
-    so). keras-lmu picks its FFT ``LMUFeedforward`` layer here; the JSON
-    records the layer it used.
+    ``--keras-max-epoch-s`` (300) for the epoch, only ``--keras-steps`` (100)
+    batches, the probe's included, are timed and scaled to the epoch
+    (``keras_lmu_extrapolated`` says so). keras-lmu picks its FFT
+    ``LMUFeedforward`` layer here; the JSON records the layer it used.
     (c) ``sequential``: seconds per minibatch of 100 of NengoDL ``sim.fit``
     through time (784 steps, backpropagation through time) for the paper's
     recurrent psMNIST configuration (212 ``Tanh`` units, order 256,
@@ -42,7 +42,7 @@ Three parts, selected with ``--parts`` (all by default), measured in one run:
     the measured seconds per minibatch and the build / tracing / validation
     overheads), then reports the accuracy on the first 1,000 validation
     images and the time used. It is the path meant for GPUs; on a CPU it
-    sees only a few hundred sequences within the budget.
+    gets through only a small part of one epoch within the budget.
 
 Prints a table of all figures and writes ``OUT/psmnist.json`` and
 ``OUT/psmnist.png``. Parts not run in this invocation keep their entries
@@ -50,11 +50,13 @@ from an earlier ``OUT/psmnist.json`` (each part records its settings and
 when it was measured).
 
     python benchmarks/psmnist.py [--parts accuracy speed sequential] [--out DIR]
-        [--epochs 25] [--units 346] [--order 256] [--seq-minutes 10] [--quick]
+        [--epochs 30] [--units 346] [--order 256] [--seq-minutes 10] [--quick]
 
 ``--quick`` shortens every part for a check of the script: 500 test
-images, a 10-batch keras-lmu probe extrapolated to the epoch, 2 timed
-minibatches in (c), 2 epochs at most for ``accuracy``.
+images, 2 epochs at most for ``accuracy``, a 3-batch keras-lmu probe
+extrapolated to the epoch, 2 timed minibatches in (c); the table marks
+quick parts. ``--speed-items``, ``--docs-variants``, ``--seq-units`` and
+``--seq-order`` select or shrink the speed measurements (see ``--help``).
 """
 
 import argparse
@@ -70,7 +72,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from nengo_lmu.data import load_psmnist  # noqa: E402
 from nengo_lmu.io import save_figure, write_json  # noqa: E402
+from nengo_lmu.plots import _pyplot  # noqa: E402
+from nengo_lmu.psmnist import (  # noqa: E402
+    DEFAULTS,
+    evaluate_psmnist,
+    model_config,
+    train_psmnist,
+)
+from nengo_lmu.training import build_classifier, train  # noqa: E402
 
 PARTS = ("accuracy", "speed", "sequential")
 SPEED_ITEMS = ("parallel", "keras-lmu", "sequential")
@@ -109,8 +120,6 @@ def _versions():
 
 
 def run_accuracy(args):
-    from nengo_lmu.psmnist import evaluate_psmnist, train_psmnist  # pylint: disable=import-outside-toplevel
-
     model_dir = os.path.join(args.out, "psmnist-parallel")
     resumed = bool(args.resume and os.path.exists(os.path.join(model_dir, "checkpoint.npz")))
     if not args.resume and os.path.exists(model_dir):
@@ -162,9 +171,6 @@ def run_accuracy(args):
 
 def closed_form_memory_s(units, order, x):
     """Seconds to compute the closed-form memory ``m_T`` of sequences ``x``."""
-    from nengo_lmu.psmnist import model_config  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
-
     clf = build_classifier(model_config(units, order), method="parallel")
     start = time.perf_counter()
     clf.lmu.closed_form_memory(x)
@@ -173,7 +179,13 @@ def closed_form_memory_s(units, order, x):
 
 def time_keras_lmu(x, y, units, order, probe_steps=10, max_epoch_s=300.0, fixed_steps=100,
                    quick=False, seed=0):
-    """Training time of one epoch of the keras-lmu psMNIST model (see module doc)."""
+    """Training time of one epoch of the keras-lmu psMNIST model (see module doc).
+
+    After a one-batch warm-up (tracing), ``probe_steps`` batches predict the
+    epoch. With ``quick`` that prediction is the result; if it is at most
+    ``max_epoch_s`` a full shuffled epoch is timed; otherwise ``fixed_steps``
+    batches in all (the probe's included) are timed and scaled to the epoch.
+    """
     import keras_lmu  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
@@ -194,32 +206,39 @@ def time_keras_lmu(x, y, units, order, probe_steps=10, max_epoch_s=300.0, fixed_
            "keras_lmu_n_trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
            "keras_lmu_batches_per_epoch": n_batches}
 
-    def fit(n, shuffle=False):
+    def fit(first, last, shuffle=False):
+        """Seconds to fit batches ``first`` to ``last - 1`` in one ``fit`` call."""
         start = time.perf_counter()
-        model.fit(x[:n * BATCH], y[:n * BATCH], batch_size=BATCH, epochs=1, shuffle=shuffle,
-                  verbose=0)
+        model.fit(x[first * BATCH:last * BATCH], y[first * BATCH:last * BATCH],
+                  batch_size=BATCH, epochs=1, shuffle=shuffle, verbose=0)
         return time.perf_counter() - start
 
-    res["keras_lmu_warmup_s"] = fit(1)  # tracing + one batch
-    probe_s = fit(probe_steps) / probe_steps
-    estimate = probe_s * n_batches
-    _log(f"[speed] keras-lmu ({res['keras_lmu_layer']}): {probe_s:.3f} s/batch over "
-         f"{probe_steps} batches, epoch estimated at {estimate:.0f} s")
+    res["keras_lmu_warmup_s"] = fit(0, 1)  # tracing + one batch
+    probe_s = fit(1, 1 + probe_steps)
+    estimate = probe_s / probe_steps * n_batches
+    _log(f"[speed] keras-lmu ({res['keras_lmu_layer']}): {probe_s / probe_steps:.3f} s/batch "
+         f"over {probe_steps} batches, epoch estimated at {estimate:.0f} s")
     if quick:
         steps, epoch_s, extrapolated = probe_steps, estimate, True
     elif estimate <= max_epoch_s:
-        steps, epoch_s, extrapolated = n_batches, fit(n_batches, shuffle=True), False
+        steps, epoch_s, extrapolated = n_batches, fit(0, n_batches, shuffle=True), False
     else:
-        steps = min(fixed_steps, n_batches)
-        epoch_s, extrapolated = fit(steps) / steps * n_batches, True
+        # the probe's batches count towards the fixed number of timed batches
+        steps = max(probe_steps, min(fixed_steps, n_batches - 1))
+        more = fit(1 + probe_steps, 1 + steps) if steps > probe_steps else 0.0
+        epoch_s, extrapolated = (probe_s + more) / steps * n_batches, True
     res.update({
         "keras_lmu_epoch_s": epoch_s,
         "keras_lmu_s_per_batch": epoch_s / n_batches,
         "keras_lmu_timed_batches": steps,
         "keras_lmu_extrapolated": extrapolated,
-        "keras_lmu_note": (f"time of {steps} batches of 100 scaled to the {n_batches}-batch epoch"
-                           if extrapolated else
-                           f"one full epoch of fit ({n_batches} batches), after a 1-batch warm-up"),
+        "keras_lmu_note": (f"time of {steps} batches of 100 scaled to the {n_batches}-batch "
+                           "epoch" if extrapolated else
+                           f"one full epoch of fit ({n_batches} batches) after a 1-batch warm-up"),
+        "keras_lmu_path_note": (
+            "LMUFeedforward computes the memory m_t of every step on every batch by FFT "
+            f"convolution (rfft/irfft of length {2 * x.shape[1]}, not a power of two), although "
+            "the classifier reads only the last step; on a CPU these FFTs dominate"),
     })
     return res
 
@@ -351,8 +370,6 @@ def time_ours_sequential(x, y, config, n_batches):
     """`time_nengo_dl_fit` for our recurrent `LMUClassifier`, set up as `training.train`."""
     import nengo_dl  # pylint: disable=import-outside-toplevel
 
-    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
-
     clf = build_classifier(config, method="sequential")
     with clf:
         nengo_dl.configure_settings(stateful=False, keep_history=True)
@@ -363,15 +380,11 @@ def time_ours_sequential(x, y, config, n_batches):
 
 
 def sequential_config(args):
-    from nengo_lmu.psmnist import model_config  # pylint: disable=import-outside-toplevel
-
     kw = dict(PAPER_RECURRENT, units=args.seq_units, order=args.seq_order)
     return model_config(**kw)
 
 
 def run_speed(args, accuracy_result):
-    from nengo_lmu.data import load_psmnist  # pylint: disable=import-outside-toplevel
-
     data = load_psmnist(0)
     x, y = data["train"]
     res = {"batch_size": BATCH, "n_train": int(len(x)), "items": list(args.speed_items)}
@@ -381,8 +394,6 @@ def run_speed(args, accuracy_result):
             epoch_s = accuracy_result["epoch_s"]
             source = f"median over the {len(epoch_s)} epochs of the accuracy run"
         else:
-            from nengo_lmu.psmnist import train_psmnist  # pylint: disable=import-outside-toplevel
-
             speed_dir = os.path.join(args.out, "psmnist-speed-parallel")
             if os.path.exists(speed_dir):
                 shutil.rmtree(speed_dir)
@@ -408,7 +419,8 @@ def run_speed(args, accuracy_result):
 
     if "keras-lmu" in args.speed_items:
         _log("[speed] keras-lmu: timing one epoch")
-        res.update(time_keras_lmu(x, y, args.units, args.order, probe_steps=10,
+        res.update(time_keras_lmu(x, y, args.units, args.order,
+                                  probe_steps=3 if args.quick else 10,
                                   max_epoch_s=args.keras_max_epoch_s,
                                   fixed_steps=args.keras_steps, quick=args.quick))
         _log(f"[speed] keras-lmu: {res['keras_lmu_epoch_s']:.1f} s per epoch "
@@ -431,10 +443,11 @@ def run_speed(args, accuracy_result):
              f"(build {ours['build_s']:.1f} s, warm-up {ours['warmup_batch_s']:.1f} s)")
         res.update({
             "ours_sequential_s_per_batch": ours["s_per_batch"],
-            "ours_sequential": dict(ours, config=config,
-                                    setup="nengo_lmu.training.build_classifier(method='sequential'),"
-                                          " configure_settings(stateful=False, keep_history=True),"
-                                          " probe keep_history=False, unroll_simulation=1"),
+            "ours_sequential": dict(
+                ours, config=config,
+                setup="nengo_lmu.training.build_classifier(method='sequential'),"
+                      " configure_settings(stateful=False, keep_history=True),"
+                      " probe keep_history=False, unroll_simulation=1"),
         })
         docs = {}
         for variant in args.docs_variants:
@@ -472,9 +485,6 @@ def run_speed(args, accuracy_result):
 
 
 def run_sequential(args, speed_result):
-    from nengo_lmu.data import load_psmnist  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.training import train  # pylint: disable=import-outside-toplevel
-
     start = time.perf_counter()
     budget = args.seq_minutes * 60.0
     config = sequential_config(args)
@@ -532,8 +542,9 @@ def run_sequential(args, speed_result):
         "config": config,
         "n_trainable": timing.get("n_trainable"),
         "note": ("one pass over the first n_train training images at a constant learning rate,"
-                 " sized to fit the budget; the time used includes the build, tracing, the"
-                 " validation and, if calibrated_here, the calibration"),
+                 " sized to fit the budget; fit_s includes the tracing of the first minibatch;"
+                 " time_used_s includes the build, tracing, the validation and, if"
+                 " calibrated_here, the calibration"),
         "model_dir": out_dir,
         "measured_at": _now(),
         "quick": args.quick,
@@ -556,7 +567,7 @@ def table_rows(results):
             ("accuracy", "best validation accuracy (parallel training)",
              f"{acc['best_val_accuracy'] * 100:.2f} % (epoch {acc['best_epoch']})"),
             ("accuracy", "trainable parameters", f"{acc['n_trainable']:,}"),
-            ("accuracy", f"training wall time ({acc['epochs']} epochs)",
+            ("accuracy", f"training wall time, {acc['epochs']} epoch(s)",
              f"{acc['train_wall_s']:.1f} s"),
             ("accuracy", "median epoch time", f"{acc['epoch_s_median']:.2f} s"),
             ("accuracy", "test wall time", f"{acc['test_wall_s']:.1f} s"),
@@ -598,7 +609,8 @@ def table_rows(results):
             ("sequential", "time used / budget",
              f"{sq['time_used_s']:.0f} s / {sq['budget_s']:.0f} s"),
         ]
-    return rows
+    quick = {part for part in PARTS if (results.get(part) or {}).get("quick")}
+    return [(f"{a} (quick)" if a in quick else a, b, c) for a, b, c in rows]
 
 
 def format_table(rows):
@@ -613,8 +625,6 @@ def format_table(rows):
 
 
 def plot_results(results):
-    from nengo_lmu.plots import _pyplot  # pylint: disable=import-outside-toplevel
-
     plt = _pyplot()
     fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(15, 4))
     acc = results.get("accuracy")
@@ -626,7 +636,11 @@ def plot_results(results):
         ax0.plot([epochs[-1]], [acc["test_accuracy"] * 100], "k*", ms=12,
                  label=f"test, temporal network: {acc['test_accuracy'] * 100:.2f} %")
         ax0.set_xlabel("epoch")
-        ax0.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax0.set_xlim(0.5, epochs[-1] + 0.5)
+        if len(epochs) <= 15:
+            ax0.set_xticks(epochs)
+        else:
+            ax0.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     if sq:
         ax0.axhline(sq["val_accuracy"] * 100, color="C3", ls="--",
                     label=f"sequential, {sq['n_minibatches']} minibatches "
@@ -636,6 +650,8 @@ def plot_results(results):
     ax0.grid(alpha=0.3)
     if acc or sq:
         ax0.legend(fontsize="x-small", loc="lower right")
+    else:
+        ax0.set_axis_off()
 
     sp = results.get("speed") or {}
 
@@ -684,7 +700,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
     parser.add_argument("--out", default="results/benchmarks")
-    parser.add_argument("--epochs", type=int, default=25)
+    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     parser.add_argument("--units", type=int, default=346)
     parser.add_argument("--order", type=int, default=256)
     parser.add_argument("--resume", action="store_true",
