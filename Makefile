@@ -19,8 +19,9 @@ demo: $(STAMP)  ## the main job: offline, a few minutes
 test: $(STAMP)  ## unit tests and the notebooks, executed top to bottom
 	$(PY) -m pytest -n 2 -p no:cacheprovider tests
 
-benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/)
+benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/), about an hour
 	$(PY) benchmarks/delay.py --out results/benchmarks
+	$(PY) benchmarks/psmnist.py --out results/benchmarks
 
 clean:
 	rm -rf $(VENV) results

@@ -23,6 +23,7 @@ import time
 import nengo
 import numpy as np
 
+from nengo_lmu.data import check_sequences
 from nengo_lmu.io import atomic_path, write_json
 from nengo_lmu.lmu import LMUClassifier
 
@@ -179,8 +180,18 @@ def train(
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    x_train, y_train = train_data
-    x_val, y_val = valid_data
+    # validate the data before anything is built or written
+    input_d = int(config["input_d"])
+    try:
+        x_train, y_train = check_sequences(
+            *train_data, n_steps=np.shape(train_data[0])[1], input_d=input_d
+        )
+    except ValueError as e:
+        raise ValueError(f"training data: {e}") from None
+    try:
+        x_val, y_val = check_sequences(*valid_data, n_steps=x_train.shape[1], input_d=input_d)
+    except ValueError as e:
+        raise ValueError(f"validation data (must match the training data): {e}") from None
     if len(x_train) % batch_size or len(x_val) % batch_size:
         raise ValueError(
             f"batch_size ({batch_size}) must divide the numbers of training "

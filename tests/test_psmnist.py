@@ -126,3 +126,25 @@ def test_bad_psmnist_flags(argv, message, capsys):
         main(argv)
     assert e.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda x, y: (x[:, :100], y), "validation data.*must have 100 steps, got 784"),
+        (lambda x, y: (np.where(np.arange(784)[None, :, None] == 5, np.nan, x), y), "NaN"),
+        (lambda x, y: (x, np.where(np.arange(len(y)) == 3, 12, y)), "0..9"),
+        (lambda x, y: (np.concatenate([x, x], axis=2), y), "training data.*input dimension 1"),
+    ],
+)
+def test_train_rejects_bad_data(mutate, message, tmp_path):
+    from nengo_lmu.training import train
+
+    rng = np.random.RandomState(0)
+    x = rng.rand(100, 784, 1).astype(np.float32)
+    y = rng.randint(0, 10, 100)
+    config = dict(n_classes=10, units=4, order=4, theta=784.0, input_d=1)
+    bad = mutate(x, y)
+    with pytest.raises(ValueError, match=message):
+        train(config, bad, (x, y), str(tmp_path / "m"), epochs=1, verbose=0)
+    assert not (tmp_path / "m").exists()  # nothing written
