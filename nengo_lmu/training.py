@@ -68,7 +68,11 @@ def build_classifier(config, params=None, method="sequential"):
     return LMUClassifier(n_classes, params=params, **kwargs)
 
 
-#: Hidden neuron types by name: name -> (nengo type, keyword arguments).
+#: Hidden neuron types by name: name -> (module, class, keyword arguments).
+#: LIF types get ``amplitude=0.01`` so that their rates (up to a few hundred
+#: Hz) enter the readout at the scale of a ReLU's outputs; ``Tanh`` gets
+#: ``tau_ref=1`` so that it computes tanh itself (nengo's default scales it
+#: to 400 Hz).
 NEURON_TYPES = {
     "RectifiedLinear": ("nengo", "RectifiedLinear", {}),
     "SpikingRectifiedLinear": ("nengo", "SpikingRectifiedLinear", {}),
@@ -98,7 +102,8 @@ def predict(clf, x, method="sequential", batch_size=100, backend="dl"):
     """Logits of ``clf`` for sequences ``x`` at the last step, shape (n, n_classes).
 
     ``backend="dl"`` runs NengoDL in minibatches; ``"nengo"`` runs the
-    reference simulator sequence by sequence (slow; for checking).
+    reference simulator sequence by sequence (slow; for checking; it sets
+    ``clf.input.output`` to present ``x``).
     """
     x = np.asarray(x)
     if backend == "nengo":
@@ -132,6 +137,7 @@ def predict(clf, x, method="sequential", batch_size=100, backend="dl"):
 
 
 def accuracy(logits, y):
+    """Fraction of rows of ``logits`` whose argmax is the label ``y``."""
     return float(np.mean(np.argmax(logits, axis=-1) == np.asarray(y).ravel()))
 
 
@@ -233,12 +239,14 @@ def train(
     best = history["best"]["val_accuracy"] if history["best"] else -1.0
     with nengo_dl.Simulator(clf, minibatch_size=batch_size, progress_bar=False,
                             seed=seed) as sim:
+        # compile once: recompiling every epoch retraces the whole graph
+        sim.compile(
+            optimizer=tf.optimizers.Adam(learning_rate),
+            loss={clf.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+        )
         for epoch in range(first, epochs):
             lr = 0.5 * learning_rate * (1 + np.cos(np.pi * min(epoch, decay_epochs) / decay_epochs))
-            sim.compile(
-                optimizer=tf.optimizers.Adam(lr),
-                loss={clf.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
-            )
+            sim.keras_model.optimizer.learning_rate.assign(lr)
             start = time.perf_counter()
             if verbose:
                 log(f"Epoch {epoch + 1}/{epochs} (learning rate {lr:.2e})")
