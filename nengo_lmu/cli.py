@@ -162,7 +162,8 @@ def cmd_psmnist_train(args, parser):
         args.out, epochs=args.epochs, method=args.method, units=args.units,
         order=args.order, permutation_seed=args.permutation_seed,
         neuron_type=args.neuron_type, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, n_train=args.n_train,
+        learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+        n_train=args.n_train,
         verbose=0 if args.no_progress else 1,
     )
     best = history["best"]
@@ -283,6 +284,9 @@ def build_parser():
     tr.add_argument("--learning-rate", type=_number(float, "--learning-rate", 0, exclusive=True),
                     default=DEFAULTS["learning_rate"],
                     help="initial Adam learning rate, cosine-decayed (default: %(default)s)")
+    tr.add_argument("--weight-decay", type=_number(float, "--weight-decay", 0),
+                    default=DEFAULTS["weight_decay"],
+                    help="AdamW weight decay, 0 for plain Adam (default: %(default)s)")
     tr.add_argument("--n-train", type=_number(int, "--n-train", 1), default=None,
                     help="use only the first N training images (default: all 50,000)")
     tr.add_argument("--no-progress", action="store_true", help="no progress bars")

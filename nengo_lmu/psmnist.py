@@ -28,7 +28,7 @@ from nengo_lmu.training import (
 #: whole 784-pixel sequence; 92,393 trainable parameters.
 DEFAULTS = dict(units=346, order=256, epochs=30, method="parallel",
                 neuron_type="RectifiedLinear", permutation_seed=0,
-                batch_size=100, learning_rate=2e-3)
+                batch_size=100, learning_rate=2e-3, weight_decay=0.05)
 
 
 def model_config(units=DEFAULTS["units"], order=DEFAULTS["order"],
@@ -46,7 +46,8 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
                   units=DEFAULTS["units"], order=DEFAULTS["order"],
                   permutation_seed=DEFAULTS["permutation_seed"],
                   neuron_type=DEFAULTS["neuron_type"], batch_size=DEFAULTS["batch_size"],
-                  learning_rate=DEFAULTS["learning_rate"], n_train=None, source="auto",
+                  learning_rate=DEFAULTS["learning_rate"],
+                  weight_decay=DEFAULTS["weight_decay"], n_train=None, source="auto",
                   verbose=1, seed=0, **flags):
     """Train a psMNIST LMU into the model directory ``out`` (resumable).
 
@@ -65,7 +66,8 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     start = time.perf_counter()
     history = train(
         config, (x, y), data["valid"], out, epochs=epochs, method=method,
-        batch_size=batch_size, learning_rate=learning_rate, seed=seed, verbose=verbose,
+        batch_size=batch_size, learning_rate=learning_rate, weight_decay=weight_decay,
+        seed=seed, verbose=verbose,
         meta={"task": "psmnist", "permutation_seed": int(permutation_seed),
               "data_source": data.source},
     )

@@ -150,6 +150,7 @@ def train(
     method="parallel",
     batch_size=100,
     learning_rate=1e-3,
+    weight_decay=0.0,
     decay_epochs=None,
     seed=0,
     verbose=1,
@@ -170,6 +171,8 @@ def train(
         ``params.npz`` (best by validation accuracy) and ``history.json``.
         If a checkpoint of the same config is there, training resumes.
     method : {"parallel", "sequential"}
+    weight_decay : float
+        Decoupled weight decay (AdamW) when > 0; plain Adam otherwise.
     decay_epochs : int, optional
         Cosine-decay the learning rate to 0 over this many epochs (default:
         ``epochs``).
@@ -207,7 +210,8 @@ def train(
     config_path = os.path.join(out_dir, "config.json")
     ckpt_path = os.path.join(out_dir, "checkpoint.npz")
     run_config = {"model": config, "method": method, "batch_size": batch_size,
-                  "learning_rate": learning_rate, "epochs": epochs, "seed": seed,
+                  "learning_rate": learning_rate, "weight_decay": weight_decay,
+                  "epochs": epochs, "seed": seed,
                   **(meta or {})}
     history = {"epoch": [], "loss": [], "val_accuracy": [], "epoch_s": [], "best": None}
     params = None
@@ -240,8 +244,13 @@ def train(
     with nengo_dl.Simulator(clf, minibatch_size=batch_size, progress_bar=False,
                             seed=seed) as sim:
         # compile once: recompiling every epoch retraces the whole graph
+        optimizer = (
+            tf.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+            if weight_decay > 0
+            else tf.optimizers.Adam(learning_rate)
+        )
         sim.compile(
-            optimizer=tf.optimizers.Adam(learning_rate),
+            optimizer=optimizer,
             loss={clf.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
         )
         for epoch in range(first, epochs):
