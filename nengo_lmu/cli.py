@@ -155,7 +155,15 @@ def cmd_demo(args, parser):  # pylint: disable=unused-argument
     return 0
 
 
+RECURRENT_FLAGS = ("hidden_to_memory", "memory_to_memory", "input_to_hidden",
+                   "hidden_recurrent")
+
+
 def cmd_psmnist_train(args, parser):
+    parallel_ok = not (args.hidden_to_memory or args.memory_to_memory or args.hidden_recurrent)
+    if args.method == "parallel" and not parallel_ok:
+        parser.error("--hidden-to-memory, --memory-to-memory and --hidden-recurrent "
+                     "need --method sequential (the parallel path needs an LTI memory)")
     from nengo_lmu.psmnist import train_psmnist  # pylint: disable=import-outside-toplevel
 
     history = train_psmnist(
@@ -165,6 +173,7 @@ def cmd_psmnist_train(args, parser):
         learning_rate=args.learning_rate, weight_decay=args.weight_decay,
         n_train=args.n_train,
         verbose=0 if args.no_progress else 1,
+        **{flag: True for flag in RECURRENT_FLAGS if getattr(args, flag)},
     )
     best = history["best"]
     print(f"best validation accuracy {best['val_accuracy'] * 100:.2f} % (epoch {best['epoch']}); "
@@ -289,6 +298,9 @@ def build_parser():
                     help="AdamW weight decay, 0 for plain Adam (default: %(default)s)")
     tr.add_argument("--n-train", type=_number(int, "--n-train", 1), default=None,
                     help="use only the first N training images (default: all 50,000)")
+    for flag in RECURRENT_FLAGS:
+        tr.add_argument(f"--{flag.replace('_', '-')}", action="store_true",
+                        help=f"LMU option {flag} (needs --method sequential)")
     tr.add_argument("--no-progress", action="store_true", help="no progress bars")
     tr.set_defaults(func=cmd_psmnist_train)
 

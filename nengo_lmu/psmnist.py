@@ -47,16 +47,22 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
                   permutation_seed=DEFAULTS["permutation_seed"],
                   neuron_type=DEFAULTS["neuron_type"], batch_size=DEFAULTS["batch_size"],
                   learning_rate=DEFAULTS["learning_rate"],
-                  weight_decay=DEFAULTS["weight_decay"], n_train=None, source="auto",
+                  weight_decay=DEFAULTS["weight_decay"], clipnorm="auto", n_train=None,
+                  source="auto",
                   verbose=1, seed=0, **flags):
     """Train a psMNIST LMU into the model directory ``out`` (resumable).
 
+    ``clipnorm="auto"`` clips the gradients' global norm to 1 for the
+    sequential method (backpropagation through time of the recurrent cell
+    can diverge otherwise) and not at all for the parallel one.
     ``n_train`` limits the training set to its first ``n_train`` images
     (for quick runs); validation always uses the 10,000 validation images.
     Returns the training history (see `nengo_lmu.training.train`).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if clipnorm == "auto":
+        clipnorm = 1.0 if method == "sequential" else None
     config = model_config(units, order, neuron_type, **flags)
     data = load_psmnist(permutation_seed, source=source)
     x, y = data["train"]
@@ -67,7 +73,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     history = train(
         config, (x, y), data["valid"], out, epochs=epochs, method=method,
         batch_size=batch_size, learning_rate=learning_rate, weight_decay=weight_decay,
-        seed=seed, verbose=verbose,
+        clipnorm=clipnorm, seed=seed, verbose=verbose,
         meta={"task": "psmnist", "permutation_seed": int(permutation_seed),
               "data_source": data.source},
     )

@@ -151,6 +151,7 @@ def train(
     batch_size=100,
     learning_rate=1e-3,
     weight_decay=0.0,
+    clipnorm=None,
     decay_epochs=None,
     seed=0,
     verbose=1,
@@ -173,6 +174,10 @@ def train(
     method : {"parallel", "sequential"}
     weight_decay : float
         Decoupled weight decay (AdamW) when > 0; plain Adam otherwise.
+    clipnorm : float, optional
+        Clip the global norm of the gradients to this value (backpropagation
+        through time with ``hidden_to_memory``/``memory_to_memory`` can
+        otherwise diverge).
     decay_epochs : int, optional
         Cosine-decay the learning rate to 0 over this many epochs (default:
         ``epochs``).
@@ -211,6 +216,7 @@ def train(
     ckpt_path = os.path.join(out_dir, "checkpoint.npz")
     run_config = {"model": config, "method": method, "batch_size": batch_size,
                   "learning_rate": learning_rate, "weight_decay": weight_decay,
+                  "clipnorm": clipnorm,
                   "epochs": epochs, "seed": seed,
                   **(meta or {})}
     history = {"epoch": [], "loss": [], "val_accuracy": [], "epoch_s": [], "best": None}
@@ -244,10 +250,11 @@ def train(
     with nengo_dl.Simulator(clf, minibatch_size=batch_size, progress_bar=False,
                             seed=seed) as sim:
         # compile once: recompiling every epoch retraces the whole graph
+        clip = {} if clipnorm is None else {"global_clipnorm": clipnorm}
         optimizer = (
-            tf.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+            tf.optimizers.AdamW(learning_rate, weight_decay=weight_decay, **clip)
             if weight_decay > 0
-            else tf.optimizers.Adam(learning_rate)
+            else tf.optimizers.Adam(learning_rate, **clip)
         )
         sim.compile(
             optimizer=optimizer,

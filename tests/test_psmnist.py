@@ -118,6 +118,7 @@ def test_save_params_roundtrip(tmp_path, allclose):
         (["psmnist", "train", "--out", "X", "--method", "fast"], "invalid choice: 'fast'"),
         (["psmnist", "train", "--out", "X", "--neuron-type", "ReLU"], "invalid choice: 'ReLU'"),
         (["psmnist", "evaluate", "--model", "X", "--backend", "tpu"], "invalid choice: 'tpu'"),
+        (["psmnist", "train", "--out", "X", "--hidden-recurrent"], "need --method sequential"),
         (["psmnist", "evaluate", "--model", "X", "--n-test", "0"], "--n-test must be >= 1"),
     ],
 )
