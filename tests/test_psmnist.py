@@ -149,3 +149,26 @@ def test_train_rejects_bad_data(mutate, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         train(config, bad, (x, y), str(tmp_path / "m"), epochs=1, verbose=0)
     assert not (tmp_path / "m").exists()  # nothing written
+
+
+def test_sequential_training_recurrent(tmp_path, allclose):
+    """Backpropagation through time on the fully recurrent cell: finite loss,
+    and the trained weights give the same logits in nengo as in NengoDL."""
+    from nengo_lmu.training import train
+
+    data = load_psmnist(0)
+    x, y = data["train"][0][:200], data["train"][1][:200]
+    xv, yv = data["valid"][0][:100], data["valid"][1][:100]
+    config = dict(n_classes=10, units=8, order=8, theta=784.0, input_d=1,
+                  hidden_neuron_type="Tanh", hidden_to_memory=True,
+                  memory_to_memory=True, input_to_hidden=True, hidden_recurrent=True)
+    history = train(config, (x, y), (xv, yv), str(tmp_path), epochs=1,
+                    method="sequential", clipnorm=1.0, verbose=0)
+    assert np.isfinite(history["loss"][0])
+    params, _ = load_params(tmp_path / "params.npz")
+    assert not np.allclose(params["W_h"], 0)  # the recurrent weights were trained
+    clf = build_classifier(config, params, method="sequential")
+    logits_dl = predict(clf, xv[:2], batch_size=2)
+    clf = build_classifier(config, params, method="sequential")
+    logits_nengo = predict(clf, xv[:2], backend="nengo")
+    assert allclose(logits_nengo, logits_dl, atol=1e-4)
