@@ -23,9 +23,9 @@ import time
 import nengo
 import numpy as np
 
-from nengo_lmu.data import check_sequences
 from nengo_lmu.io import atomic_path, write_json
 from nengo_lmu.lmu import LMUClassifier
+from nengo_lmu.validation import check_sequences
 
 METHODS = ("parallel", "sequential")
 
@@ -198,12 +198,14 @@ def train(
     input_d = int(config["input_d"])
     try:
         x_train, y_train = check_sequences(
-            *train_data, n_steps=np.shape(train_data[0])[1], input_d=input_d
+            *train_data, n_steps=np.shape(train_data[0])[1], input_d=input_d,
+            n_classes=int(config["n_classes"]),
         )
     except ValueError as e:
         raise ValueError(f"training data: {e}") from None
     try:
-        x_val, y_val = check_sequences(*valid_data, n_steps=x_train.shape[1], input_d=input_d)
+        x_val, y_val = check_sequences(*valid_data, n_steps=x_train.shape[1], input_d=input_d,
+                                       n_classes=int(config["n_classes"]))
     except ValueError as e:
         raise ValueError(f"validation data (must match the training data): {e}") from None
     if len(x_train) % batch_size or len(x_val) % batch_size:

@@ -1,6 +1,5 @@
 import json
 
-import nengo
 import numpy as np
 import pytest
 

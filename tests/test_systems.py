@@ -3,7 +3,6 @@ import math
 import numpy as np
 import pytest
 import scipy.linalg
-from numpy.polynomial import legendre as npleg
 
 from nengo_lmu import (
     LegendreDelay,
