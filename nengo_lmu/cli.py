@@ -170,7 +170,8 @@ def cmd_psmnist_train(args, parser):
         args.out, epochs=args.epochs, method=args.method, units=args.units,
         order=args.order, permutation_seed=args.permutation_seed,
         neuron_type=args.neuron_type, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+        learning_rate="auto" if args.learning_rate is None else args.learning_rate,
+        weight_decay=args.weight_decay,
         n_train=args.n_train,
         verbose=0 if args.no_progress else 1,
         **{flag: True for flag in RECURRENT_FLAGS if getattr(args, flag)},
@@ -291,8 +292,9 @@ def build_parser():
     tr.add_argument("--batch-size", type=_number(int, "--batch-size", 1),
                     default=DEFAULTS["batch_size"], help="minibatch size (default: %(default)s)")
     tr.add_argument("--learning-rate", type=_number(float, "--learning-rate", 0, exclusive=True),
-                    default=DEFAULTS["learning_rate"],
-                    help="initial Adam learning rate, cosine-decayed (default: %(default)s)")
+                    default=None,
+                    help="initial learning rate, cosine-decayed (default: 2e-3 for "
+                    "parallel, 1e-4 for sequential)")
     tr.add_argument("--weight-decay", type=_number(float, "--weight-decay", 0),
                     default=DEFAULTS["weight_decay"],
                     help="AdamW weight decay, 0 for plain Adam (default: %(default)s)")

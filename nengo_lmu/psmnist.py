@@ -28,7 +28,11 @@ from nengo_lmu.training import (
 #: whole 784-pixel sequence; 92,393 trainable parameters.
 DEFAULTS = dict(units=346, order=256, epochs=30, method="parallel",
                 neuron_type="RectifiedLinear", permutation_seed=0,
-                batch_size=100, learning_rate=2e-3, weight_decay=0.05)
+                batch_size=100, learning_rate="auto", weight_decay=0.05)
+
+#: Initial learning rate of each method (``learning_rate="auto"``): BPTT of
+#: the recurrent cell diverged here at 1e-3, and trains at 1e-4.
+LEARNING_RATES = {"parallel": 2e-3, "sequential": 1e-4}
 
 
 def model_config(units=DEFAULTS["units"], order=DEFAULTS["order"],
@@ -52,6 +56,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
                   verbose=1, seed=0, **flags):
     """Train a psMNIST LMU into the model directory ``out`` (resumable).
 
+    ``learning_rate="auto"`` picks `LEARNING_RATES` by method;
     ``clipnorm="auto"`` clips the gradients' global norm to 1 for the
     sequential method (backpropagation through time of the recurrent cell
     can diverge otherwise) and not at all for the parallel one.
@@ -63,6 +68,8 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if clipnorm == "auto":
         clipnorm = 1.0 if method == "sequential" else None
+    if learning_rate == "auto":
+        learning_rate = LEARNING_RATES[method]
     config = model_config(units, order, neuron_type, **flags)
     data = load_psmnist(permutation_seed, source=source)
     x, y = data["train"]
