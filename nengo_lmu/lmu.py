@@ -138,9 +138,9 @@ class LMU(nengo.Network):
         self.system = LegendreDelay(theta, order)
         self.order, self.theta = self.system.order, self.system.theta
         self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS)
-        self.params = self.initial_params(seed) if params is None else {}
-        if params is not None:
-            self.params = self.check_params(params)
+        self.params = (
+            self.initial_params(seed) if params is None else self.check_params(params)
+        )
 
         p = self.params
         with self:
