@@ -726,7 +726,7 @@ def main(argv=None):
                         help="time budget of the sequential part")
     parser.add_argument("--seq-units", type=int, default=PAPER_RECURRENT["units"])
     parser.add_argument("--seq-order", type=int, default=PAPER_RECURRENT["order"])
-    parser.add_argument("--seq-lr", type=float, default=1e-3)
+    parser.add_argument("--seq-lr", type=float, default=1e-4)
     parser.add_argument("--quick", action="store_true",
                         help="shorten every part to check the script (see module doc)")
     args = parser.parse_args(argv)
