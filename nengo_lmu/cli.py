@@ -183,13 +183,14 @@ def cmd_psmnist_train(args, parser):
 
 
 def cmd_psmnist_evaluate(args, parser):
-    from nengo_lmu.psmnist import evaluate_psmnist, write_result  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.io import write_json  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.psmnist import evaluate_psmnist  # pylint: disable=import-outside-toplevel
 
     result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test)
     print(f"test accuracy {result['accuracy'] * 100:.2f} % on {result['n_test']} images "
           f"({result['backend']}, {result['wall_s']:.0f} s)")
     if args.json:
-        write_result(args.json, result)
+        write_json(args.json, result)
         print(f"wrote {args.json}")
     return 0
 

@@ -294,9 +294,9 @@ class LMU(nengo.Network):
     def get_params(self, sim=None):
         """The current weights: the trained ones from a NengoDL ``sim``, or
         those the network was built with."""
-        if sim is None:
-            return {k: np.array(v) for k, v in self.params.items()}
         params = {k: np.array(v) for k, v in self.params.items()}
+        if sim is None:
+            return params
         for name, conn in self.weight_connections.items():
             params[name] = np.array(sim.data[conn].weights)
         params["bias"] = np.array(sim.data[self.hidden].bias)

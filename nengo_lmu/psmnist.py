@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from nengo_lmu.data import check_sequences, load_psmnist
-from nengo_lmu.io import save_figure, write_json
+from nengo_lmu.io import save_figure
 from nengo_lmu.training import (
     METHODS,
     NEURON_TYPES,
@@ -156,8 +156,3 @@ def plot_history(history):
     fig.suptitle("psMNIST LMU trained with NengoDL")
     fig.tight_layout()
     return fig
-
-
-def write_result(path, result):
-    """Write an evaluation result as JSON (atomically)."""
-    write_json(path, result)

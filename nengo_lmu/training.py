@@ -238,8 +238,6 @@ def train(
     write_json(config_path, run_config)
 
     clf = build_classifier(config, params=params, method=method)
-    if params is None:
-        params = clf.get_params()
     with clf:
         nengo_dl.configure_settings(stateful=False, keep_history=True)
     clf.config[clf.probe].keep_history = False
