@@ -1,6 +1,6 @@
 """Benchmark: psMNIST LMUs trained with NengoDL, accuracy and training speed.
 
-Three parts, selected with ``--parts`` (all by default), measured in one run:
+Five parts, selected with ``--parts`` (all by default), measured in one run:
 
 ``accuracy``
     Trains the default psMNIST model (``--units`` ReLU units on an order
@@ -30,10 +30,15 @@ Three parts, selected with ``--parts`` (all by default), measured in one run:
     theta 784, ``hidden_to_memory``, ``memory_to_memory``,
     ``input_to_hidden`` and ``hidden_recurrent``), built by
     `nengo_lmu.training.build_classifier` and simulated with the settings of
-    `nengo_lmu.training.train`; and the same figure for the LMU example of
-    NengoDL's documentation (`nengo_dl_docs_lmu`, see there). Protocol for
-    both: build the simulator, compile, one warm-up minibatch (tracing),
-    then ``--timing-batches`` minibatches in one ``fit`` call, timed.
+    `nengo_lmu.training.train` (`nengo_lmu.training.configure_nengo_dl`);
+    and the same figure for the LMU example of NengoDL's documentation
+    (`nengo_dl_docs_lmu`, see there). ``sequential-nengo-dl-plan``: our
+    network again with NengoDL's default plan (``configure_nengo_dl(...,
+    fast=False)``), to show what the dense plan gains. Protocol for all:
+    build the simulator, compile, one warm-up minibatch (tracing), then
+    ``--timing-batches`` minibatches in one ``fit`` call, timed (wall and
+    this process's CPU seconds; ratios are of runs in the same process, back
+    to back).
 ``sequential``
     Trains the same recurrent configuration with
     `nengo_lmu.training.train` (``method="sequential"``, into
@@ -43,20 +48,50 @@ Three parts, selected with ``--parts`` (all by default), measured in one run:
     overheads), then reports the accuracy on the first 1,000 validation
     images and the time used. It is the path meant for GPUs; on a CPU it
     gets through only a small part of one epoch within the budget.
+``ff``
+    The feed-forward baseline (`ff_baseline`): the flattened permuted image
+    (784 pixels) through ``Dense(--ff-units=125, relu) -> Dense(10)``
+    (99,385 trainable parameters, about the LMU's), Adam (learning rate
+    1e-3), sparse cross-entropy from logits, minibatch 100, on the same
+    50,000 training images (``load_psmnist(permutation_seed=0)``) for
+    ``--ff-epochs`` (30) epochs or ``--ff-minutes`` (15) of training wall
+    time, whichever comes first; the weights of the best epoch by accuracy
+    on the 10,000 validation images are tested on the 10,000 test images.
+    A dense network does not care about the order of its inputs, so the
+    permutation does not hinder it (measured here: 98.05 % after 30
+    epochs, 57 s; the paper's FF-baseline figure, 92.65 %, comes without an
+    architecture).
+``lstm``
+    The LSTM baseline (`lstm_baseline`): the permuted sequence
+    ``(n, 784, 1)`` through ``keras.layers.LSTM(--lstm-units=128)`` (last
+    step) ``-> Dense(10)`` (67,850 trainable parameters; 156 units would
+    give 100,162), trained and tested like ``ff`` within ``--lstm-minutes``
+    (15, the LMU's training-time target) or ``--lstm-epochs`` (30). On a
+    2-core CPU one minibatch takes about 0.9 s, one epoch about 450 s, so
+    the budget allows about two epochs. Training stops cleanly after the
+    minibatch past which the next one and the validation that follows it
+    would overrun the budget (`train_keras_baseline`); a partial last epoch
+    is validated like a full one.
 
-Prints a table of all figures and writes ``OUT/psmnist.json`` and
-``OUT/psmnist.png``. Parts not run in this invocation keep their entries
-from an earlier ``OUT/psmnist.json`` (each part records its settings and
-when it was measured).
+Prints a table of all figures, a comparison table of the models (test
+accuracy, trainable parameters, training time; also in Markdown for the
+README) and writes ``OUT/psmnist.json`` and ``OUT/psmnist.png``. Parts not
+run in this invocation keep their entries from an earlier
+``OUT/psmnist.json`` (each part records its settings and when it was
+measured). A Loihi row is added to the comparison from ``OUT/`` `LOIHI_JSON`
+if that file exists (see `comparison_rows`).
 
-    python benchmarks/psmnist.py [--parts accuracy speed sequential] [--out DIR]
-        [--epochs 30] [--units 346] [--order 256] [--seq-minutes 10] [--quick]
+    python benchmarks/psmnist.py [--parts accuracy speed sequential ff lstm] [--out DIR]
+        [--epochs 30] [--units 346] [--order 256] [--seq-minutes 10]
+        [--ff-units 125] [--ff-epochs 30] [--lstm-units 128] [--lstm-minutes 15] [--quick]
 
 ``--quick`` shortens every part for a check of the script: 500 test
 images, 2 epochs at most for ``accuracy``, a 3-batch keras-lmu probe
-extrapolated to the epoch, 2 timed minibatches in (c); the table marks
-quick parts. ``--speed-items``, ``--docs-variants``, ``--seq-units`` and
-``--seq-order`` select or shrink the speed measurements (see ``--help``).
+extrapolated to the epoch, 2 timed minibatches in (c), and for ``ff`` and
+``lstm`` 500 training and 500 validation images and 2 (ff) or 1 (lstm)
+epochs; the tables mark quick parts. ``--speed-items``, ``--docs-variants``,
+``--seq-units`` and ``--seq-order`` select or shrink the speed measurements
+(see ``--help``).
 """
 
 import argparse
@@ -81,13 +116,13 @@ from nengo_lmu.psmnist import (  # noqa: E402
     model_config,
     train_psmnist,
 )
-from nengo_lmu.training import build_classifier, train  # noqa: E402
+from nengo_lmu.training import build_classifier, configure_nengo_dl, train  # noqa: E402
 
-PARTS = ("accuracy", "speed", "sequential")
+PARTS = ("accuracy", "speed", "sequential", "ff", "lstm")
 #: Gradient-norm clipping of the sequential run (without it, backpropagation
 #: through 784 steps of the fully recurrent cell diverges to NaN here).
 SEQ_CLIPNORM = 1.0
-SPEED_ITEMS = ("parallel", "keras-lmu", "sequential")
+SPEED_ITEMS = ("parallel", "keras-lmu", "sequential", "sequential-nengo-dl-plan")
 DOCS_VARIANTS = ("current", "earlier")
 BATCH = 100
 N_VAL_SEQUENTIAL = 1000
@@ -96,6 +131,23 @@ N_VAL_SEQUENTIAL = 1000
 #: keyword arguments of `nengo_lmu.psmnist.model_config`.
 PAPER_RECURRENT = dict(units=212, order=256, neuron_type="Tanh", hidden_to_memory=True,
                        memory_to_memory=True, input_to_hidden=True, hidden_recurrent=True)
+
+#: Adam learning rate of the Keras baselines (Keras' default).
+BASELINE_LR = 1e-3
+#: Training and validation images of the Keras baselines with ``--quick``.
+QUICK_BASELINE_N = 500
+#: Before the first validation, a forward minibatch is taken to cost this
+#: fraction of a training minibatch (measured here for the LSTM: 0.3-0.4).
+VAL_FORWARD_FRACTION = 0.5
+#: Results of the spiking LMU on the Loihi emulator, written by another
+#: script into the output directory; if present, `comparison_rows` adds a
+#: row from its keys ``accuracy``, ``rate_accuracy``, ``n_test`` and
+#: ``s_per_image`` (and ``n_trainable``, if given).
+LOIHI_JSON = "psmnist-loihi.json"
+#: Table 1 of the LMU paper (Voelker et al. 2019): (model, test accuracy,
+#: trainable parameters or None where not quoted here).
+PAPER_TABLE = (("LMU", 0.9715, 102027), ("FF-baseline", 0.9265, None),
+               ("LSTM", 0.8986, None))
 
 
 def _now():
@@ -340,7 +392,10 @@ def time_nengo_dl_fit(net, inp, probe, x, y, n_batches, unroll_simulation=1, met
     """Seconds per minibatch of 100 of NengoDL ``sim.fit`` through time.
 
     Builds the simulator, compiles, fits one warm-up minibatch (tracing),
-    then times ``n_batches`` minibatches in one ``fit`` call.
+    then times ``n_batches`` minibatches in one ``fit`` call: wall seconds
+    (``s_per_batch``) and this process's CPU seconds (``cpu_s_per_batch``,
+    less sensitive to other jobs on a shared machine). Also counts the
+    trainable values (``n_trainable_variables``).
     """
     import nengo_dl  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -361,24 +416,27 @@ def time_nengo_dl_fit(net, inp, probe, x, y, n_batches, unroll_simulation=1, met
         t0 = time.perf_counter()
         sim.fit({inp: x[:BATCH]}, {probe: y[:BATCH]}, epochs=1, verbose=0)
         warmup_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         sim.fit({inp: x[BATCH:]}, {probe: y[BATCH:]}, epochs=1, verbose=0, shuffle=False)
-        timed_s = time.perf_counter() - t0
-    return {"s_per_batch": timed_s / n_batches, "timed_batches": n_batches,
-            "build_s": build_s, "warmup_batch_s": warmup_s, "n_steps": int(x.shape[1]),
-            "unroll_simulation": unroll_simulation}
+        timed_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+        n_trainable = int(sum(np.prod(w.shape) for w in sim.keras_model.trainable_weights))
+    return {"s_per_batch": timed_s / n_batches, "cpu_s_per_batch": cpu_s / n_batches,
+            "timed_batches": n_batches, "build_s": build_s, "warmup_batch_s": warmup_s,
+            "n_steps": int(x.shape[1]), "unroll_simulation": unroll_simulation,
+            "n_trainable_variables": n_trainable}
 
 
-def time_ours_sequential(x, y, config, n_batches):
-    """`time_nengo_dl_fit` for our recurrent `LMUClassifier`, set up as `training.train`."""
-    import nengo_dl  # pylint: disable=import-outside-toplevel
+def time_ours_sequential(x, y, config, n_batches, fast=True):
+    """`time_nengo_dl_fit` for our recurrent `LMUClassifier`, set up as `training.train`.
 
-    clf = build_classifier(config, method="sequential")
-    with clf:
-        nengo_dl.configure_settings(stateful=False, keep_history=True)
-    clf.config[clf.probe].keep_history = False
+    ``fast=True``: `nengo_lmu.training.configure_nengo_dl` as `training.train`
+    uses it (`nengo_lmu.training.dense_settings`); ``fast=False``: the same
+    network and trainable weights with NengoDL's default plan.
+    """
+    clf = configure_nengo_dl(build_classifier(config, method="sequential"), fast=fast)
     res = time_nengo_dl_fit(clf, clf.input, clf.probe, x, y, n_batches)
     res["n_trainable"] = clf.n_trainable
+    res["plan"] = "dense" if fast else "nengo-dl default"
     return res
 
 
@@ -443,14 +501,16 @@ def run_speed(args, accuracy_result):
              f"all recurrent connections, Tanh; 1 warm-up + {n} timed minibatches")
         ours = time_ours_sequential(x, y, config, n)
         _log(f"[speed] sequential (ours): {ours['s_per_batch']:.2f} s per minibatch "
-             f"(build {ours['build_s']:.1f} s, warm-up {ours['warmup_batch_s']:.1f} s)")
+             f"({ours['cpu_s_per_batch']:.2f} CPU s; build {ours['build_s']:.1f} s, "
+             f"warm-up {ours['warmup_batch_s']:.1f} s)")
         res.update({
             "ours_sequential_s_per_batch": ours["s_per_batch"],
             "ours_sequential": dict(
                 ours, config=config,
-                setup="nengo_lmu.training.build_classifier(method='sequential'),"
-                      " configure_settings(stateful=False, keep_history=True),"
-                      " probe keep_history=False, unroll_simulation=1"),
+                setup="nengo_lmu.training.configure_nengo_dl(build_classifier(config,"
+                      " method='sequential')) as in training.train: stateful=False, probe"
+                      " keep_history=False, memory Abar/Bbar not trainable, dense_settings()"
+                      " (DenseStep ops, noop planner/sorter), unroll_simulation=1"),
         })
         docs = {}
         for variant in args.docs_variants:
@@ -461,15 +521,28 @@ def run_speed(args, accuracy_result):
             r = time_nengo_dl_fit(net, inp, probe, x, y, n, unroll_simulation=16,
                                   metrics=["accuracy"])
             _log(f"[speed] sequential (docs, {variant}): {r['s_per_batch']:.2f} s per minibatch "
-                 f"(build {r['build_s']:.1f} s, warm-up {r['warmup_batch_s']:.1f} s)")
+                 f"({r['cpu_s_per_batch']:.2f} CPU s; build {r['build_s']:.1f} s, "
+                 f"warm-up {r['warmup_batch_s']:.1f} s)")
             docs[variant] = dict(r, units=args.seq_units, order=args.seq_order,
-                                 speedup_ours=r["s_per_batch"] / ours["s_per_batch"])
+                                 speedup_ours=r["s_per_batch"] / ours["s_per_batch"],
+                                 speedup_ours_cpu=r["cpu_s_per_batch"] / ours["cpu_s_per_batch"])
+        if "sequential-nengo-dl-plan" in args.speed_items:
+            _log("[speed] sequential (ours, NengoDL's default plan): 1 warm-up + "
+                 f"{n} timed minibatches")
+            plain = time_ours_sequential(x, y, config, n, fast=False)
+            _log(f"[speed] sequential (ours, NengoDL's default plan): "
+                 f"{plain['s_per_batch']:.2f} s per minibatch "
+                 f"({plain['cpu_s_per_batch']:.2f} CPU s; build {plain['build_s']:.1f} s, "
+                 f"warm-up {plain['warmup_batch_s']:.1f} s)")
+            res["ours_sequential_nengo_dl_plan"] = dict(
+                plain, speedup_dense_plan=plain["s_per_batch"] / ours["s_per_batch"])
         if docs:
             main_variant = "current" if "current" in docs else next(iter(docs))
             res.update({
                 "nengo_dl_example_s_per_batch": docs[main_variant]["s_per_batch"],
                 "nengo_dl_example_variant": main_variant,
                 "speedup_vs_nengo_dl_example": docs[main_variant]["speedup_ours"],
+                "speedup_vs_nengo_dl_example_cpu": docs[main_variant]["speedup_ours_cpu"],
                 "speedup_target": ">= 2",
                 "nengo_dl_example": docs,
                 "nengo_dl_example_note": (
@@ -556,6 +629,230 @@ def run_sequential(args, speed_result):
 
 
 # --------------------------------------------------------------------------
+# Parts 4 and 5: Keras baselines (feed-forward and LSTM) on the same data
+
+
+def ff_baseline(units=125, n_pixels=784, n_classes=10):
+    """The feed-forward baseline: a dense network on the whole image.
+
+    ``Input((n_pixels,)) -> Dense(units, relu) -> Dense(n_classes)`` (logits).
+    ``units=125`` gives 99,385 trainable parameters, about the LMU's.
+    """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    inp = tf.keras.Input((n_pixels,))
+    hidden = tf.keras.layers.Dense(units, activation="relu")(inp)
+    return tf.keras.Model(inp, tf.keras.layers.Dense(n_classes)(hidden), name=f"ff_{units}")
+
+
+def lstm_baseline(units=128, n_steps=784, n_classes=10):
+    """The LSTM baseline: one Keras LSTM over the pixel sequence.
+
+    ``Input((n_steps, 1)) -> LSTM(units) (last step) -> Dense(n_classes)``
+    (logits). ``units=128`` gives 67,850 trainable parameters, 156 give
+    100,162.
+    """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    inp = tf.keras.Input((n_steps, 1))
+    hidden = tf.keras.layers.LSTM(units)(inp)
+    return tf.keras.Model(inp, tf.keras.layers.Dense(n_classes)(hidden), name=f"lstm_{units}")
+
+
+BASELINES = {"ff": ff_baseline, "lstm": lstm_baseline}
+
+
+def _time_budget(budget_s, n_val_batches, batches_per_epoch, name, probe_batches=5):
+    """A Keras callback that stops ``fit`` cleanly within ``budget_s`` seconds.
+
+    After each training minibatch it sets ``model.stop_training`` if one more
+    minibatch (the median so far, the first one excluded: tracing) plus the
+    validation that follows the stop (the last one measured, or before the
+    first, `VAL_FORWARD_FRACTION` of a training minibatch per validation
+    minibatch) would end past ``budget_s`` after the start of ``fit`` (after
+    the first minibatch: if the budget is already spent). Keras then
+    validates the partial epoch and ends. Records the minibatch and
+    validation times and logs the per-epoch time estimated from the first
+    ``probe_batches`` minibatches after the first.
+    """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    class TimeBudget(tf.keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+            self.batch_s, self.val_s = [], []
+            self.stopped = False
+            self._t = self.start
+
+        def s_per_batch(self):
+            timed = self.batch_s[1:] or self.batch_s
+            return float(np.median(timed))
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self._t = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            now = time.perf_counter()
+            self.batch_s.append(now - self._t)
+            s_batch = self.s_per_batch()
+            if len(self.batch_s) == probe_batches + 1:
+                _log(f"[{name}] {s_batch:.3f} s per minibatch (median of {probe_batches}, after "
+                     f"the first, {self.batch_s[0]:.1f} s) -> about "
+                     f"{s_batch * batches_per_epoch:.0f} s per epoch of {batches_per_epoch} "
+                     f"minibatches; budget {budget_s:.0f} s")
+            if len(self.batch_s) == 1:  # tracing: no prediction from this minibatch
+                ahead = 0.0
+            else:
+                ahead = s_batch + (self.val_s[-1] if self.val_s
+                                   else VAL_FORWARD_FRACTION * n_val_batches * s_batch)
+            if now - self.start + ahead > budget_s and not self.stopped:
+                self.stopped = True
+                self.model.stop_training = True
+                _log(f"[{name}] time budget: stopping after minibatch {len(self.batch_s)} "
+                     f"({now - self.start:.0f} s of {budget_s:.0f} s used, validation next)")
+
+        def on_test_begin(self, logs=None):
+            self._t = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            self.val_s.append(time.perf_counter() - self._t)
+
+    return TimeBudget()
+
+
+def train_keras_baseline(kind, units, data, epochs, budget_s, n_train=None, n_val=None,
+                         n_test=None, learning_rate=BASELINE_LR, seed=0, verbose=2):
+    """Train and test a Keras baseline on psMNIST within a time budget.
+
+    Parameters
+    ----------
+    kind : {"ff", "lstm"}
+        `ff_baseline` (on the flattened permuted image) or `lstm_baseline`
+        (on the permuted sequence).
+    units : int
+        Hidden units of the baseline.
+    data : Dataset
+        As returned by `nengo_lmu.data.load_psmnist`.
+    epochs : int
+        Maximum number of epochs.
+    budget_s : float
+        Wall-time budget of the ``fit`` call (tracing, training and
+        validation after each epoch), enforced by `_time_budget`.
+    n_train, n_val, n_test : int or None
+        Use the first images of each split (None: all).
+    learning_rate : float
+        Adam's learning rate.
+    seed : int
+        Seed of Keras' initialisers and shuffling.
+    verbose : int
+        Verbosity of ``fit`` (1: progress bar, 2: one line per epoch).
+
+    Returns
+    -------
+    dict
+        Test accuracy of the best epoch's weights (by validation accuracy),
+        trainable parameters, training wall time, epochs done and the
+        training history (see the keys).
+    """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.validation import (  # pylint: disable=import-outside-toplevel
+        check_choice,
+        check_integer,
+        check_positive,
+    )
+
+    check_choice("kind", kind, tuple(BASELINES))
+    units = check_integer("units", units)
+    epochs = check_integer("epochs", epochs)
+    budget_s = check_positive("budget_s", budget_s)
+    learning_rate = check_positive("learning_rate", learning_rate)
+    sizes = {split: check_integer(f"n_{split}", n, allow_none=True)
+             for split, n in (("train", n_train), ("valid", n_val), ("test", n_test))}
+
+    tf.keras.backend.clear_session()
+    tf.keras.utils.set_random_seed(seed)
+    model = BASELINES[kind](units)
+    shape = tuple(model.input_shape[1:])
+
+    def split(key):
+        x, y = data[key]
+        n = len(x) if sizes[key] is None else min(sizes[key], len(x))
+        return np.asarray(x[:n], dtype=np.float32).reshape((n,) + shape), np.asarray(y[:n])
+
+    (x, y), (xv, yv), (xt, yt) = split("train"), split("valid"), split("test")
+    n_batches = -(-len(x) // BATCH)
+    n_trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    _log(f"[{kind}] {model.name}: {n_trainable:,} trainable parameters; up to {epochs} epoch(s) "
+         f"of {len(x)} images or {budget_s:.0f} s; validation on {len(xv)}, test on {len(xt)}")
+    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    budget = _time_budget(budget_s, -(-len(xv) // BATCH), n_batches, kind)
+    best = tf.keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
+                                            patience=epochs + 1, restore_best_weights=True)
+    start = time.perf_counter()
+    history = model.fit(x, y, batch_size=BATCH, epochs=epochs, validation_data=(xv, yv),
+                        shuffle=True, callbacks=[budget, best], verbose=verbose).history
+    train_s = time.perf_counter() - start
+    # EarlyStopping restores the best weights only when its patience runs out
+    model.set_weights(best.best_weights)
+    start = time.perf_counter()
+    _, test_accuracy = model.evaluate(xt, yt, batch_size=BATCH, verbose=0)
+    test_s = time.perf_counter() - start
+    _log(f"[{kind}] test accuracy {test_accuracy:.4f} (best epoch {best.best_epoch + 1}, "
+         f"validation {best.best:.4f}); trained {train_s:.0f} s, {len(budget.batch_s)} minibatches")
+    return {
+        "model": kind,
+        "architecture": (f"Input(784) -> Dense({units}, relu) -> Dense(10)" if kind == "ff" else
+                         f"Input((784, 1)) -> LSTM({units}) -> Dense(10)"),
+        "units": units,
+        "n_trainable": n_trainable,
+        "test_accuracy": float(test_accuracy),
+        "n_test": len(xt),
+        "test_wall_s": test_s,
+        "train_wall_s": train_s,
+        "train_wall_s_note": ("one fit call: tracing, every minibatch, and the validation after"
+                              " each (possibly partial) epoch"),
+        "budget_s": budget_s,
+        "stopped_by_budget": budget.stopped,
+        "epochs_max": epochs,
+        "epochs_run": len(history["loss"]),
+        "epochs_done": len(budget.batch_s) / n_batches,
+        "batches_done": len(budget.batch_s),
+        "batches_per_epoch": n_batches,
+        "first_batch_s": budget.batch_s[0],
+        "s_per_batch_median": budget.s_per_batch(),
+        "epoch_s_estimate": budget.s_per_batch() * n_batches,
+        "val_s": budget.val_s,
+        "loss": [float(v) for v in history["loss"]],
+        "accuracy": [float(v) for v in history["accuracy"]],
+        "val_accuracy": [float(v) for v in history["val_accuracy"]],
+        "best_val_accuracy": float(best.best),
+        "best_epoch": best.best_epoch + 1,
+        "n_train": len(x),
+        "n_val": len(xv),
+        "optimizer": "Adam",
+        "learning_rate": learning_rate,
+        "batch_size": BATCH,
+        "seed": seed,
+        "permutation_seed": 0,
+        "data_source": data.source,
+    }
+
+
+def run_baseline(args, kind):
+    """Part ``ff`` or ``lstm`` with the command-line settings."""
+    units, epochs, minutes = (getattr(args, f"{kind}_{k}") for k in ("units", "epochs", "minutes"))
+    n = QUICK_BASELINE_N if args.quick else None
+    res = train_keras_baseline(kind, units, load_psmnist(0), epochs=epochs,
+                               budget_s=minutes * 60.0, n_train=n, n_val=n, n_test=args.n_test,
+                               verbose=1 if sys.stdout.isatty() else 2)
+    res.update(measured_at=_now(), quick=args.quick)
+    return res
+
+
+# --------------------------------------------------------------------------
 # Report
 
 
@@ -596,6 +893,10 @@ def table_rows(results):
     if "ours_sequential_s_per_batch" in sp:
         rows.append(("speed", "ours, sequential: s per minibatch of 100",
                      f"{sp['ours_sequential_s_per_batch']:.2f} s"))
+    if "ours_sequential_nengo_dl_plan" in sp:
+        r = sp["ours_sequential_nengo_dl_plan"]
+        rows.append(("speed", "  same network, NengoDL's default plan",
+                     f"{r['s_per_batch']:.2f} s"))
     for variant, r in (sp.get("nengo_dl_example") or {}).items():
         rows += [
             ("speed", f"NengoDL docs example ({variant}): s per minibatch",
@@ -603,6 +904,9 @@ def table_rows(results):
             ("speed", f"  speedup of ours vs docs ({variant}) (target >= 2)",
              f"{r['speedup_ours']:.2f} x"),
         ]
+        if "speedup_ours_cpu" in r:
+            rows.append(("speed", f"  same, in CPU seconds ({variant})",
+                         f"{r['speedup_ours_cpu']:.2f} x"))
     if sq:
         rows += [
             ("sequential", f"validation accuracy (n={sq['n_val']})",
@@ -613,38 +917,157 @@ def table_rows(results):
             ("sequential", "time used / budget",
              f"{sq['time_used_s']:.0f} s / {sq['budget_s']:.0f} s"),
         ]
+    for kind in BASELINES:
+        b = results.get(kind)
+        if not b:
+            continue
+        rows += [
+            (kind, f"test accuracy, {b['architecture']} (n={b['n_test']})",
+             f"{b['test_accuracy'] * 100:.2f} %"),
+            (kind, f"best validation accuracy (n={b['n_val']})",
+             f"{b['best_val_accuracy'] * 100:.2f} % (epoch {b['best_epoch']})"),
+            (kind, "trainable parameters", f"{b['n_trainable']:,}"),
+            (kind, "training wall time / budget",
+             f"{b['train_wall_s']:.1f} s / {b['budget_s']:.0f} s"),
+            (kind, "epochs done" + (" (stopped by the budget)" if b["stopped_by_budget"] else ""),
+             f"{b['epochs_done']:.2f}"),
+            (kind, "s per minibatch of 100 (median)", f"{b['s_per_batch_median']:.3f} s"),
+            (kind, f"s per epoch of {b['n_train']} (from the median)",
+             f"{b['epoch_s_estimate']:.2f} s"),
+        ]
     quick = {part for part in PARTS if (results.get(part) or {}).get("quick")}
     return [(f"{a} (quick)" if a in quick else a, b, c) for a, b, c in rows]
 
 
-def format_table(rows):
+def comparison_rows(results):
+    """The model comparison: ``(model, test accuracy, trainable parameters, training)``.
+
+    Rows, where measured: our LMU (rate neurons, trained by the parallel
+    path in NengoDL, tested as the temporal network), the spiking LMU on the
+    Loihi emulator (from ``results["loihi"]``, see `LOIHI_JSON`), the
+    feed-forward and LSTM baselines, then the paper's figures.
+    """
+    acc = results.get("accuracy") or {}
+    loihi = results.get("loihi") or {}
+
+    def n_note(n):
+        return "" if n == 10000 else f" (n={n})"
+
+    def quick(part):
+        return " (quick)" if (results.get(part) or {}).get("quick") else ""
+
+    rows = []
+    if acc:
+        rows.append((f"LMU {acc['units']} ReLU, order {acc['order']}: rate, NengoDL-trained "
+                     f"(parallel), temporal network{quick('accuracy')}",
+                     f"{acc['test_accuracy'] * 100:.2f} %{n_note(acc['n_test'])}",
+                     f"{acc['n_trainable']:,}",
+                     f"{acc['train_wall_s']:.0f} s, {acc['epochs']} epochs"))
+    if loihi:
+        n_trainable = loihi.get("n_trainable", acc.get("n_trainable"))
+        rows.append(("same LMU, spiking, Loihi emulator"
+                     + (" (quick)" if loihi.get("quick") else ""),
+                     f"{loihi['accuracy'] * 100:.2f} %{n_note(loihi['n_test'])}"
+                     f" (rate on the same images {loihi['rate_accuracy'] * 100:.2f} %)",
+                     "" if n_trainable is None else f"{n_trainable:,}",
+                     f"rate row's weights; {loihi['s_per_image']:.1f} s per test image"))
+    for kind, label in (("ff", "FF baseline"), ("lstm", "LSTM baseline")):
+        b = results.get(kind)
+        if b:
+            rows.append((f"{label}: {b['architecture']}, Keras{quick(kind)}",
+                         f"{b['test_accuracy'] * 100:.2f} %{n_note(b['n_test'])}",
+                         f"{b['n_trainable']:,}",
+                         f"{b['train_wall_s']:.0f} s, {b['epochs_done']:.3g} epoch(s)"
+                         + (f" (budget {b['budget_s'] / 60:.3g} min)"
+                            if b["stopped_by_budget"] else "")))
+    rows += [(f"paper: {model}", f"{accuracy * 100:.2f} %",
+              "" if n is None else f"{n:,}", "") for model, accuracy, n in PAPER_TABLE]
+    return rows
+
+
+COMPARISON_HEADER = ("model", "test accuracy", "trainable parameters", "training")
+
+
+def format_table(rows, header=("part", "figure", "value"), markdown=False):
+    """Rows as an aligned text table (last column right-aligned) or in Markdown."""
     if not rows:
         return "(no results)"
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    w2 = max(len(r[2]) for r in rows)
-    lines = [f"{'part':<{w0}}  {'figure':<{w1}}  {'value':>{w2}}", "-" * (w0 + w1 + w2 + 4)]
-    lines += [f"{a:<{w0}}  {b:<{w1}}  {c:>{w2}}" for a, b, c in rows]
-    return "\n".join(lines)
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(str(r[k])) for r in [header] + list(rows)) for k in range(len(header))]
+
+    def line(row):
+        cells = [f"{c:<{w}}" for c, w in zip(row[:-1], widths)]
+        return "  ".join(cells + [f"{row[-1]:>{widths[-1]}}"])
+
+    return "\n".join([line(header), "-" * (sum(widths) + 2 * (len(widths) - 1))]
+                     + [line(r) for r in rows])
+
+
+def plot_comparison(ax, results):
+    """Test accuracy of each model (measured: filled; paper: open), annotated."""
+    acc = results.get("accuracy") or {}
+    loihi = results.get("loihi") or {}
+    points = []  # (label, accuracy %, annotation, color; None: paper)
+    if acc:
+        points.append(("LMU, rate\n(NengoDL-trained)", acc["test_accuracy"] * 100,
+                       f"{acc['n_trainable']:,} params, {acc['train_wall_s']:.0f} s", "C0"))
+    if loihi:
+        points.append(("LMU, spiking\n(Loihi emulator)", loihi["accuracy"] * 100,
+                       f"n={loihi['n_test']}, {loihi['s_per_image']:.1f} s/image", "C1"))
+    for kind, color in (("ff", "C4"), ("lstm", "C5")):
+        b = results.get(kind)
+        if b:
+            points.append((f"{kind.upper()} baseline\n({b['architecture'].split(' -> ')[1]})",
+                           b["test_accuracy"] * 100,
+                           f"{b['n_trainable']:,} params, {b['train_wall_s']:.0f} s, "
+                           f"{b['epochs_done']:.3g} ep.", color))
+    points += [(f"paper:\n{model}", accuracy * 100, "" if n is None else f"{n:,} params", None)
+               for model, accuracy, n in PAPER_TABLE]
+    ys = np.arange(len(points))[::-1]
+    for y, (_, value, note, color) in zip(ys, points):
+        ax.plot(value, y, "D" if color is None else "o", ms=9, color=color or "k",
+                mfc="none" if color is None else color)
+        ax.annotate(f"{value:.2f} %  {note}", (value, y), xytext=(8, 0),
+                    textcoords="offset points", va="center", fontsize="small")
+    values = [p[1] for p in points]
+    # room on the right for the annotations; no ticks past 100 %
+    ax.set_xlim(min(values) - 2, 100 + 0.6 * (100 - min(values) + 2))
+    ax.set_xticks([t for t in ax.get_xticks() if min(values) - 2 <= t <= 100])
+    ax.set_yticks(ys)
+    ax.set_yticklabels([p[0] for p in points], fontsize="small")
+    ax.set_ylim(-0.7, len(points) - 0.3)
+    ax.set_xlabel("test accuracy (%)")
+    ax.set_title("psMNIST test accuracy (filled: measured here, open: paper)")
+    ax.grid(alpha=0.3, axis="x")
 
 
 def plot_results(results):
     plt = _pyplot()
-    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(15, 4))
+    fig, ((ax0, ax3), (ax1, ax2)) = plt.subplots(2, 2, figsize=(14, 8))
     acc = results.get("accuracy")
     sq = results.get("sequential")
+    baselines = {kind: results[kind] for kind in BASELINES if results.get(kind)}
     if acc:
         epochs = np.arange(1, len(acc["val_accuracy"]) + 1)
         ax0.plot(epochs, np.array(acc["val_accuracy"]) * 100, "o-",
                  label=f"parallel: validation (units {acc['units']}, order {acc['order']})")
         ax0.plot([epochs[-1]], [acc["test_accuracy"] * 100], "k*", ms=12,
                  label=f"test, temporal network: {acc['test_accuracy'] * 100:.2f} %")
+    for kind, b in baselines.items():
+        # a partial last epoch (stopped by the time budget) is drawn at its fraction
+        epochs = np.minimum(np.arange(1, len(b["val_accuracy"]) + 1), b["epochs_done"])
+        color = "C4" if kind == "ff" else "C5"
+        ax0.plot(epochs, np.array(b["val_accuracy"]) * 100, "s-", color=color, ms=4,
+                 label=f"{kind} baseline: validation ({b['n_trainable']:,} parameters)")
+        ax0.plot([epochs[-1]], [b["test_accuracy"] * 100], "*", color=color, mec="k", ms=12,
+                 label=f"{kind} baseline: test {b['test_accuracy'] * 100:.2f} %")
+    if acc or baselines:
         ax0.set_xlabel("epoch")
-        ax0.set_xlim(0.5, epochs[-1] + 0.5)
-        if len(epochs) <= 15:
-            ax0.set_xticks(epochs)
-        else:
-            ax0.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax0.set_xlim(0, max([len(acc["val_accuracy"])] if acc else []
+                            + [b["epochs_done"] for b in baselines.values()]) + 0.5)
+        ax0.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     if sq:
         ax0.axhline(sq["val_accuracy"] * 100, color="C3", ls="--",
                     label=f"sequential, {sq['n_minibatches']} minibatches "
@@ -652,10 +1075,11 @@ def plot_results(results):
     ax0.set_ylabel("accuracy (%)")
     ax0.set_title("psMNIST accuracy")
     ax0.grid(alpha=0.3)
-    if acc or sq:
+    if acc or sq or baselines:
         ax0.legend(fontsize="x-small", loc="lower right")
     else:
         ax0.set_axis_off()
+    plot_comparison(ax3, results)
 
     sp = results.get("speed") or {}
 
@@ -691,6 +1115,9 @@ def plot_results(results):
     if "ours_sequential_s_per_batch" in sp:
         names.append("ours\n(sequential)")
         values.append(sp["ours_sequential_s_per_batch"])
+    if "ours_sequential_nengo_dl_plan" in sp:
+        names.append("ours, NengoDL's\ndefault plan")
+        values.append(sp["ours_sequential_nengo_dl_plan"]["s_per_batch"])
     for variant, r in (sp.get("nengo_dl_example") or {}).items():
         names.append(f"NengoDL docs\nexample ({variant})")
         values.append(r["s_per_batch"])
@@ -710,7 +1137,8 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true",
                         help="resume the accuracy run's training from its checkpoint")
     parser.add_argument("--n-test", type=int, default=None,
-                        help="test images for the accuracy part (default all 10,000)")
+                        help="test images for the accuracy, ff and lstm parts "
+                             "(default all 10,000)")
     parser.add_argument("--speed-items", nargs="+", choices=SPEED_ITEMS,
                         default=list(SPEED_ITEMS), help="what the speed part measures")
     parser.add_argument("--keras-steps", type=int, default=100,
@@ -727,6 +1155,18 @@ def main(argv=None):
     parser.add_argument("--seq-units", type=int, default=PAPER_RECURRENT["units"])
     parser.add_argument("--seq-order", type=int, default=PAPER_RECURRENT["order"])
     parser.add_argument("--seq-lr", type=float, default=1e-4)
+    parser.add_argument("--ff-units", type=int, default=125,
+                        help="hidden ReLU units of the feed-forward baseline")
+    parser.add_argument("--ff-epochs", type=int, default=30,
+                        help="maximum epochs of the feed-forward baseline")
+    parser.add_argument("--ff-minutes", type=float, default=15.0,
+                        help="training time budget of the feed-forward baseline")
+    parser.add_argument("--lstm-units", type=int, default=128,
+                        help="units of the LSTM baseline (128: 67,850 parameters, 156: 100,162)")
+    parser.add_argument("--lstm-epochs", type=int, default=30,
+                        help="maximum epochs of the LSTM baseline")
+    parser.add_argument("--lstm-minutes", type=float, default=15.0,
+                        help="training time budget of the LSTM baseline")
     parser.add_argument("--quick", action="store_true",
                         help="shorten every part to check the script (see module doc)")
     args = parser.parse_args(argv)
@@ -734,14 +1174,17 @@ def main(argv=None):
         args.n_test = args.n_test or 500
         args.epochs = min(args.epochs, 2)
         args.timing_batches = min(args.timing_batches, 2)
+        args.ff_epochs = min(args.ff_epochs, 2)
+        args.lstm_epochs = min(args.lstm_epochs, 1)
     if args.n_test is not None and not 1 <= args.n_test <= 10000:
         parser.error("--n-test must lie in 1..10000")
     for name in ("epochs", "units", "order", "timing_batches", "seq_units", "seq_order",
-                 "keras_steps"):
+                 "keras_steps", "ff_units", "ff_epochs", "lstm_units", "lstm_epochs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    if args.seq_minutes <= 0:
-        parser.error("--seq-minutes must be > 0")
+    for name in ("seq_minutes", "ff_minutes", "lstm_minutes"):
+        if not getattr(args, name) > 0:
+            parser.error(f"--{name.replace('_', '-')} must be > 0")
 
     json_path = os.path.join(args.out, "psmnist.json")
     results = {}
@@ -762,14 +1205,29 @@ def main(argv=None):
     if "sequential" in args.parts:
         results["sequential"] = run_sequential(args, results["speed"] if "speed" in args.parts
                                                else None)
+        write_json(json_path, results)
+    for kind in BASELINES:
+        if kind in args.parts:
+            results[kind] = run_baseline(args, kind)
+            write_json(json_path, results)
     results["last_run"] = {"parts": args.parts, "wall_s": time.perf_counter() - started,
                            "argv": sys.argv[1:] if argv is None else list(argv),
                            "finished_at": _now()}
 
-    print()
-    print(format_table(table_rows(results)))
     write_json(json_path, results)
-    save_figure(plot_results(results), os.path.join(args.out, "psmnist.png"), dpi=110)
+    report = dict(results)
+    loihi_path = os.path.join(args.out, LOIHI_JSON)
+    if os.path.exists(loihi_path):  # the spiking LMU on Loihi, measured by another script
+        with open(loihi_path, encoding="utf-8") as f:
+            report["loihi"] = json.load(f)
+    print()
+    print(format_table(table_rows(report)))
+    comparison = comparison_rows(report)
+    print()
+    print(format_table(comparison, COMPARISON_HEADER))
+    print()
+    print(format_table(comparison, COMPARISON_HEADER, markdown=True))
+    save_figure(plot_results(report), os.path.join(args.out, "psmnist.png"), dpi=110)
     print(f"\nwrote {json_path} and {os.path.join(args.out, 'psmnist.png')}")
     return 0
 

@@ -4,6 +4,7 @@
                     [--backend nengo|dl|loihi] [--sim-time 20] [--seed 0]
                     [--out DIR]
     nengo-lmu demo  [--out DIR]
+    nengo-lmu online-learning [--backend nengo loihi] [--sim-time 10.5] [--out DIR]
 """
 
 import argparse
@@ -155,6 +156,81 @@ def cmd_demo(args, parser):  # pylint: disable=unused-argument
     return 0
 
 
+def cmd_capacity(args, parser):  # pylint: disable=unused-argument
+    from nengo_lmu import capacity  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
+
+    settings = dict(
+        order=args.order, n_train=args.n_train, n_test=args.n_test, readout=args.readout,
+        lstm_epochs=args.lstm_epochs, lstm_batch_size=args.lstm_batch_size,
+        lstm_time_budget=args.lstm_time_budget, seed=args.seed,
+    )
+    capacity.check_settings(T=args.T, systems=args.systems, lstm_T=args.lstm_T, **settings)
+    result = capacity.run_capacity(T=args.T, systems=args.systems, lstm_T=args.lstm_T,
+                                   verbose=0 if args.no_progress else 1, **settings)
+    print()
+    print(capacity.format_capacity_table(result))
+    print(capacity.format_ratio(result["ratio"]))
+    write_json(os.path.join(args.out, "capacity.json"), result)
+    save_figure(capacity.plot_capacity(result), os.path.join(args.out, "capacity.png"),
+                dpi=110)
+    print(f"wrote {os.path.join(args.out, 'capacity.json')} and capacity.png")
+    return 0
+
+
+def cmd_mackey_glass(args, parser):  # pylint: disable=unused-argument
+    from nengo_lmu import mackey_glass  # pylint: disable=import-outside-toplevel
+
+    settings = dict(
+        n_series=args.n_series, n_steps=args.n_steps, window=args.window, warmup=args.warmup,
+        units=args.units, order=args.order, theta=args.theta, lstm_layers=args.lstm_layers,
+        lstm_units=args.lstm_units or "auto", epochs=args.epochs, batch_size=args.batch_size,
+        lstm_batch_size=args.lstm_batch_size, learning_rate=args.learning_rate,
+        seed=args.seed,
+    )
+    mackey_glass.check_settings(systems=args.systems, **settings)
+    result = mackey_glass.run_mackey_glass(systems=args.systems,
+                                           verbose=0 if args.no_progress else 1, **settings)
+    print()
+    print(mackey_glass.format_table(result))
+    mackey_glass.save_result(result, args.out)
+    print(f"wrote {os.path.join(args.out, 'mackey_glass.json')} and mackey_glass.png")
+    return 0
+
+
+def cmd_online_learning(args, parser):  # pylint: disable=unused-argument
+    from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.learning import (  # pylint: disable=import-outside-toplevel
+        DEFAULTS,
+        check_online_learning,
+        learning_summary,
+        online_learning,
+        plot_online_learning,
+    )
+
+    params = dict(order=args.order, theta=args.theta, r=args.r, freq=args.freq,
+                  rms=args.rms, n_neurons=args.neurons, learning_rate=args.learning_rate,
+                  sim_time=args.sim_time, test_fraction=args.test_fraction, seed=args.seed)
+    for backend in args.backend:  # every check before the first run
+        check_online_learning(backend=backend, **dict(DEFAULTS, **params))
+    results = []
+    for backend in args.backend:
+        print(f"-> {backend}", flush=True)
+        results.append(online_learning(backend, progress_bar=not args.no_progress, **params))
+    print("\nerror of the learned readout (RMSE, lowpassed 0.05 s), first and last 20 %")
+    for res in results:
+        print(f"{res['backend']:>6} ({res['target_name']}): first {res['rmse_first']:.4f}, "
+              f"last {res['rmse_last']:.4f}, ratio {res['ratio']:.3f} "
+              f"(NRMSE {res['nrmse_first']:.3f} -> {res['nrmse_last']:.3f}, "
+              f"{res['wall_s']:.0f} s)")
+    write_json(os.path.join(args.out, "online_learning.json"),
+               {"results": {res["backend"]: learning_summary(res) for res in results}})
+    save_figure(plot_online_learning(results), os.path.join(args.out, "online_learning.png"),
+                dpi=110)
+    print(f"wrote {os.path.join(args.out, 'online_learning.json')} and online_learning.png")
+    return 0
+
+
 RECURRENT_FLAGS = ("hidden_to_memory", "memory_to_memory", "input_to_hidden",
                    "hidden_recurrent")
 
@@ -186,11 +262,76 @@ def cmd_psmnist_evaluate(args, parser):
     from nengo_lmu.io import write_json  # pylint: disable=import-outside-toplevel
     from nengo_lmu.psmnist import evaluate_psmnist  # pylint: disable=import-outside-toplevel
 
-    result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test)
+    kwargs = {}
+    if args.backend == "loihi":
+        kwargs = dict(memory=args.memory or "exact", progress_bar=not args.no_progress,
+                      **_spiking_settings(args))
+    elif args.memory is not None or _spiking_settings(args):
+        parser.error("--memory, --max-rate, --hold-steps, --window and --memory-neurons "
+                     "need --backend loihi")
+    result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test, **kwargs)
     print(f"test accuracy {result['accuracy'] * 100:.2f} % on {result['n_test']} images "
           f"({result['backend']}, {result['wall_s']:.0f} s)")
+    if args.backend == "loihi":
+        print(f"rate model on the same images {result['rate_accuracy'] * 100:.2f} %; "
+              f"memory {result['memory']}; {result['steps_per_image']} chip steps and "
+              f"{result['s_per_image']:.2f} s per image on the emulator")
     if args.json:
         write_json(args.json, result)
+        print(f"wrote {args.json}")
+    return 0
+
+
+SPIKING_FLAGS = ("max_rate", "hold_steps", "window", "memory_neurons")
+
+
+def _spiking_settings(args):
+    return {k: getattr(args, k) for k in SPIKING_FLAGS if getattr(args, k) is not None}
+
+
+def _add_spiking_args(parser):
+    parser.add_argument("--memory", choices=("exact", "spiking"), default=None,
+                        help="with --backend loihi: the memory exact off chip, or spiking "
+                        "on chip (default: exact)")
+    parser.add_argument("--max-rate", type=_number(float, "--max-rate", 0, exclusive=True),
+                        default=None, help="99th-percentile hidden rate in Hz after "
+                        "scaling (default: 250)")
+    parser.add_argument("--hold-steps", type=_number(int, "--hold-steps", 1), default=None,
+                        help="steps after each sequence that the readout waits (default: 40)")
+    parser.add_argument("--window", type=_number(int, "--window", 1), default=None,
+                        help="last steps of the hold whose spikes are averaged (default: 30)")
+    parser.add_argument("--memory-neurons", type=_number(int, "--memory-neurons", 1),
+                        default=None, help="neurons per memory dimension with --memory "
+                        "spiking (default: 50)")
+
+
+def cmd_loihi_report(args, parser):
+    from nengo_lmu.io import write_json  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.loihi import (  # pylint: disable=import-outside-toplevel
+        format_quantization_report,
+        format_resource_report,
+    )
+
+    if (args.model is None) == (not args.delay):
+        parser.error("give either --model DIR or --delay")
+    if args.delay:
+        from nengo_lmu.delay import delay_report  # pylint: disable=import-outside-toplevel
+
+        report = delay_report(order=args.order, n_neurons=args.neurons)
+        what = (f"the paper's delay network (order {args.order}, {args.neurons} neurons "
+                "per dimension)")
+    else:
+        from nengo_lmu.psmnist import loihi_report  # pylint: disable=import-outside-toplevel
+
+        memory = args.memory or "exact"
+        report = loihi_report(args.model, memory=memory, **_spiking_settings(args))
+        what = (f"{args.model}: spiking LMU classifier, order {report['order']}, "
+                f"{report['units']} hidden units, memory {memory}")
+    print(what)
+    print(format_resource_report(report, per_core=args.per_core))
+    print(format_quantization_report(report["quantization"]))
+    if args.json:
+        write_json(args.json, report)
         print(f"wrote {args.json}")
     return 0
 
@@ -264,6 +405,153 @@ def build_parser():
     demo.add_argument("--no-progress", action="store_true", help="no progress bars")
     demo.set_defaults(func=cmd_demo)
 
+    from nengo_lmu.learning import (  # pylint: disable=import-outside-toplevel
+        DEFAULTS as LEARNING,
+        LEARNING_BACKENDS,
+    )
+
+    ol = sub.add_parser(
+        "online-learning", help="a spiking LMU memory whose readout learns online with PES",
+        description="Drive a spiking LegendreMemory with white noise; the readout, "
+        "starting at zero, learns with PES to output u(t - r theta). Learning starts "
+        "after a warm-up of theta and is off for the last --test-fraction. Prints the "
+        "RMSE in the first and last 20 % of the run and their ratio; writes "
+        "DIR/online_learning.json and DIR/online_learning.png.",
+    )
+    ol.add_argument("--backend", choices=LEARNING_BACKENDS, nargs="+", default=["nengo"],
+                    help="simulator(s) (default: %(default)s)")
+    ol.add_argument("--order", type=_number(int, "--order", 1), default=LEARNING["order"],
+                    help="Legendre order of the memory (default: %(default)s)")
+    ol.add_argument("--theta", type=_number(float, "--theta", 0, exclusive=True),
+                    default=LEARNING["theta"], help="window in s (default: %(default)s)")
+    ol.add_argument("--r", type=_number(float, "--r", 0), default=LEARNING["r"],
+                    help="relative delay of the target u(t - r theta), in [0, 1] "
+                    "(default: %(default)s)")
+    ol.add_argument("--freq", type=_number(float, "--freq", 0, exclusive=True),
+                    default=LEARNING["freq"],
+                    help="cut-off of the white-noise input in Hz (default: %(default)s)")
+    ol.add_argument("--rms", type=_number(float, "--rms", 0, exclusive=True),
+                    default=LEARNING["rms"], help="RMS of the input (default: %(default)s)")
+    ol.add_argument("--neurons", type=_number(int, "--neurons", 1),
+                    default=LEARNING["n_neurons"],
+                    help="neurons per state variable (default: %(default)s)")
+    ol.add_argument("--learning-rate", type=_number(float, "--learning-rate", 0, exclusive=True),
+                    default=LEARNING["learning_rate"],
+                    help="PES learning rate (default: %(default)s)")
+    ol.add_argument("--sim-time", type=_number(float, "--sim-time", 0, exclusive=True),
+                    default=LEARNING["sim_time"],
+                    help="simulated seconds, warm-up included (default: %(default)s)")
+    ol.add_argument("--test-fraction", type=_number(float, "--test-fraction", 0),
+                    default=LEARNING["test_fraction"],
+                    help="last fraction of the run with learning off (default: %(default)s)")
+    ol.add_argument("--seed", type=_number(int, "--seed", 0), default=LEARNING["seed"],
+                    help="seed of the input and the network (default: %(default)s)")
+    ol.add_argument("--out", default="results/online_learning", metavar="DIR",
+                    help="where online_learning.json and .png go (default: %(default)s)")
+    ol.add_argument("--no-progress", action="store_true", help="no progress bars")
+    ol.set_defaults(func=cmd_online_learning)
+
+    from nengo_lmu.capacity import (  # pylint: disable=import-outside-toplevel
+        DEFAULTS as CAPACITY,
+        READOUTS,
+        SYSTEMS,
+    )
+
+    cap = sub.add_parser(
+        "capacity", help="memory capacity: LMU-0, fitted LMU and LSTM on delayed white noise",
+        description="The LMU paper's memory-capacity task: 10 Hz white noise, a 1 s "
+        "window sampled with T steps, sequences of 2.5 T steps; outputs are the input "
+        "delayed by 5 delays in [0, T] steps. Prints the test MSE per delay (steps "
+        "after T) and the ratio LSTM MSE at T = 100 / LMU-0 MSE at the largest T; "
+        "writes DIR/capacity.json and DIR/capacity.png.",
+    )
+    cap.add_argument("--T", type=_number(int, "--T", 4), nargs="+", default=list(CAPACITY["T"]),
+                     help="window lengths in steps for lmu0 and lmu (default: %(default)s)")
+    cap.add_argument("--lstm-T", type=_number(int, "--lstm-T", 4), nargs="+",
+                     default=list(CAPACITY["lstm_T"]),
+                     help="window lengths in steps for lstm (default: %(default)s)")
+    cap.add_argument("--systems", choices=SYSTEMS, nargs="+", default=list(SYSTEMS),
+                     help="systems to run (default: %(default)s)")
+    cap.add_argument("--out", default="results/capacity", metavar="DIR",
+                     help="where capacity.json and capacity.png go (default: %(default)s)")
+    cap.add_argument("--order", type=_number(int, "--order", 1), default=CAPACITY["order"],
+                     help="LMU memory order (default: %(default)s)")
+    cap.add_argument("--readout", choices=READOUTS, default=CAPACITY["readout"],
+                     help="midpoint: theta = T + 1 steps, r = (d + 1/2) / (T + 1); edge: "
+                     "theta = T, r = d / T (half-step error) (default: %(default)s)")
+    cap.add_argument("--lstm-epochs", type=_number(int, "--lstm-epochs", 1),
+                     default=CAPACITY["lstm_epochs"],
+                     help="LSTM training epochs (default: %(default)s)")
+    cap.add_argument("--lstm-batch-size", type=_number(int, "--lstm-batch-size", 1),
+                     default=CAPACITY["lstm_batch_size"],
+                     help="LSTM minibatch size (default: %(default)s)")
+    cap.add_argument("--lstm-time-budget", type=_number(float, "--lstm-time-budget", 0,
+                                                        exclusive=True),
+                     default=None, metavar="SECONDS",
+                     help="stop each LSTM training after this many seconds (default: none)")
+    cap.add_argument("--n-train", type=_number(int, "--n-train", 1),
+                     default=CAPACITY["n_train"],
+                     help="training sequences per T (default: %(default)s)")
+    cap.add_argument("--n-test", type=_number(int, "--n-test", 1), default=CAPACITY["n_test"],
+                     help="test sequences per T (default: %(default)s)")
+    cap.add_argument("--seed", type=_number(int, "--seed", 0), default=0,
+                     help="seed of the data and the LSTM (default: %(default)s)")
+    cap.add_argument("--no-progress", action="store_true", help="no progress output")
+    cap.set_defaults(func=cmd_capacity)
+
+    from nengo_lmu.mackey_glass import (  # pylint: disable=import-outside-toplevel
+        DEFAULTS as MG,
+        SYSTEMS as MG_SYSTEMS,
+    )
+
+    mg = sub.add_parser(
+        "mackey-glass", help="Mackey-Glass prediction: LMU (NengoDL) vs LSTM",
+        description="The LMU paper's Mackey-Glass task: predict the chaotic series "
+        "(tau = 17) 15 steps ahead with an LMU trained by NengoDL (parallel path) and "
+        "a 4-layer LSTM of about the same parameter count. Prints the test NRMSE and "
+        "parameters of each; writes DIR/mackey_glass.json, DIR/mackey_glass.png and "
+        "the LMU's weights DIR/lmu_params.npz. The defaults are the full size (128 "
+        "series of 5,000 samples); see --n-series, --n-steps for a small run.",
+    )
+    mg.add_argument("--out", default="results/mackey-glass", metavar="DIR",
+                    help="where the JSON, plot and weights go (default: %(default)s)")
+    mg.add_argument("--systems", choices=MG_SYSTEMS, nargs="+", default=list(MG_SYSTEMS),
+                    help="systems to train (default: %(default)s)")
+    mg.add_argument("--epochs", type=_number(int, "--epochs", 1), default=MG["epochs"],
+                    help="training epochs of every system (default: %(default)s)")
+    mg.add_argument("--n-series", type=_number(int, "--n-series", 2), default=MG["n_series"],
+                    help="series generated, a quarter for testing (default: %(default)s)")
+    mg.add_argument("--n-steps", type=_number(int, "--n-steps", 1), default=MG["n_steps"],
+                    help="samples per series (default: %(default)s)")
+    mg.add_argument("--window", type=_number(int, "--window", 2), default=MG["window"],
+                    help="samples per training/test window (default: %(default)s)")
+    mg.add_argument("--warmup", type=_number(int, "--warmup", 0), default=MG["warmup"],
+                    help="unscored first steps of each window (default: %(default)s)")
+    mg.add_argument("--units", type=_number(int, "--units", 1), default=MG["units"],
+                    help="LMU hidden units (default: %(default)s)")
+    mg.add_argument("--order", type=_number(int, "--order", 1), default=MG["order"],
+                    help="LMU memory order (default: %(default)s)")
+    mg.add_argument("--theta", type=_number(float, "--theta", 0, exclusive=True),
+                    default=MG["theta"], help="LMU memory window in steps (default: %(default)s)")
+    mg.add_argument("--lstm-layers", type=_number(int, "--lstm-layers", 1),
+                    default=MG["lstm_layers"], help="stacked LSTM layers (default: %(default)s)")
+    mg.add_argument("--lstm-units", type=_number(int, "--lstm-units", 1), default=None,
+                    help="units per LSTM layer (default: as many as match the LMU's "
+                    "parameter count)")
+    mg.add_argument("--batch-size", type=_number(int, "--batch-size", 1),
+                    default=MG["batch_size"],
+                    help="LMU minibatch (time steps) (default: %(default)s)")
+    mg.add_argument("--lstm-batch-size", type=_number(int, "--lstm-batch-size", 1),
+                    default=MG["lstm_batch_size"],
+                    help="LSTM minibatch (windows) (default: %(default)s)")
+    mg.add_argument("--learning-rate", type=_number(float, "--learning-rate", 0, exclusive=True),
+                    default=MG["learning_rate"],
+                    help="Adam's initial learning rate, cosine-decayed (default: %(default)s)")
+    mg.add_argument("--seed", type=_number(int, "--seed", 0), default=MG["seed"],
+                    help="seed of the data and the models (default: %(default)s)")
+    mg.add_argument("--no-progress", action="store_true", help="no progress bars")
+    mg.set_defaults(func=cmd_mackey_glass)
+
     from nengo_lmu.psmnist import DEFAULTS  # pylint: disable=import-outside-toplevel
     from nengo_lmu.training import METHODS, NEURON_TYPES  # pylint: disable=import-outside-toplevel
 
@@ -307,14 +595,41 @@ def build_parser():
     tr.add_argument("--no-progress", action="store_true", help="no progress bars")
     tr.set_defaults(func=cmd_psmnist_train)
 
-    ev = ps_sub.add_parser("evaluate", help="test accuracy of a trained model")
+    ev = ps_sub.add_parser(
+        "evaluate", help="test accuracy of a trained model (NengoDL, nengo or Loihi)",
+        description="Test accuracy of a trained model. --backend loihi runs the spiking "
+        "classifier on nengo_loihi (the emulator without a board) and reports the rate "
+        "model's accuracy on the same images.",
+    )
     ev.add_argument("--model", required=True, metavar="DIR", help="model directory")
-    ev.add_argument("--backend", choices=("dl", "nengo"), default="dl",
-                    help="simulator of the temporal network (default: %(default)s)")
+    ev.add_argument("--backend", choices=BACKENDS, default="dl",
+                    help="simulator: the temporal rate network in NengoDL (dl) or nengo, "
+                    "or the spiking network on Loihi (default: %(default)s)")
     ev.add_argument("--n-test", type=_number(int, "--n-test", 1), default=None,
                     help="evaluate the first N test images (default: all 10,000)")
+    _add_spiking_args(ev)
     ev.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    ev.add_argument("--no-progress", action="store_true", help="no progress bars")
     ev.set_defaults(func=cmd_psmnist_evaluate)
+
+    rep = sub.add_parser(
+        "loihi-report", help="Loihi resources and weight quantization of a model",
+        description="Build a trained psMNIST model's spiking classifier (or the paper's "
+        "delay network with --delay) with nengo_loihi and print the cores, "
+        "compartments, synapses, axons and input/output channels it uses, whether it "
+        "fits one Loihi chip, and what weight quantization costs. Nothing is simulated.",
+    )
+    rep.add_argument("--model", metavar="DIR", help="model directory")
+    rep.add_argument("--delay", action="store_true",
+                     help="report the paper's delay network instead")
+    rep.add_argument("--order", type=_number(int, "--order", 1), default=6,
+                     help="with --delay: memory order (default: %(default)s)")
+    rep.add_argument("--neurons", type=_number(int, "--neurons", 1), default=100,
+                     help="with --delay: neurons per dimension (default: %(default)s)")
+    _add_spiking_args(rep)
+    rep.add_argument("--per-core", action="store_true", help="also list every core")
+    rep.add_argument("--json", metavar="PATH", help="also write the report as JSON")
+    rep.set_defaults(func=cmd_loihi_report)
     return parser
 
 

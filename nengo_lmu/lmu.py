@@ -196,6 +196,13 @@ class LMU(nengo.Network):
             nengo.Connection(h, self.output, synapse=None)
 
     @property
+    def fixed_connections(self):
+        """The connections whose transforms are not weights of the cell: those
+        of the memory (``Abar``, ``Bbar``). Training must keep them fixed
+        (`nengo_lmu.training.configure_nengo_dl` marks them not trainable)."""
+        return [] if self.memory is None else list(self.memory.all_connections)
+
+    @property
     def is_parallelizable(self):
         """Whether the memory is an LTI filter of ``x`` and ``h`` has no recurrence."""
         return not (self.hidden_to_memory or self.memory_to_memory or self.hidden_recurrent)

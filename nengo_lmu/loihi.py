@@ -334,3 +334,118 @@ def format_resource_report(report, per_core=False):
                 f"  {info['synapse_bits']:>12,}  {info['label']}"
             )
     return "\n".join(lines)
+
+
+def quantization_report(network, dt=0.001, seed=None, tol=0.01):
+    """What Loihi's weight quantization does to ``network``, before it runs.
+
+    nengo_loihi stores each core's weights as 8-bit integers scaled by one
+    shared exponent per core (block), so weights far below the block's
+    largest one lose bits or become zero. This builds ``network`` with
+    nengo_loihi *without* discretizing, discretizes a copy of every block
+    with nengo_loihi's own `~nengo_loihi.builder.discretize.discretize_block`,
+    and compares.
+
+    Parameters
+    ----------
+    network : `nengo.Network`
+    dt : float
+        Simulator step (s).
+    seed : int, optional
+        Build seed.
+    tol : float
+        Blocks whose relative weight error exceeds ``tol`` are listed in
+        ``degraded``.
+
+    Returns
+    -------
+    dict
+        ``weights`` (nonzero weights stored), ``weights_zeroed`` (nonzero
+        weights that quantize to 0), ``relative_error`` (``||w_q - w|| /
+        ||w||`` over all blocks, with ``w_q`` the quantized weights in the
+        float weights' units), ``lost_bits`` (the most bits each block loses
+        in nengo_loihi's "Lost N extra bits in weight rounding"), ``degraded`` (label,
+        relative error and zeroed weights of each block above ``tol``).
+    """
+    import copy  # pylint: disable=import-outside-toplevel
+    import re  # pylint: disable=import-outside-toplevel
+    import warnings  # pylint: disable=import-outside-toplevel
+
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    from nengo_loihi.builder import Model  # pylint: disable=import-outside-toplevel
+    from nengo_loihi.builder.discretize import (  # pylint: disable=import-outside-toplevel
+        discretize_block,
+    )
+
+    from nengo_lmu.backends import loihi_decode_tau  # pylint: disable=import-outside-toplevel
+
+    model = Model(dt=dt)
+    tau = loihi_decode_tau(network)
+    if tau is not None:
+        model.decode_tau = tau
+    model.seeds[network] = seed
+    model.seeded[network] = seed is not None
+    model.build(network, precompute=True, discretize=False)
+
+    def flat(synapse):
+        return np.concatenate([np.ravel(w) for w in synapse.weights]) if synapse.weights else np.zeros(0)
+
+    n_weights = n_zeroed = 0
+    err2 = norm2 = 0.0
+    lost_bits = {}
+    degraded = []
+    for block in model.blocks:
+        before = [flat(s).astype(np.float64) for s in block.synapses]
+        quantized = copy.deepcopy(block)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            discretize_block(quantized)
+        lost = [int(m.group(1)) for m in
+                (re.search(r"Lost (\d+) extra bits", str(w.message)) for w in caught) if m]
+        if lost:
+            lost_bits[str(block.label)] = max(lost)
+        b_err2 = b_norm2 = 0.0
+        b_zeroed = 0
+        for w, syn in zip(before, quantized.synapses):
+            q = flat(syn).astype(np.float64)
+            if w.size == 0 or not np.any(w):
+                continue
+            scale = (w @ q) / (q @ q) if np.any(q) else 0.0  # integer units -> float
+            nonzero = w != 0
+            b_zeroed += int(np.sum(nonzero & (q == 0)))
+            n_weights += int(nonzero.sum())
+            b_err2 += float(np.sum((scale * q - w) ** 2))
+            b_norm2 += float(np.sum(w**2))
+        n_zeroed += b_zeroed
+        err2 += b_err2
+        norm2 += b_norm2
+        if b_norm2 > 0 and np.sqrt(b_err2 / b_norm2) > tol:
+            degraded.append({"block": str(block.label),
+                             "relative_error": float(np.sqrt(b_err2 / b_norm2)),
+                             "weights_zeroed": b_zeroed})
+    return {
+        "weights": n_weights,
+        "weights_zeroed": n_zeroed,
+        "relative_error": float(np.sqrt(err2 / norm2)) if norm2 else 0.0,
+        "lost_bits": lost_bits,
+        "degraded": degraded,
+    }
+
+
+def format_quantization_report(report):
+    """Render a `quantization_report` as text."""
+    lines = [
+        f"Weight quantization: {report['weights']:,} nonzero weights, "
+        f"{report['weights_zeroed']:,} rounded to 0, relative error "
+        f"{report['relative_error']:.2%}"
+    ]
+    if report["lost_bits"]:
+        worst = max(report["lost_bits"].values())
+        lines.append(f"  {len(report['lost_bits'])} blocks lose extra bits in weight "
+                     f"rounding (up to {worst})")
+    for row in report["degraded"][:10]:
+        lines.append(f"  - {row['block']}: {row['relative_error']:.1%} error, "
+                     f"{row['weights_zeroed']:,} weights zeroed")
+    if len(report["degraded"]) > 10:
+        lines.append(f"  ... and {len(report['degraded']) - 10} more blocks")
+    return "\n".join(lines)

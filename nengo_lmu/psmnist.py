@@ -106,8 +106,12 @@ def load_model(model_dir):
     return run_config, params
 
 
+#: Validation images that calibrate a spiking model's scales (never test data).
+N_CALIBRATION = 1000
+
+
 def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_size=100,
-                     network="temporal"):
+                     network="temporal", memory="exact", progress_bar=True, **spiking):
     """Test accuracy of a trained model on the first ``n_test`` test images.
 
     ``backend="dl"`` runs the temporal network (784 steps per image) in
@@ -115,7 +119,19 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     ``network="closed-form"`` evaluates the equivalent one-step network fed
     the closed-form memory instead (NengoDL only; seconds for all 10,000
     images, for LMUs whose memory is a linear filter of the input).
+
+    ``backend="loihi"`` runs the spiking classifier
+    (`nengo_lmu.spiking.SpikingLMUClassifier`, hidden neurons spiking, the
+    memory ``"exact"`` off chip or ``"spiking"`` on chip) on
+    `nengo_loihi.Simulator`, calibrated on the first `N_CALIBRATION`
+    validation images; the result adds ``rate_accuracy`` (the trained rate
+    model on the same images), ``s_per_image`` and the readout settings.
+    ``**spiking`` goes to `SpikingLMUClassifier` (``max_rate``,
+    ``hold_steps``, ``window``, ``memory_neurons``, ...).
     """
+    from nengo_lmu.backends import check_backend  # pylint: disable=import-outside-toplevel
+
+    check_backend(backend)
     if network not in ("temporal", "closed-form"):
         raise ValueError(f"network must be 'temporal' or 'closed-form', got {network!r}")
     if network == "closed-form" and backend != "dl":
@@ -123,19 +139,79 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     method = "sequential" if network == "temporal" else "parallel"
     run_config, params = load_model(model_dir)
     config = run_config["model"]
-    clf = build_classifier(config, params=params, method=method)
+    if backend == "loihi":
+        from nengo_lmu.spiking import spiking_neuron_type  # pylint: disable=import-outside-toplevel
+
+        spiking_neuron_type(config.get("hidden_neuron_type", "RectifiedLinear"))
+    elif spiking or memory != "exact":
+        raise ValueError("memory and the spiking settings apply to backend='loihi' only")
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     x, y = data["test"]
     if n_test is not None:
         if not 1 <= n_test <= len(x):
             raise ValueError(f"n_test must lie in 1..{len(x)}, got {n_test}")
         x, y = x[:n_test], y[:n_test]
+    if backend == "loihi":
+        return _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
+                                 memory, progress_bar, spiking)
+    clf = build_classifier(config, params=params, method=method)
     start = time.perf_counter()
     logits = predict(clf, x, method=method, backend=backend,
                      batch_size=min(batch_size, len(x)))
     wall = time.perf_counter() - start
     return {"accuracy": accuracy(logits, y), "n_test": int(len(x)), "backend": backend,
             "network": network, "wall_s": wall, "n_trainable": clf.n_trainable}
+
+
+def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking):
+    from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
+
+    net = SpikingLMUClassifier(config, params, x_cal, memory=memory, **spiking)  # validates
+    start = time.perf_counter()
+    logits, rates = net.run(x, backend="loihi", progress_bar=progress_bar)
+    wall = time.perf_counter() - start
+    rate_logits = net.rate_logits(x)
+    return {
+        "accuracy": accuracy(logits, y), "rate_accuracy": accuracy(rate_logits, y),
+        "n_test": int(len(x)), "backend": "loihi", "s_per_image": wall / len(x),
+        "agreement": float(np.mean(logits.argmax(1) == rate_logits.argmax(1))),
+        "memory": memory, "steps_per_image": net.steps_per_sequence,
+        "hold_steps": net.hold_steps, "window": net.window, "max_rate": net.max_rate,
+        "rate_scale": net.alpha, "memory_neurons": net.memory_neurons if memory == "spiking" else 0,
+        "order": net.order, "units": net.units, "n_trainable": net.n_trainable,
+        "mean_hidden_rate_hz": float(np.mean(rates) * net.alpha), "wall_s": wall,
+    }
+
+
+def loihi_report(model_dir, memory="exact", source="auto", **spiking):
+    """Loihi resources and weight quantization of a model's spiking classifier.
+
+    Builds `nengo_lmu.spiking.SpikingLMUClassifier` (calibrated like
+    `evaluate_psmnist` with ``backend="loihi"``) with nengo_loihi, without
+    running it, and returns `nengo_lmu.loihi.resource_report` (``cores``,
+    ``neurons``, ``synapses``, ``fits_one_chip``, ...) with
+    ``quantization`` (`nengo_lmu.loihi.quantization_report`) and the
+    model's sizes added.
+    """
+    from nengo_lmu.backends import make_simulator  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.loihi import (  # pylint: disable=import-outside-toplevel
+        quantization_report,
+        resource_report,
+    )
+    from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
+
+    run_config, params = load_model(model_dir)
+    data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
+    x_cal = data["valid"][0][:N_CALIBRATION]
+    net = SpikingLMUClassifier(run_config["model"], params, x_cal, memory=memory, **spiking)
+    net.set_inputs(x_cal[:1])
+    with make_simulator(net, "loihi", dt=net.dt) as sim:
+        report = resource_report(sim)
+    report["quantization"] = quantization_report(net, dt=net.dt)
+    report.update(memory=memory, order=net.order, units=net.units,
+                  memory_neurons=net.memory_neurons if memory == "spiking" else 0,
+                  n_trainable=net.n_trainable)
+    return report
 
 
 def plot_history(history):

@@ -1,0 +1,727 @@
+"""Mackey-Glass prediction: an LMU trained with NengoDL against an LSTM.
+
+The task of the LMU paper (Voelker, Kajić & Eliasmith 2019, section 4.3):
+predict the chaotic Mackey-Glass series ``horizon = 15`` samples ahead.
+The series solves the delay differential equation::
+
+    dx/dt = beta x(t - tau) / (1 + x(t - tau)**n) - gamma x(t)
+
+with ``beta = 0.2``, ``gamma = 0.1``, ``n = 10`` and ``tau = 17`` (mild
+chaos). What this module follows from the paper's setup, and where it
+deviates:
+
+* Data, as in the paper's code (the widely used generator of the MILA 2015
+  summer school, which integrates with forward Euler at 10 sub-steps per
+  time unit, starts from a random history ``1.2 + 0.2 (U(0, 1) - 0.5)``,
+  samples one value per time unit and discards a washout): `generate` does
+  the same, vectorised over series and integrated block-wise with
+  `scipy.signal.lfilter` (within ``tau`` time units the delayed term is
+  known, so only the linear leak is recurrent). Full size: 128 series of
+  5,000 samples after a washout of 100, predicted 15 samples ahead. We
+  split the series 3:1 into training and test series and standardise with
+  the training mean and standard deviation (the paper's code only
+  subtracts the mean; NRMSE does not depend on this). As in the paper's
+  data, the histories differ only slightly, so all series begin almost
+  alike and drift apart (chaos) within a few hundred samples: the first
+  few hundred test samples resemble training samples.
+* Models, ~18k parameters each as in the paper. The paper stacks 4 layers
+  (LSTM, LMU, and a hybrid of both). Here the LMU is *one* `nengo_lmu.LMU`
+  cell (a fixed Legendre memory of the input plus a ReLU hidden layer that
+  sees the memory and the current input, ``input_to_hidden``) with a linear
+  readout, sized to about 18k weights (order 16, theta 50 steps, 950
+  units: 18,052). Its memory is a linear filter of the input, so it is
+  trained by the *parallel* path: the memory of every step is computed in
+  closed form (`memory_sequence`, `scipy.signal.fftconvolve` with
+  `LegendreDelay.impulse_response`) and NengoDL trains the hidden layer and
+  readout on every step as an independent sample (one simulator step). The
+  LSTM follows the paper: 4 stacked `tf.keras.layers.LSTM` layers and a
+  dense readout, units chosen to match the LMU's parameter count
+  (`match_lstm_units`; 25 units, 18,026 parameters). No hybrid model.
+* Training: both models see the same standardised windows (`make_windows`,
+  ``window`` samples each, consecutive windows overlapping by ``warmup``),
+  start each window from rest, and are trained with Adam on the mean squared
+  error of every step after the first ``warmup`` steps, for the same number
+  of epochs, with the same cosine-decayed learning rate. The test NRMSE is
+  over those steps of the test windows, which tile every test series from
+  step ``warmup`` on.
+
+NRMSE is ``RMSE / std(target)`` over all scored steps (`nrmse`); the
+persistence baseline ``x[t + 15] ~ x[t]`` (`persistence_nrmse`) gives the
+scale of the task.
+"""
+
+import time
+
+import numpy as np
+import scipy.signal
+
+from nengo_lmu.validation import check_choice, check_integer, check_positive
+
+#: The systems `run_mackey_glass` can train.
+SYSTEMS = ("lmu", "lstm")
+
+#: Full-size defaults (``benchmarks/mackey_glass.py``); the CLI uses the same.
+DEFAULTS = dict(
+    n_series=128, n_steps=5000, horizon=15, tau=17.0, washout=100, test_fraction=0.25,
+    window=500, warmup=50, units=950, order=16, theta=50.0,
+    neuron_type="RectifiedLinear", lstm_layers=4, lstm_units="auto", epochs=10,
+    batch_size=256, lstm_batch_size=32, learning_rate=2e-3, seed=0,
+)
+
+#: A small run (seconds of training on two cores), the base of the notebook's
+#: experiment and of ``benchmarks/mackey_glass.py --quick``.
+SMALL = dict(n_series=16, n_steps=1000, window=200, warmup=50, units=200, order=16,
+             epochs=3)
+
+
+def generate(n_series, n_steps, tau=17.0, beta=0.2, gamma=0.1, n=10, washout=100,
+             substeps=10, seed=0):
+    """Mackey-Glass series, sampled once per time unit.
+
+    Integrates ``dx/dt = beta x(t - tau) / (1 + x(t - tau)**n) - gamma x(t)``
+    by forward Euler with step ``1 / substeps`` from a random constant-ish
+    history ``1.2 + 0.2 (U(0, 1) - 0.5)`` (one per series), keeps every
+    ``substeps``-th value (one per time unit) and drops the first
+    ``washout`` samples. This is the paper's generator; it is vectorised
+    over the series, and the Euler recursion ``x[j+1] = (1 - gamma / substeps)
+    x[j] + beta g(x[j+1-H]) / substeps`` (``H = tau * substeps``) is run in
+    blocks of ``H`` steps, in which the delayed term is already known, by
+    `scipy.signal.lfilter`.
+
+    Parameters
+    ----------
+    n_series : int
+        Number of independent series (different random histories).
+    n_steps : int
+        Samples per series (after the washout).
+    tau, beta, gamma, n : float
+        Parameters of the equation; ``tau * substeps`` must be an integer.
+    washout : int
+        Samples discarded at the start (the transient from the history).
+    substeps : int
+        Euler steps per time unit (per sample).
+    seed : int
+        Seed of the random histories.
+
+    Returns
+    -------
+    ndarray, shape ``(n_series, n_steps)``
+    """
+    n_series = check_integer("n_series", n_series)
+    n_steps = check_integer("n_steps", n_steps)
+    tau = check_positive("tau", tau)
+    beta = check_positive("beta", beta)
+    gamma = check_positive("gamma", gamma)
+    n = check_positive("n", n)
+    washout = check_integer("washout", washout, minimum=0)
+    substeps = check_integer("substeps", substeps)
+    seed = check_integer("seed", seed, minimum=0)
+    hist = tau * substeps
+    if abs(hist - round(hist)) > 1e-9:
+        raise ValueError(f"tau * substeps must be an integer, got {tau} * {substeps}")
+    hist = int(round(hist))
+    if gamma / substeps >= 1:
+        raise ValueError(f"gamma / substeps must be < 1 for a stable Euler step, "
+                         f"got {gamma} / {substeps}")
+
+    rng = np.random.RandomState(seed)
+    total = (washout + n_steps) * substeps
+    x = np.empty((hist + total, n_series))
+    x[:hist] = 1.2 + 0.2 * (rng.rand(hist, n_series) - 0.5)
+    leak = 1.0 - gamma / substeps
+    for start in range(hist, hist + total, hist):
+        stop = min(start + hist, hist + total)
+        delayed = x[start - hist: stop - hist]
+        drive = beta * delayed / (1.0 + delayed**n) / substeps
+        x[start:stop], _ = scipy.signal.lfilter(
+            [1.0], [1.0, -leak], drive, axis=0, zi=leak * x[start - 1][None, :]
+        )
+    # x[hist + k*substeps - 1] is the value after k time units (k >= 1)
+    samples = x[hist + substeps - 1 :: substeps].T
+    return np.ascontiguousarray(samples[:, washout : washout + n_steps])
+
+
+def nrmse(y_true, y_pred):
+    """Normalised RMSE: ``sqrt(mean((y_pred - y_true)**2)) / std(y_true)``."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred must have the same shape, got "
+                         f"{y_true.shape} and {y_pred.shape}")
+    return float(np.sqrt(np.mean((y_pred - y_true) ** 2)) / np.std(y_true))
+
+
+def make_windows(inputs, targets, window, warmup):
+    """Cut series into windows that overlap by ``warmup`` samples.
+
+    Window ``k`` of a series covers samples ``k * (window - warmup)`` to that
+    plus ``window``; a model starts every window from rest and is scored on
+    its steps ``warmup`` to ``window - 1``, so the scored steps of
+    consecutive windows tile the series from step ``warmup`` on (samples
+    after the last whole window are left out).
+
+    Parameters
+    ----------
+    inputs, targets : ndarray, shape ``(n_series, n_steps)``
+    window : int
+        Samples per window.
+    warmup : int
+        Unscored steps at the start of each window (``0 <= warmup < window``).
+
+    Returns
+    -------
+    x, y : ndarray, shape ``(n_windows, window)``
+    """
+    inputs, targets = np.asarray(inputs), np.asarray(targets)
+    if inputs.ndim != 2 or inputs.shape != targets.shape:
+        raise ValueError(f"inputs and targets must be (n_series, n_steps) arrays of one "
+                         f"shape, got {inputs.shape} and {targets.shape}")
+    window = check_integer("window", window, minimum=2)
+    warmup = check_integer("warmup", warmup, minimum=0)
+    if warmup >= window:
+        raise ValueError(f"warmup must be < window ({window}), got {warmup}")
+    if window > inputs.shape[1]:
+        raise ValueError(f"window ({window}) must not exceed the series' length "
+                         f"({inputs.shape[1]})")
+    stride = window - warmup
+    starts = np.arange(0, inputs.shape[1] - window + 1, stride)
+    idx = starts[:, None] + np.arange(window)[None, :]
+    return (inputs[:, idx].reshape(-1, window), targets[:, idx].reshape(-1, window))
+
+
+def make_dataset(n_series=DEFAULTS["n_series"], n_steps=DEFAULTS["n_steps"],
+                 horizon=DEFAULTS["horizon"], tau=DEFAULTS["tau"],
+                 washout=DEFAULTS["washout"], test_fraction=DEFAULTS["test_fraction"],
+                 window=DEFAULTS["window"], warmup=DEFAULTS["warmup"], seed=DEFAULTS["seed"]):
+    """Standardised training and test windows of Mackey-Glass series.
+
+    Generates ``n_series`` series of ``n_steps + horizon`` samples
+    (`generate`); the input is ``x[t]``, the target ``x[t + horizon]``,
+    ``t < n_steps``. The last ``round(test_fraction * n_series)`` series
+    (at least one) are the test set, the others the training set. Both are
+    standardised with the mean and standard deviation of the training
+    series and cut into windows (`make_windows`).
+
+    Returns
+    -------
+    dict
+        ``train``, ``test``: ``(x, y)`` windows, shape ``(n_windows,
+        window)``; ``test_series``: ``(x, y)`` standardised test series,
+        ``(n_test, n_steps)``; ``mean``, ``std``: the standardisation;
+        ``settings``: the arguments.
+    """
+    n_series = check_integer("n_series", n_series, minimum=2)
+    n_steps = check_integer("n_steps", n_steps)
+    horizon = check_integer("horizon", horizon)
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
+    n_test = min(max(1, int(round(test_fraction * n_series))), n_series - 1)
+    check_integer("window", window, minimum=2)
+    if window > n_steps:
+        raise ValueError(f"window ({window}) must not exceed n_steps ({n_steps})")
+    check_integer("warmup", warmup, minimum=0)
+    if warmup >= window:
+        raise ValueError(f"warmup must be < window ({window}), got {warmup}")
+
+    series = generate(n_series, n_steps + horizon, tau=tau, washout=washout, seed=seed)
+    train, test = series[:-n_test], series[-n_test:]
+    mean, std = float(train.mean()), float(train.std())
+    train, test = (train - mean) / std, (test - mean) / std
+    data = {
+        "train": make_windows(train[:, :n_steps], train[:, horizon:], window, warmup),
+        "test": make_windows(test[:, :n_steps], test[:, horizon:], window, warmup),
+        "test_series": (test[:, :n_steps], test[:, horizon:]),
+        "mean": mean,
+        "std": std,
+        "settings": dict(n_series=n_series, n_steps=n_steps, horizon=horizon, tau=tau,
+                         washout=washout, test_fraction=test_fraction, n_test=n_test,
+                         window=window, warmup=warmup, seed=seed),
+    }
+    return data
+
+
+def persistence_nrmse(x, y, warmup):
+    """NRMSE of the persistence forecast ``y[t] ~ x[t]`` on the scored steps."""
+    return nrmse(np.asarray(y)[:, warmup:], np.asarray(x)[:, warmup:])
+
+
+# --- the LMU ---------------------------------------------------------------
+
+
+def lmu_config(units=DEFAULTS["units"], order=DEFAULTS["order"], theta=DEFAULTS["theta"],
+               neuron_type=DEFAULTS["neuron_type"]):
+    """The `LMUClassifier` config (one output) of the Mackey-Glass LMU.
+
+    One `LMU` cell whose hidden layer sees the memory and the current input
+    (``input_to_hidden``), then a linear readout: the config format of
+    `nengo_lmu.training.build_classifier`.
+    """
+    from nengo_lmu.training import NEURON_TYPES  # pylint: disable=import-outside-toplevel
+
+    check_choice("neuron_type", neuron_type, sorted(NEURON_TYPES))
+    return dict(n_classes=1, units=check_integer("units", units),
+                order=check_integer("order", order), theta=check_positive("theta", theta),
+                input_d=1, input_to_hidden=True, hidden_neuron_type=neuron_type)
+
+
+def memory_sequence(lmu, x):
+    """The LMU memory ``m_t`` at every step of every window, in closed form.
+
+    ``m_t = sum_{k <= t} H[t - k] e_x x_k``, the memory of the temporal
+    network started from rest at the window's first step, computed as a
+    causal convolution (`scipy.signal.fftconvolve`) with the impulse response
+    ``H`` of the discretized Legendre system
+    (`LegendreDelay.impulse_response`).
+
+    Parameters
+    ----------
+    lmu : `nengo_lmu.LMU`
+        With ``input_d = memory_d = 1``.
+    x : ndarray, shape ``(n, T)``
+
+    Returns
+    -------
+    ndarray, shape ``(n, T, order)``
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (n_windows, n_steps), got {x.shape}")
+    if lmu.input_d != 1 or lmu.memory_d != 1:
+        raise ValueError("memory_sequence needs an LMU with input_d = memory_d = 1")
+    H = lmu.system.impulse_response(1.0, x.shape[1], method=lmu.discretizer)
+    u = x * float(lmu.params["e_x"][0, 0])
+    return scipy.signal.fftconvolve(u[:, :, None], H[None], axes=1)[:, : x.shape[1]]
+
+
+def _one_step_network(clf):
+    """NengoDL settings for the closed-form (one-step) network: those of
+    training (`nengo_lmu.training.configure_nengo_dl`: dense transforms as
+    plain matrix products, some 20 times faster here than NengoDL's default
+    plan) and no TensorFlow loop over the single step."""
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.training import configure_nengo_dl  # pylint: disable=import-outside-toplevel
+
+    configure_nengo_dl(clf)
+    with clf:
+        nengo_dl.configure_settings(use_loop=False)
+    return clf
+
+
+def _flat_samples(clf, x, warmup):
+    """NengoDL feeds for the scored steps of windows ``x``, one sample each."""
+    m = memory_sequence(clf.lmu, x)[:, warmup:]
+    return {clf.lmu.memory_input: m.reshape(-1, 1, m.shape[-1]).astype(np.float32),
+            clf.input: x[:, warmup:].reshape(-1, 1, 1).astype(np.float32)}
+
+
+def _predict_flat(sim, clf, feeds, batch_size):
+    n = len(feeds[clf.input])
+    pad = (-n) % batch_size
+    if pad:
+        feeds = {k: np.concatenate([v, np.repeat(v[-1:], pad, axis=0)]) for k, v in feeds.items()}
+    out = sim.predict(feeds, n_steps=1, verbose=0)[clf.probe][:, -1, 0]
+    return out[:n]
+
+
+def _adam(learning_rate, total_steps):
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    schedule = tf.keras.optimizers.schedules.CosineDecay(learning_rate, max(1, total_steps))
+    return tf.keras.optimizers.Adam(schedule)
+
+
+def train_lmu(data, config=None, epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"],
+              learning_rate=DEFAULTS["learning_rate"], seed=0, verbose=1):
+    """Train the Mackey-Glass LMU with NengoDL by the parallel path.
+
+    The memory of every step of every training window is computed once in
+    closed form (`memory_sequence`); NengoDL then fits the hidden layer and
+    the readout of the one-step network (``closed_form=True``) to the target
+    of each scored step, an independent sample, with Adam on the mean
+    squared error (learning rate cosine-decayed to 0 over the epochs).
+    NengoDL needs whole minibatches, so a random remainder of fewer than
+    ``batch_size`` samples is left out of training (``batch_size`` is
+    reduced to the number of samples if that is smaller).
+
+    Parameters
+    ----------
+    data : dict
+        From `make_dataset`.
+    config : dict, optional
+        From `lmu_config` (default: its defaults).
+    verbose : int
+        Keras progress (0: none, 1: bar).
+
+    Returns
+    -------
+    dict
+        ``params`` (the weights, which build the temporal network with
+        `nengo_lmu.training.build_classifier`), ``config``, ``n_params``,
+        ``nrmse`` (test), ``loss`` (training MSE per epoch), ``train_s``
+        (time in ``fit``), ``test_pred`` (predictions of the test windows'
+        scored steps, ``(n_windows, window - warmup)``).
+    """
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+
+    config = lmu_config() if config is None else config
+    epochs = check_integer("epochs", epochs)
+    batch_size = check_integer("batch_size", batch_size)
+    learning_rate = check_positive("learning_rate", learning_rate)
+    warmup = data["settings"]["warmup"]
+    (x_train, y_train), (x_test, y_test) = data["train"], data["test"]
+
+    tf.random.set_seed(seed)
+    clf = _one_step_network(build_classifier(dict(config, seed=seed), method="parallel"))
+    feeds = _flat_samples(clf, x_train, warmup)
+    targets = y_train[:, warmup:].reshape(-1, 1, 1).astype(np.float32)
+    # NengoDL needs whole minibatches: drop a random remainder of the samples
+    batch_size = min(batch_size, len(targets))
+    rng = np.random.RandomState(seed)
+    keep = np.sort(rng.permutation(len(targets))[: len(targets) - len(targets) % batch_size])
+    feeds = {k: v[keep] for k, v in feeds.items()}
+    targets = targets[keep]
+    test_feeds = _flat_samples(clf, x_test, warmup)
+    with nengo_dl.Simulator(clf, minibatch_size=batch_size, progress_bar=False,
+                            seed=seed) as sim:
+        sim.compile(optimizer=_adam(learning_rate, epochs * len(targets) // batch_size),
+                    loss={clf.probe: tf.losses.MeanSquaredError()})
+        start = time.perf_counter()
+        fit = sim.fit(feeds, {clf.probe: targets}, epochs=epochs, n_steps=1,
+                      shuffle=True, verbose=verbose)
+        train_s = time.perf_counter() - start
+        params = clf.get_params(sim)
+        pred = _predict_flat(sim, clf, test_feeds, batch_size)
+    test_pred = pred.reshape(len(x_test), -1)
+    return {
+        "params": params,
+        "config": config,
+        "n_params": int(clf.n_trainable),
+        "nrmse": nrmse(y_test[:, warmup:], test_pred),
+        "loss": [float(v) for v in fit.history["loss"]],
+        "train_s": train_s,
+        "test_pred": test_pred,
+    }
+
+
+def predict_temporal(config, params, x, backend="nengo"):
+    """Run the *temporal* LMU network over one window, one step per sample.
+
+    Builds the `LMUClassifier` of ``config`` with the trained ``params`` and
+    its memory as a Nengo network (``closed_form=False``) and runs it from
+    rest through ``x`` in ``backend`` (see `nengo_lmu.make_simulator`). With
+    the same weights this gives what the parallel path computes, step by
+    step.
+
+    Parameters
+    ----------
+    x : ndarray, shape ``(T,)``
+
+    Returns
+    -------
+    ndarray, shape ``(T,)``
+        The prediction at every step.
+    """
+    import nengo  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.backends import make_simulator  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"x must be one window, shape (n_steps,), got {x.shape}")
+    clf = build_classifier(config, params=params, method="sequential")
+    dt = 0.001
+    clf.input.output = nengo.processes.PresentInput(x[:, None], presentation_time=dt)
+    with make_simulator(clf, backend, dt=dt, progress_bar=False) as sim:
+        sim.run_steps(len(x))
+        return np.array(sim.data[clf.probe][:, 0])
+
+
+def predict_lmu(config, params, x, batch_size=DEFAULTS["batch_size"]):
+    """Predictions of the trained LMU at every step of windows ``x``, by the
+    parallel (closed-form) network in NengoDL; shape ``x.shape``."""
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+
+    x = np.asarray(x, dtype=np.float64)
+    clf = _one_step_network(build_classifier(config, params=params, method="parallel"))
+    feeds = _flat_samples(clf, x, 0)
+    batch_size = min(batch_size, len(feeds[clf.input]))
+    with nengo_dl.Simulator(clf, minibatch_size=batch_size, progress_bar=False) as sim:
+        return _predict_flat(sim, clf, feeds, batch_size).reshape(x.shape)
+
+
+# --- the LSTM --------------------------------------------------------------
+
+
+def lstm_param_count(units, layers, input_d=1):
+    """Trainable parameters of ``layers`` stacked LSTMs of ``units`` and a
+    one-output dense readout."""
+    units = check_integer("lstm_units", units)
+    layers = check_integer("lstm_layers", layers)
+    count, size_in = 0, input_d
+    for _ in range(layers):
+        count += 4 * (units * (size_in + units) + units)
+        size_in = units
+    return count + units + 1
+
+
+def match_lstm_units(n_params, layers):
+    """The LSTM width whose parameter count (`lstm_param_count`) is closest
+    to ``n_params``."""
+    n_params = check_integer("n_params", n_params)
+    best, units = None, 1
+    while True:
+        err = abs(lstm_param_count(units, layers) - n_params)
+        if best is not None and err > best[0]:
+            return best[1]
+        best = (err, units) if best is None or err < best[0] else best
+        units += 1
+
+
+def build_lstm(units, layers):
+    """``layers`` stacked `tf.keras.layers.LSTM` (sequences out), then Dense(1)."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    inp = tf.keras.Input((None, 1))
+    h = inp
+    for _ in range(layers):
+        h = tf.keras.layers.LSTM(units, return_sequences=True)(h)
+    out = tf.keras.layers.Dense(1)(h)
+    return tf.keras.Model(inp, out)
+
+
+def train_lstm(data, units=25, layers=DEFAULTS["lstm_layers"], epochs=DEFAULTS["epochs"],
+               batch_size=DEFAULTS["lstm_batch_size"], learning_rate=DEFAULTS["learning_rate"],
+               seed=0, verbose=1):
+    """Train the stacked LSTM on the same windows with Keras ``fit``.
+
+    Adam on the mean squared error of the scored steps (the first ``warmup``
+    steps of each window get sample weight 0), learning rate cosine-decayed
+    over the epochs.
+
+    Returns
+    -------
+    dict
+        ``n_params``, ``nrmse`` (test), ``loss`` (training MSE per epoch),
+        ``train_s``, ``test_pred``, ``units``, ``layers``, ``model`` (the
+        Keras model).
+    """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    units = check_integer("lstm_units", units)
+    layers = check_integer("lstm_layers", layers)
+    epochs = check_integer("epochs", epochs)
+    batch_size = check_integer("lstm_batch_size", batch_size)
+    learning_rate = check_positive("learning_rate", learning_rate)
+    warmup = data["settings"]["warmup"]
+    (x_train, y_train), (x_test, y_test) = data["train"], data["test"]
+    tf.keras.utils.set_random_seed(seed)
+    model = build_lstm(units, layers)
+    steps = int(np.ceil(len(x_train) / batch_size)) * epochs
+    model.compile(optimizer=_adam(learning_rate, steps), loss="mse")
+    weights = np.ones(x_train.shape, dtype=np.float32)
+    weights[:, :warmup] = 0.0
+    start = time.perf_counter()
+    fit = model.fit(x_train[..., None].astype(np.float32), y_train[..., None].astype(np.float32),
+                    sample_weight=weights, batch_size=batch_size, epochs=epochs,
+                    shuffle=True, verbose=verbose)
+    train_s = time.perf_counter() - start
+    test_pred = model.predict(x_test[..., None].astype(np.float32), batch_size=batch_size,
+                              verbose=0)[:, warmup:, 0]
+    return {
+        "n_params": int(model.count_params()),
+        "nrmse": nrmse(y_test[:, warmup:], test_pred),
+        "loss": [float(v) for v in fit.history["loss"]],
+        "train_s": train_s,
+        "test_pred": test_pred,
+        "units": units,
+        "layers": layers,
+        "model": model,
+    }
+
+
+# --- the experiment --------------------------------------------------------
+
+
+def check_settings(**settings):
+    """Validate `run_mackey_glass` arguments (a `ValueError` names the first
+    bad one) before anything is generated or trained."""
+    s = dict(DEFAULTS, **settings)
+    systems = s.get("systems", SYSTEMS)
+    if not systems:
+        raise ValueError(f"systems must name at least one of {SYSTEMS}")
+    for name in systems:
+        check_choice("systems", name, SYSTEMS)
+    for key in ("n_steps", "horizon", "window", "units", "order", "lstm_layers", "epochs",
+                "batch_size", "lstm_batch_size"):
+        check_integer(key, s[key])
+    check_integer("n_series", s["n_series"], minimum=2)
+    for key in ("warmup", "washout", "seed"):
+        check_integer(key, s[key], minimum=0)
+    for key in ("theta", "learning_rate", "tau"):
+        check_positive(key, s[key])
+    if s["lstm_units"] != "auto":
+        check_integer("lstm_units", s["lstm_units"])
+    if not 0 < s["test_fraction"] < 1:
+        raise ValueError(f"test_fraction must lie in (0, 1), got {s['test_fraction']!r}")
+    if s["window"] > s["n_steps"]:
+        raise ValueError(f"window ({s['window']}) must not exceed n_steps ({s['n_steps']})")
+    if s["warmup"] >= s["window"]:
+        raise ValueError(f"warmup must be < window ({s['window']}), got {s['warmup']}")
+    lmu_config(s["units"], s["order"], s["theta"], s["neuron_type"])
+    return s
+
+
+def run_mackey_glass(systems=SYSTEMS, verbose=1, log=print, **settings):
+    """Generate the data, train the selected systems, score them on the test set.
+
+    Parameters
+    ----------
+    systems : sequence of {"lmu", "lstm"}
+    verbose : int
+        Keras progress bars (0: none).
+    log : callable
+        Receives progress messages.
+    **settings
+        Overrides of `DEFAULTS` (``n_series``, ``n_steps``, ``window``,
+        ``warmup``, ``units``, ``order``, ``theta``, ``neuron_type``,
+        ``lstm_layers``, ``lstm_units`` (``"auto"``: match the LMU's
+        parameter count), ``epochs``, ``batch_size`` (LMU),
+        ``lstm_batch_size``, ``learning_rate``, ``seed``, ...).
+
+    Returns
+    -------
+    dict
+        ``settings``; ``systems``: per system ``n_params``, ``nrmse``,
+        ``loss``, ``train_s`` (and ``config``, ``params``
+        for the LMU); ``persistence_nrmse``; ``data`` (`make_dataset`);
+        ``predictions`` (test windows' scored steps, per system).
+    """
+    s = check_settings(systems=tuple(systems), **settings)
+    data_keys = ("n_series", "n_steps", "horizon", "tau", "washout", "test_fraction",
+                 "window", "warmup", "seed")
+    start = time.perf_counter()
+    data = make_dataset(**{k: s[k] for k in data_keys})
+    log(f"data: {data['settings']['n_series']} series of {s['n_steps']} samples "
+        f"({data['settings']['n_test']} for testing), {len(data['train'][0])} training "
+        f"and {len(data['test'][0])} test windows of {s['window']} "
+        f"({time.perf_counter() - start:.1f} s)")
+    config = lmu_config(s["units"], s["order"], s["theta"], s["neuron_type"])
+    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+
+    n_lmu = build_classifier(config, method="parallel").n_trainable
+    lstm_units = (match_lstm_units(n_lmu, s["lstm_layers"]) if s["lstm_units"] == "auto"
+                  else s["lstm_units"])
+    results, predictions = {}, {}
+    x_test, y_test = data["test"]
+    predictions["target"] = y_test[:, s["warmup"]:]
+    for name in systems:
+        log(f"training {name} for {s['epochs']} epochs")
+        if name == "lmu":
+            res = train_lmu(data, config, epochs=s["epochs"], batch_size=s["batch_size"],
+                            learning_rate=s["learning_rate"], seed=s["seed"], verbose=verbose)
+        else:
+            res = train_lstm(data, units=lstm_units, layers=s["lstm_layers"],
+                             epochs=s["epochs"], batch_size=s["lstm_batch_size"],
+                             learning_rate=s["learning_rate"], seed=s["seed"],
+                             verbose=verbose)
+            res.pop("model")
+        predictions[name] = res.pop("test_pred")
+        results[name] = res
+        log(f"{name}: test NRMSE {res['nrmse']:.4f}, {res['n_params']:,} parameters, "
+            f"{res['train_s']:.0f} s")
+    settings_out = {k: s[k] for k in DEFAULTS}
+    settings_out["systems"] = list(systems)
+    settings_out["lstm_units"] = lstm_units
+    settings_out["n_test"] = data["settings"]["n_test"]
+    return {
+        "settings": settings_out,
+        "systems": results,
+        "persistence_nrmse": persistence_nrmse(x_test, y_test, s["warmup"]),
+        "data": data,
+        "predictions": predictions,
+        "wall_s": time.perf_counter() - start,
+    }
+
+
+def result_json(result):
+    """The JSON-able summary of `run_mackey_glass` (no arrays but the loss)."""
+    systems = {}
+    for name, res in result["systems"].items():
+        systems[name] = {k: res[k] for k in ("n_params", "nrmse", "loss", "train_s")}
+        if name == "lstm":
+            systems[name].update(units=res["units"], layers=res["layers"])
+    return {
+        "task": "mackey-glass",
+        "settings": result["settings"],
+        "systems": systems,
+        "persistence_nrmse": result["persistence_nrmse"],
+        "wall_s": result["wall_s"],
+    }
+
+
+def format_table(result):
+    """A text table: system, parameters, test NRMSE, training wall time."""
+    head = f"{'system':<14}{'parameters':>12}{'test NRMSE':>12}{'train wall s':>14}"
+    lines = [head, "-" * len(head)]
+    for name, res in result["systems"].items():
+        lines.append(f"{name:<14}{res['n_params']:>12,}{res['nrmse']:>12.4f}"
+                     f"{res['train_s']:>14.1f}")
+    lines.append(f"{'persistence':<14}{0:>12}{result['persistence_nrmse']:>12.4f}{'':>14}")
+    return "\n".join(lines)
+
+
+def plot_result(result, n_show=400):
+    """The start of the first test series' scored steps: target and each
+    system's prediction, and their errors."""
+    from nengo_lmu.plots import _pyplot  # pylint: disable=import-outside-toplevel
+
+    plt = _pyplot()
+    preds = result["predictions"]
+    target = preds["target"][0][:n_show]
+    warmup = result["settings"]["warmup"]
+    horizon = result["settings"]["horizon"]
+    t = np.arange(warmup, warmup + len(target))
+    fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True,
+                                   gridspec_kw={"height_ratios": [2, 1]})
+    ax0.plot(t, target, "k", lw=2, label=f"x[t + {horizon}] (target)")
+    for k, name in enumerate(result["systems"]):
+        p = preds[name][0][:n_show]
+        res = result["systems"][name]
+        label = f"{name} ({res['n_params']:,} parameters, test NRMSE {res['nrmse']:.4f})"
+        ax0.plot(t, p, color=f"C{k}", lw=1, label=label)
+        ax1.plot(t, p - target, color=f"C{k}", lw=1, label=name)
+    ax0.set_ylabel("standardised x")
+    ax0.legend(loc="upper right", fontsize="small")
+    ax1.set_ylabel("error")
+    ax1.axhline(0, color="k", lw=0.5)
+    ax1.set_xlabel("step t of the first test window")
+    ax0.set_title(f"Mackey-Glass (tau = {result['settings']['tau']:g}), predicted "
+                  f"{horizon} steps ahead; persistence NRMSE "
+                  f"{result['persistence_nrmse']:.3f}")
+    fig.tight_layout()
+    return fig
+
+
+def save_result(result, out_dir):
+    """Write ``mackey_glass.json`` (`result_json`), ``mackey_glass.png``
+    (`plot_result`) and, if the LMU was trained, its weights
+    ``lmu_params.npz`` (`nengo_lmu.training.save_params`, with its config)
+    into ``out_dir``, each atomically."""
+    import os  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.training import save_params  # pylint: disable=import-outside-toplevel
+
+    write_json(os.path.join(out_dir, "mackey_glass.json"), result_json(result))
+    save_figure(plot_result(result), os.path.join(out_dir, "mackey_glass.png"), dpi=110)
+    if "lmu" in result["systems"]:
+        lmu = result["systems"]["lmu"]
+        save_params(os.path.join(out_dir, "lmu_params.npz"), lmu["params"],
+                    config=lmu["config"], nrmse=lmu["nrmse"])

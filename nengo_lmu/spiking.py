@@ -1,0 +1,297 @@
+"""A trained LMU classifier as a spiking network, for nengo and Loihi.
+
+`SpikingLMUClassifier` takes the weights of a rate `LMUClassifier` (from
+``params.npz``, from NengoDL, or from `nengo_lmu.from_keras`) and builds the
+same classifier with spiking hidden neurons, for `nengo.Simulator` and
+`nengo_loihi.Simulator` (the Loihi emulator here, the chip where one is
+attached). Only feed-forward LMUs (no hidden recurrence, no memory feedback:
+the configuration the parallel path trains) are supported.
+
+**Rate to spiking.** Each rate type maps to its spiking counterpart
+(`SPIKING_COUNTERPARTS`). For rectified-linear neurons the rates are scaled
+up, which changes nothing in the rate model because ReLU is homogeneous: the
+hidden neurons get gain ``alpha``, bias ``alpha * b`` and output amplitude
+``1 / alpha``, with ``alpha`` chosen on calibration sequences so that the
+99th percentile of the active neurons' rates is ``max_rate``. More spikes per
+step means less quantization noise, up to Loihi's limit of one spike per
+step (rates above ~1/(4 dt) are quantized coarsely to whole inter-spike
+intervals; `check_rates` warns).
+
+**Readout scheme.** A spiking hidden layer reads the memory through spikes,
+so the value at one step cannot be read in one step. The hidden layer has no
+recurrence, so ``h_T`` depends only on the memory's final state ``m_T``:
+each sequence is followed by ``hold_steps`` extra steps and the logits are
+``W_out`` times the hidden neurons' spike rates averaged over the last
+``window`` of them (the first ``hold_steps - window`` let the input filters
+and the neurons settle), plus ``b_out``.
+
+- ``memory="exact"``: the memory runs off chip, exactly, in closed form;
+  the chip receives ``m_T`` for the ``hold_steps`` of each sequence (Loihi
+  input spikes encode values in [-1, 1], so each memory dimension is scaled
+  by its calibration maximum and the scale is undone in the on-chip weights).
+  A sequence costs ``hold_steps`` chip steps.
+- ``memory="spiking"``: the memory runs on chip as a spiking
+  `LegendreMemory` (principle 3, discrete mapping, ``memory_neurons`` per
+  state variable, radii from calibration); one sequence element per
+  ``dt``, then ``hold_steps`` steps of zero input, during which the window
+  keeps sliding (``hold_steps / theta`` of it). A sequence costs
+  ``T + hold_steps`` chip steps. Neuron-to-neuron recurrent weights grow
+  as ``(order * memory_neurons)^2``: see `nengo_lmu.loihi.resource_report`.
+
+Sequences run back to back in one simulation (no reset; with
+``memory="spiking"`` the memory of the previous sequence has mostly, not
+entirely, left the window).
+"""
+
+import warnings
+
+import nengo
+import numpy as np
+
+from nengo_lmu.backends import make_simulator, run_with_progress
+from nengo_lmu.networks import LegendreMemory
+from nengo_lmu.systems import LegendreDelay
+from nengo_lmu.validation import check_choice, check_integer, check_positive
+
+MEMORY_MODES = ("exact", "spiking")
+
+#: The spiking counterpart of each hidden rate type (names of
+#: `nengo_lmu.training.NEURON_TYPES`); rate types absent here cannot run on Loihi.
+SPIKING_COUNTERPARTS = {
+    "RectifiedLinear": "SpikingRectifiedLinear",
+    "SpikingRectifiedLinear": "SpikingRectifiedLinear",
+    "LoihiSpikingRectifiedLinear": "LoihiSpikingRectifiedLinear",
+    "LIFRate": "LIF",
+    "LIF": "LIF",
+    "LoihiLIFRate": "LoihiLIF",
+}
+_HOMOGENEOUS = ("SpikingRectifiedLinear", "LoihiSpikingRectifiedLinear")
+
+
+def spiking_neuron_type(rate_type, amplitude=1.0):
+    """The spiking counterpart of the rate type named ``rate_type``.
+
+    Raises a `ValueError` naming the Loihi-compatible types for types Loihi
+    cannot run (``Tanh``, ``Sigmoid``, ...).
+    """
+    if rate_type not in SPIKING_COUNTERPARTS:
+        raise ValueError(
+            f"hidden neuron type {rate_type!r} cannot run on Loihi; train with one of "
+            f"{sorted(SPIKING_COUNTERPARTS)} (e.g. --neuron-type RectifiedLinear)"
+        )
+    name = SPIKING_COUNTERPARTS[rate_type]
+    if name.startswith("Loihi"):
+        import nengo_loihi.neurons  # pylint: disable=import-outside-toplevel
+
+        cls = getattr(nengo_loihi.neurons, name)
+    else:
+        cls = getattr(nengo, name)
+    # Loihi starts every neuron at rest; so does nengo with this initial state
+    rest = {"voltage": nengo.dists.Choice([0.0])}
+    if name in _HOMOGENEOUS:
+        return cls(amplitude=amplitude, initial_state=rest)
+    # LIF types were trained with amplitude 0.01 (see training.NEURON_TYPES)
+    return cls(amplitude=0.01, initial_state=rest)
+
+
+def _check_config(config):
+    for flag in ("hidden_to_memory", "memory_to_memory", "hidden_recurrent"):
+        if config.get(flag):
+            raise ValueError(
+                f"a spiking LMU classifier needs a feed-forward LMU; this model has "
+                f"{flag}=True (train it with the parallel method's configuration)"
+            )
+    if config.get("input_d", 1) != 1 or config.get("memory_d", 1) != 1:
+        raise ValueError("a spiking LMU classifier supports input_d = memory_d = 1")
+
+
+class SpikingLMUClassifier(nengo.Network):
+    """A trained feed-forward `LMUClassifier` with spiking hidden neurons.
+
+    Parameters
+    ----------
+    config : dict
+        The classifier's configuration (``n_classes``, ``units``, ``order``,
+        ``theta``, ``hidden_neuron_type`` as a name, ...), as in a model
+        directory's ``config.json``.
+    params : dict
+        Its trained weights (``e_x``, ``W_m``, ``bias``, ``W_out``,
+        ``b_out``; ``W_x`` with ``input_to_hidden``).
+    calibration_x : ndarray, shape ``(n, T, 1)``
+        Sequences (e.g. validation data) that set the rate scale, the input
+        scales and the memory radii; never the test data.
+    memory : {"exact", "spiking"}
+        Where the memory runs: exactly off chip, or spiking on chip.
+    max_rate : float
+        Rate (Hz) of the 99th percentile of active hidden neurons on the
+        calibration data, for rectified-linear types.
+    hold_steps : int
+        Steps each sequence's final memory state is held (exact) or the
+        input is zero (spiking) after the sequence.
+    window : int
+        The last ``window`` of the ``hold_steps`` over which spikes are
+        averaged (at most ``hold_steps``).
+    memory_neurons : int
+        Neurons per memory state variable, with ``memory="spiking"``.
+    memory_synapse : float
+        Principle-3 synapse of the spiking memory (s).
+    hidden_synapse : float
+        Synapse from the spiking memory to the hidden layer (s).
+    dt : float
+        Simulator step (s); one sequence element per step.
+    seed : int, optional
+    """
+
+    def __init__(self, config, params, calibration_x, memory="exact", max_rate=250.0,
+                 hold_steps=40, window=30, memory_neurons=50, memory_synapse=0.1,
+                 hidden_synapse=0.005, dt=0.001, label=None, seed=None,
+                 add_to_container=None):
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        _check_config(config)
+        self.model_config = dict(config)
+        self.memory_mode = check_choice("memory", memory, MEMORY_MODES)
+        self.max_rate = check_positive("max_rate", max_rate)
+        self.hold_steps = check_integer("hold_steps", hold_steps)
+        self.window = check_integer("window", window)
+        if self.window > self.hold_steps:
+            raise ValueError(f"window ({window}) must be at most hold_steps ({hold_steps})")
+        self.dt = check_positive("dt", dt)
+        if self.max_rate * self.dt > 1:
+            raise ValueError(
+                f"max_rate must be below 1/dt = {1 / dt:g} Hz (one spike per step), "
+                f"got {max_rate}"
+            )
+        self.memory_neurons = check_integer("memory_neurons", memory_neurons)
+        self.memory_synapse = check_positive("memory_synapse", memory_synapse)
+        self.hidden_synapse = check_positive("hidden_synapse", hidden_synapse)
+        rate_type = config.get("hidden_neuron_type", "RectifiedLinear")
+        spiking_neuron_type(rate_type)  # raises for types Loihi cannot run
+
+        # the rate model's pieces, validated by building it (no simulation)
+        from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+
+        rate = build_classifier(config, params=params, method="parallel")
+        self.params = rate.get_params()
+        self.n_classes, self.units = rate.n_classes, rate.lmu.units
+        self.order, self.theta = rate.lmu.order, rate.lmu.theta
+        self.system = LegendreDelay(self.theta, self.order)
+        self.n_trainable = rate.n_trainable
+        self._rate = rate
+
+        calibration_x = np.asarray(calibration_x, dtype=np.float64)
+        if calibration_x.ndim != 3 or calibration_x.shape[2] != 1 or len(calibration_x) < 1:
+            raise ValueError(
+                f"calibration_x must have shape (n >= 1, T, 1), got {calibration_x.shape}"
+            )
+        self.n_steps = calibration_x.shape[1]
+        m_cal = self.final_memory(calibration_x)
+        self.m_scale = np.maximum(np.abs(m_cal).max(axis=0), 1e-6)
+        act = self.rate_activities(m_cal)
+        active = act[act > 0]
+        ref = np.percentile(active, 99) if active.size else 1.0
+        homogeneous = SPIKING_COUNTERPARTS[rate_type] in _HOMOGENEOUS
+        self.alpha = self.max_rate / ref if homogeneous else 1.0
+        self.neuron_type = spiking_neuron_type(rate_type, amplitude=1.0 / self.alpha)
+
+        p = self.params
+        with self:
+            self.input = nengo.Node(np.zeros(1), label="x")
+            self.hidden = nengo.Ensemble(
+                self.units, 1, neuron_type=self.neuron_type,
+                gain=nengo.dists.Choice([self.alpha]), bias=self.alpha * p["bias"],
+                label="h",
+            )
+            if self.memory_mode == "exact":
+                self.memory = None
+                self.memory_input = nengo.Node(np.zeros(self.order), label="m_T / scale")
+                # the memory's output, rescaled on chip; connections into
+                # neurons are multiplied by the gain alpha by every backend
+                nengo.Connection(self.memory_input, self.hidden.neurons,
+                                 transform=p["W_m"] * (p["e_x"][0, 0] * self.m_scale),
+                                 synapse=None)
+            else:
+                self.memory_input = None
+                self.memory = LegendreMemory(
+                    self.n_steps * self.dt, self.order, n_neurons=self.memory_neurons,
+                    synapse=self.memory_synapse, dt=self.dt, radius=self.m_scale,
+                    loihi_input=True, seed=seed,
+                )
+                nengo.Connection(self.input, self.memory.input, synapse=None)
+                nengo.Connection(self.memory.output, self.hidden.neurons,
+                                 transform=p["W_m"] * p["e_x"][0, 0],
+                                 synapse=self.hidden_synapse)
+            if config.get("input_to_hidden"):
+                raise ValueError("input_to_hidden is not supported by SpikingLMUClassifier")
+            self.probe = nengo.Probe(self.hidden.neurons, synapse=None)
+
+    # -- the rate model, for calibration and comparison ---------------------
+
+    def final_memory(self, x):
+        """The exact final memory state ``m_T`` of sequences ``x``, before ``e_x``
+        (which the weights into the hidden layer carry)."""
+        return self._rate.lmu.closed_form_memory(x, params={"e_x": np.ones((1, 1))})
+
+    def rate_activities(self, m):
+        """The rate model's hidden activities for final memory states ``m``."""
+        p = self.params
+        from nengo_lmu.training import make_neuron_type  # pylint: disable=import-outside-toplevel
+
+        rate = make_neuron_type(self.model_config.get("hidden_neuron_type", "RectifiedLinear"))
+        J = m @ (p["W_m"] * p["e_x"][0, 0]).T + p["bias"]
+        return rate.rates(J, np.ones(self.units), np.zeros(self.units))
+
+    @property
+    def steps_per_sequence(self):
+        """Chip steps one sequence costs."""
+        return self.hold_steps + (self.n_steps if self.memory_mode == "spiking" else 0)
+
+    # -- running --------------------------------------------------------------
+
+    def set_inputs(self, x):
+        """Make the input nodes present sequences ``x`` (n, T, 1), as `run` does."""
+        n, T = x.shape[:2]
+        if T != self.n_steps:
+            raise ValueError(f"x must have {self.n_steps} steps per sequence, got {T}")
+        if self.memory_mode == "exact":
+            m = self.final_memory(x) / self.m_scale
+            clipped = np.mean(np.abs(m) > 1)
+            if clipped > 0.001:
+                warnings.warn(
+                    f"{clipped:.2%} of the memory values exceed the calibration range "
+                    "and are clipped to Loihi's input range [-1, 1]"
+                )
+            self.memory_input.output = nengo.processes.PresentInput(
+                np.clip(m, -1, 1), presentation_time=self.hold_steps * self.dt
+            )
+            self.input.output = np.zeros(1)
+        else:
+            stream = np.concatenate([x[:, :, 0], np.zeros((n, self.hold_steps))], axis=1)
+            self.input.output = nengo.processes.PresentInput(
+                stream.reshape(-1, 1), presentation_time=self.dt
+            )
+
+    def run(self, x, backend="loihi", progress_bar=True, seed=None):
+        """Run sequences ``x`` (n, T, 1) back to back; return the logits (n, n_classes)
+        and the mean hidden rates (n, units) over each readout window."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 3 or x.shape[2] != 1:
+            raise ValueError(f"x must have shape (n, T, 1), got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("x contains NaN or inf")
+        check_choice("backend", backend, ("nengo", "loihi"))
+        self.set_inputs(x)
+        steps = self.steps_per_sequence
+        with make_simulator(self, backend, dt=self.dt, seed=seed,
+                            progress_bar=False) as sim:
+            run_with_progress(sim, len(x) * steps * self.dt, progress_bar=progress_bar)
+            spikes = sim.data[self.probe]
+        spikes = spikes[: len(x) * steps].reshape(len(x), steps, self.units)
+        rates = spikes[:, -self.window:].mean(axis=1)  # spikes * amplitude / dt
+        p = self.params
+        return rates @ p["W_out"].T + p["b_out"], rates
+
+    def rate_logits(self, x):
+        """The rate model's logits (exact memory, the trained network)."""
+        p = self.params
+        act = self.rate_activities(self.final_memory(x))
+        return act @ p["W_out"].T + p["b_out"]
