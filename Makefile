@@ -19,9 +19,12 @@ demo: $(STAMP)  ## the main job: offline, a few minutes
 test: $(STAMP)  ## unit tests and the notebooks, executed top to bottom
 	$(PY) -m pytest -n 2 -p no:cacheprovider tests
 
-benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/), about an hour
+benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/), about three hours
 	$(PY) benchmarks/delay.py --out results/benchmarks
 	$(PY) benchmarks/psmnist.py --out results/benchmarks
+	$(PY) benchmarks/loihi.py --out results/benchmarks
+	$(PY) benchmarks/capacity.py --out results/benchmarks --lstm-time-budget 900
+	$(PY) benchmarks/mackey_glass.py --out results/benchmarks
 
 clean:
 	rm -rf $(VENV) results

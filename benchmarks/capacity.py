@@ -14,11 +14,9 @@ and writes ``OUT/capacity.json`` and ``OUT/capacity.png``.
 """
 
 import argparse
-import os
 import sys
 
 from nengo_lmu import capacity
-from nengo_lmu.io import save_figure, write_json
 
 
 def main(argv=None):
@@ -43,13 +41,7 @@ def main(argv=None):
         T, lstm_T = [100, 1000], [25, 100]
         settings.update(lstm_epochs=2, n_train=4, n_test=2)
     result = capacity.run_capacity(T=T, systems=args.systems, lstm_T=lstm_T, **settings)
-    print()
-    print(capacity.format_capacity_table(result))
-    print(capacity.format_ratio(result["ratio"]))
-    write_json(os.path.join(args.out, "capacity.json"), result)
-    save_figure(capacity.plot_capacity(result), os.path.join(args.out, "capacity.png"),
-                dpi=110)
-    print(f"wrote {args.out}/capacity.json and {args.out}/capacity.png")
+    capacity.save_result(result, args.out)
     return 0
 
 

@@ -558,3 +558,18 @@ def plot_capacity(result):
     fig.suptitle(title, fontsize="medium")
     fig.tight_layout()
     return fig
+
+
+def save_result(result, out_dir):
+    """Print the table and the ratio of a `run_capacity` result and write
+    ``capacity.json`` and ``capacity.png`` into ``out_dir``, each atomically."""
+    import os  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
+
+    print()
+    print(format_capacity_table(result))
+    print(format_ratio(result["ratio"]))
+    write_json(os.path.join(out_dir, "capacity.json"), result)
+    save_figure(plot_capacity(result), os.path.join(out_dir, "capacity.png"), dpi=110)
+    print(f"wrote {os.path.join(out_dir, 'capacity.json')} and capacity.png")

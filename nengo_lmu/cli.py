@@ -158,7 +158,6 @@ def cmd_demo(args, parser):  # pylint: disable=unused-argument
 
 def cmd_capacity(args, parser):  # pylint: disable=unused-argument
     from nengo_lmu import capacity  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
 
     settings = dict(
         order=args.order, n_train=args.n_train, n_test=args.n_test, readout=args.readout,
@@ -168,13 +167,7 @@ def cmd_capacity(args, parser):  # pylint: disable=unused-argument
     capacity.check_settings(T=args.T, systems=args.systems, lstm_T=args.lstm_T, **settings)
     result = capacity.run_capacity(T=args.T, systems=args.systems, lstm_T=args.lstm_T,
                                    verbose=0 if args.no_progress else 1, **settings)
-    print()
-    print(capacity.format_capacity_table(result))
-    print(capacity.format_ratio(result["ratio"]))
-    write_json(os.path.join(args.out, "capacity.json"), result)
-    save_figure(capacity.plot_capacity(result), os.path.join(args.out, "capacity.png"),
-                dpi=110)
-    print(f"wrote {os.path.join(args.out, 'capacity.json')} and capacity.png")
+    capacity.save_result(result, args.out)
     return 0
 
 
@@ -358,7 +351,18 @@ def _demo_psmnist(args):
           f"{full['accuracy'] * 100:6.2f} %")
     print(f"  test accuracy, {temporal['n_test']} images, temporal network     "
           f"{temporal['accuracy'] * 100:6.2f} %  ({temporal['wall_s']:.0f} s in NengoDL)")
-    return {"history": history, "test_closed_form": full, "test_temporal": temporal}
+    summary = {"history": history, "test_closed_form": full, "test_temporal": temporal}
+    if args.psmnist_n_spiking:
+        print(f"\npsMNIST on the Loihi emulator: hidden layer spiking, memory exact, "
+              f"first {args.psmnist_n_spiking} test images", flush=True)
+        spiking = evaluate_psmnist(model_dir, backend="loihi", n_test=args.psmnist_n_spiking,
+                                   progress_bar=not args.no_progress)
+        print(f"  spiking on Loihi {spiking['accuracy'] * 100:6.2f} %, rate model "
+              f"{spiking['rate_accuracy'] * 100:6.2f} % on the same images "
+              f"({spiking['steps_per_image']} chip steps, {spiking['s_per_image']:.2f} s "
+              "per image)")
+        summary["test_loihi"] = spiking
+    return summary
 
 
 def build_parser():
@@ -402,6 +406,9 @@ def build_parser():
     demo.add_argument("--psmnist-n-temporal", type=_number(int, "--psmnist-n-temporal", 1),
                       default=500, help="test images run through the temporal "
                       "network (default: %(default)s)")
+    demo.add_argument("--psmnist-n-spiking", type=_number(int, "--psmnist-n-spiking", 0),
+                      default=100, help="test images run by the spiking network on the "
+                      "Loihi emulator; 0 skips it (default: %(default)s)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bars")
     demo.set_defaults(func=cmd_demo)
 
