@@ -16,14 +16,15 @@ Parts (``--parts``, all by default), measured in one run:
 - ``learning``: online PES learning (`nengo_lmu.learning.online_learning`)
   on nengo and on the emulator: error in the first and last 20 %.
 
-Prints a table, writes ``OUT/loihi.json`` (and ``OUT/psmnist-loihi.json``,
-the row that ``benchmarks/psmnist.py`` adds to its table) and
-``OUT/loihi.png``::
+Prints a table, writes (when parts are rerun: updates) ``OUT/loihi.json``,
+``OUT/psmnist-loihi.json`` (the row that ``benchmarks/psmnist.py`` adds to
+its table) and ``OUT/loihi.png``::
 
     python benchmarks/loihi.py [--parts exact spiking speed learning] [--out DIR]
 """
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -201,15 +202,20 @@ def main(argv=None):
     args.spiking_model = args.spiking_model or os.path.join(
         args.out, f"psmnist-order-{args.spiking_order}")
 
-    results = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()}}
+    json_path = os.path.join(args.out, "loihi.json")
+    results = {}
+    if os.path.exists(json_path):  # rerun parts update an earlier run's results
+        with open(json_path, encoding="utf-8") as f:
+            results = json.load(f)
+    results["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count()}
     started = time.perf_counter()
     for part in args.parts:
         results[part] = globals()[f"run_{part}"](args)
-        write_json(os.path.join(args.out, "loihi.json"), results)
+        write_json(json_path, results)
     results["wall_s"] = time.perf_counter() - started
     print()
     print(format_table(results))
-    write_json(os.path.join(args.out, "loihi.json"), results)
+    write_json(json_path, results)
     if "exact" in results:
         write_json(os.path.join(args.out, "psmnist-loihi.json"), results["exact"])
     if "exact" in results or "spiking" in results:
