@@ -21,6 +21,7 @@ from nengo_lmu.training import (
     build_classifier,
     load_params,
     predict,
+    readout_settings,
     train,
 )
 
@@ -52,7 +53,8 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
                   neuron_type=DEFAULTS["neuron_type"], batch_size=DEFAULTS["batch_size"],
                   learning_rate=DEFAULTS["learning_rate"],
                   weight_decay=DEFAULTS["weight_decay"], clipnorm="auto", n_train=None,
-                  source="auto",
+                  source="auto", readout="exact", hold_steps=40, window=30,
+                  memory_noise=0.0, readout_draws=2,
                   verbose=1, seed=0, **flags):
     """Train a psMNIST LMU into the model directory ``out`` (resumable).
 
@@ -62,6 +64,10 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     can diverge otherwise) and not at all for the parallel one.
     ``n_train`` limits the training set to its first ``n_train`` images
     (for quick runs); validation always uses the 10,000 validation images.
+    ``readout="hold"`` (with ``hold_steps``, ``window``, ``memory_noise``,
+    ``readout_draws``) trains for the spiking memory's readout (see
+    `nengo_lmu.training.train`); `evaluate_psmnist` then uses the same
+    ``hold_steps`` and ``window`` by default.
     Returns the training history (see `nengo_lmu.training.train`).
     """
     if method not in METHODS:
@@ -71,6 +77,9 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     if learning_rate == "auto":
         learning_rate = LEARNING_RATES[method]
     config = model_config(units, order, neuron_type, **flags)
+    readout_settings(readout, hold_steps, window, memory_noise, readout_draws)  # before loading
+    if readout != "exact" and method != "parallel":
+        raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
     data = load_psmnist(permutation_seed, source=source)
     x, y = data["train"]
     if n_train is not None:
@@ -80,7 +89,9 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     history = train(
         config, (x, y), data["valid"], out, epochs=epochs, method=method,
         batch_size=batch_size, learning_rate=learning_rate, weight_decay=weight_decay,
-        clipnorm=clipnorm, seed=seed, verbose=verbose,
+        clipnorm=clipnorm, seed=seed, verbose=verbose, readout=readout,
+        hold_steps=hold_steps, window=window, memory_noise=memory_noise,
+        readout_draws=readout_draws,
         meta={"task": "psmnist", "permutation_seed": int(permutation_seed),
               "data_source": data.source},
     )
@@ -125,7 +136,12 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     memory ``"exact"`` off chip or ``"spiking"`` on chip) on
     `nengo_loihi.Simulator`, calibrated on the first `N_CALIBRATION`
     validation images; the result adds ``rate_accuracy`` (the trained rate
-    model on the same images), ``s_per_image`` and the readout settings.
+    model on the same images, final memory ``m_T``), ``s_per_image`` and the
+    readout settings; with ``memory="spiking"`` also ``rate_stream_accuracy``
+    (the rate model on the exact memory read as the chip reads it: images
+    back to back, averaged over the readout window) and ``training_readout``.
+    A model trained with ``readout="hold"`` sets the default ``hold_steps``
+    and ``window``.
     ``**spiking`` goes to `SpikingLMUClassifier` (``max_rate``,
     ``hold_steps``, ``window``, ``memory_neurons``, ...).
     """
@@ -152,8 +168,14 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
             raise ValueError(f"n_test must lie in 1..{len(x)}, got {n_test}")
         x, y = x[:n_test], y[:n_test]
     if backend == "loihi":
-        return _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
-                                 memory, progress_bar, spiking)
+        trained = run_config.get("readout", {"scheme": "exact"})
+        if trained["scheme"] == "hold":
+            spiking.setdefault("hold_steps", trained["hold_steps"])
+            spiking.setdefault("window", trained["window"])
+        result = _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
+                                   memory, progress_bar, spiking)
+        result["training_readout"] = trained
+        return result
     clf = build_classifier(config, params=params, method=method)
     start = time.perf_counter()
     logits = predict(clf, x, method=method, backend=backend,
@@ -171,7 +193,14 @@ def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking
     logits, rates = net.run(x, backend="loihi", progress_bar=progress_bar)
     wall = time.perf_counter() - start
     rate_logits = net.rate_logits(x)
+    stream = {}
+    if memory == "spiking":
+        stream_logits = net.rate_logits(x, scheme="stream")
+        stream = {"rate_stream_accuracy": accuracy(stream_logits, y),
+                  "stream_agreement": float(np.mean(logits.argmax(1)
+                                                    == stream_logits.argmax(1)))}
     return {
+        **stream,
         "accuracy": accuracy(logits, y), "rate_accuracy": accuracy(rate_logits, y),
         "n_test": int(len(x)), "backend": "loihi", "s_per_image": wall / len(x),
         "agreement": float(np.mean(logits.argmax(1) == rate_logits.argmax(1))),

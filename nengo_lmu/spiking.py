@@ -290,8 +290,28 @@ class SpikingLMUClassifier(nengo.Network):
         p = self.params
         return rates @ p["W_out"].T + p["b_out"], rates
 
-    def rate_logits(self, x):
-        """The rate model's logits (exact memory, the trained network)."""
+    def rate_logits(self, x, scheme="exact"):
+        """The rate model's logits for sequences ``x`` (n, T, 1), exact memory.
+
+        ``scheme="exact"``: the trained network on the final memory ``m_T``.
+        ``"stream"``: the rate model read as `run` reads the spiking one:
+        ``x`` back to back (each sequence after the previous one and
+        ``hold_steps`` zeros), logits averaged over the readout's shifts
+        (`nengo_lmu.training.hold_shifts`). With ``memory="spiking"`` the
+        gap between these logits' accuracy and `run`'s is what the spikes
+        cost; models trained with ``readout="hold"``
+        (`nengo_lmu.training.train`) are trained for this scheme.
+        """
+        check_choice("scheme", scheme, ("exact", "stream"))
+        from nengo_lmu.training import (  # pylint: disable=import-outside-toplevel
+            stream_logits,
+            stream_memories,
+        )
+
         p = self.params
+        if scheme == "stream":
+            memories = stream_memories(self._rate.lmu, np.asarray(x), self.hold_steps,
+                                       self.window)
+            return stream_logits(self.model_config, p, memories)
         act = self.rate_activities(self.final_memory(x))
         return act @ p["W_out"].T + p["b_out"]

@@ -32,9 +32,16 @@ import numpy as np
 
 from nengo_lmu.io import atomic_path, write_json
 from nengo_lmu.lmu import LMUClassifier
-from nengo_lmu.validation import check_sequences
+from nengo_lmu.validation import check_choice, check_integer, check_sequences
 
 METHODS = ("parallel", "sequential")
+
+#: Memory readout schemes the parallel path trains for: ``"exact"`` reads
+#: ``m_T`` (the rate model's scheme); ``"hold"`` reads the memory as the
+#: spiking classifier does (`nengo_lmu.spiking`, ``memory="spiking"``):
+#: sequences back to back, each followed by ``hold_steps`` zero inputs, read
+#: during the last ``window`` of them (`hold_shifts`).
+READOUTS = ("exact", "hold")
 
 _DENSE_STEP = {}
 
@@ -243,6 +250,163 @@ def load_params(path):
     return params, meta
 
 
+def hold_shifts(hold_steps, window):
+    """Shifts ``s`` (zero steps after a sequence) of the ``"hold"`` readout.
+
+    ``hold_steps - window, ..., hold_steps`` (``window + 1`` values): the
+    spiking readout averages over the last ``window`` steps of the hold, and
+    the one extra step earlier covers the one-step input delay of the chip.
+    """
+    hold_steps = check_integer("hold_steps", hold_steps)
+    window = check_integer("window", window)
+    if window > hold_steps:
+        raise ValueError(f"window ({window}) must be at most hold_steps ({hold_steps})")
+    return np.arange(hold_steps - window, hold_steps + 1)
+
+
+def stream_memory(lmu, x, shifts, x_prev=None, hold_steps=0, params=None):
+    """Exact memory of sequences in a back-to-back stream, read after a shift.
+
+    The stream is ``x_prev[i]``, ``hold_steps`` zeros, ``x[i]``, then
+    ``shifts[i]`` zeros; the result is the memory state at its end,
+
+    ``m = sum_k H[T-1+s-k] u_k + sum_k H[2T-1+hold_steps+s-k] u'_k``
+
+    (``u = e_x x``, ``u' = e_x x_prev``, ``H`` the impulse response), in
+    closed form: one matrix product per distinct shift, no loop over time.
+    With ``shifts = 0`` and no ``x_prev`` this is `LMU.closed_form_memory`.
+
+    Parameters
+    ----------
+    lmu : `nengo_lmu.lmu.LMU`
+        A feed-forward LMU (its system, discretizer and ``e_x``).
+    x : ndarray, shape ``(n, T, input_d)``
+    shifts : int or array of int, shape ``(n,)``
+        Zero steps after each sequence (>= 0).
+    x_prev : ndarray, shape ``(n, T, input_d)``, optional
+        The sequence before each one (default: nothing, the memory starts
+        at rest).
+    hold_steps : int
+        Zero steps between ``x_prev[i]`` and ``x[i]``.
+    params : dict, optional
+        Weights (``e_x`` is used); ``lmu``'s by default.
+
+    Returns
+    -------
+    ndarray, shape ``(n, memory_d * order)``
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 3 or x.shape[2] != lmu.input_d:
+        raise ValueError(f"x must have shape (n, n_steps, input_d={lmu.input_d}), got {x.shape}")
+    n, T, _ = x.shape
+    shifts = np.broadcast_to(np.asarray(shifts), (n,))
+    if not np.issubdtype(shifts.dtype, np.integer) or np.any(shifts < 0):
+        raise ValueError("shifts must be integers >= 0")
+    hold_steps = check_integer("hold_steps", hold_steps, minimum=0)
+    if x_prev is not None:
+        x_prev = np.asarray(x_prev, dtype=np.float64)
+        if x_prev.shape != x.shape:
+            raise ValueError(f"x_prev must have the shape of x {x.shape}, got {x_prev.shape}")
+    e_x = (lmu.params if params is None else params)["e_x"]
+    d, order = e_x.shape[0], lmu.order
+    n_h = T + int(shifts.max()) + (T + hold_steps if x_prev is not None else 0)
+    H = lmu.system.impulse_response(1.0, n_h, method=lmu.discretizer)
+
+    def reversed_inputs(seq):  # (n * d, T), time reversed, as in closed_form_memory
+        u = seq @ e_x.T
+        return np.ascontiguousarray(np.swapaxes(u[:, ::-1], 1, 2)).reshape(n * d, T)
+
+    u_rev = reversed_inputs(x).reshape(n, d, T)
+    p_rev = None if x_prev is None else reversed_inputs(x_prev).reshape(n, d, T)
+    out = np.empty((n, d, order))
+    for s in np.unique(shifts):
+        rows = np.flatnonzero(shifts == s)
+        out[rows] = u_rev[rows] @ H[s : s + T]
+        if p_rev is not None:
+            lag = T + hold_steps + s
+            out[rows] += p_rev[rows] @ H[lag : lag + T]
+    return out.reshape(n, d * order)
+
+
+def hold_memory(lmu, x, hold_steps, window, draws=1, memory_noise=0.0, rng=None):
+    """Training memory states for the ``"hold"`` readout (data augmentation).
+
+    For each of ``draws`` copies of ``x``: a shift drawn uniformly from
+    `hold_shifts`, a random other sequence of ``x`` (followed by
+    ``hold_steps`` zeros) before the sequence, and, with ``memory_noise > 0``,
+    Gaussian noise of that fraction of each dimension's largest ``|m_T|``
+    on ``x`` (spike noise).
+
+    Returns
+    -------
+    m : ndarray, shape ``(draws * n, memory_d * order)``
+        Copy ``j`` of sequence ``i`` in row ``j * n + i``.
+    """
+    rng = np.random.RandomState(0) if rng is None else rng
+    x = np.asarray(x)
+    n = len(x)
+    shifts = hold_shifts(hold_steps, window)
+    scale = np.abs(lmu.closed_form_memory(x)).max(axis=0) if memory_noise > 0 else None
+    # all random choices first, so that the noise does not change them
+    prev = (np.arange(n) + rng.randint(1, max(n, 2), size=(draws, n))) % n  # never itself
+    shift = rng.choice(shifts, size=(draws, n))
+    m = np.concatenate([stream_memory(lmu, x, shift[j], x_prev=x[prev[j]],
+                                      hold_steps=hold_steps) for j in range(draws)])
+    if memory_noise > 0:
+        m += memory_noise * scale * rng.normal(size=m.shape)
+    return m
+
+
+def stream_memories(lmu, x, hold_steps, window):
+    """Exact memory of ``x`` run back to back (each after the previous one and
+    ``hold_steps`` zeros, the first from rest), at every shift of `hold_shifts`.
+
+    Returns
+    -------
+    ndarray, shape ``(window + 1, n, memory_d * order)``, float32
+    """
+    x = np.asarray(x)
+    prev = np.concatenate([np.zeros_like(x[:1]), x[:-1]])
+    out = [stream_memory(lmu, x, s, x_prev=prev, hold_steps=hold_steps).astype(np.float32)
+           for s in hold_shifts(hold_steps, window)]
+    return np.array(out)  # x_prev zero for the first: it starts from rest
+
+
+def readout_settings(readout="exact", hold_steps=40, window=30, memory_noise=0.0,
+                     readout_draws=2):
+    """The validated readout settings as recorded in ``config.json``."""
+    check_choice("readout", readout, READOUTS)
+    if readout == "exact":
+        return {"scheme": "exact"}
+    hold_shifts(hold_steps, window)  # validates both
+    if (isinstance(memory_noise, bool) or not np.isscalar(memory_noise)
+            or not np.isfinite(memory_noise) or memory_noise < 0):
+        raise ValueError(f"memory_noise must be a finite number >= 0, got {memory_noise!r}")
+    return {"scheme": readout, "hold_steps": int(hold_steps), "window": int(window),
+            "memory_noise": float(memory_noise),
+            "readout_draws": check_integer("readout_draws", readout_draws)}
+
+
+def feedforward_logits(config, params, m):
+    """Logits of a feed-forward classifier (rate neurons) for memory states ``m``.
+
+    ``W_out rates(W_m m + bias) + b_out`` in numpy, with ``m`` including
+    ``e_x`` (as `LMU.closed_form_memory` returns it) and no input to the
+    hidden layer (the hold readout's input is zero).
+    """
+    J = np.asarray(m) @ params["W_m"].T + params["bias"]
+    neuron = make_neuron_type(config.get("hidden_neuron_type", "RectifiedLinear"))
+    act = neuron.rates(J, np.ones(J.shape[-1]), np.zeros(J.shape[-1]))
+    return act @ params["W_out"].T + params["b_out"]
+
+
+def stream_logits(config, params, memories):
+    """Logits of the ``"hold"`` readout: `feedforward_logits` averaged over the
+    shifts of ``memories`` (`stream_memories`); the readout is linear, so this
+    is the readout of the hidden rates averaged over the window."""
+    return np.mean([feedforward_logits(config, params, m) for m in memories], axis=0)
+
+
 def _inputs(clf, x, method):
     """NengoDL input dict for sequences ``x`` (n, T, input_d)."""
     if method == "parallel":
@@ -349,6 +513,11 @@ def train(
     verbose=1,
     log=print,
     meta=None,
+    readout="exact",
+    hold_steps=40,
+    window=30,
+    memory_noise=0.0,
+    readout_draws=2,
 ):
     """Train an `LMUClassifier` with NengoDL, checkpointing every epoch.
 
@@ -375,6 +544,26 @@ def train(
         ``epochs``).
     meta : dict, optional
         Recorded in ``config.json`` (e.g. the data's permutation seed).
+    readout : {"exact", "hold"}
+        ``"exact"`` trains on the final memory ``m_T``. ``"hold"``
+        (``method="parallel"`` only) trains on the memory as the spiking
+        classifier with ``memory="spiking"`` delivers it: read ``s`` zero
+        steps after the sequence, ``s`` uniform over `hold_shifts`, with a
+        random other training sequence (and ``hold_steps`` zeros) before it,
+        plus ``memory_noise`` (`hold_memory`); ``readout_draws`` fixed
+        draws per training sequence, made once. The validation accuracy is
+        then that of the same scheme: validation sequences back to back,
+        logits averaged over the shifts (`stream_logits`). Recorded in
+        ``config.json`` as ``readout`` (`evaluate_psmnist` takes
+        ``hold_steps`` and ``window`` from there).
+    hold_steps, window : int
+        Zero steps after each sequence, and the last of them read out
+        (``"hold"`` only).
+    memory_noise : float
+        Standard deviation of Gaussian noise on the memory, relative to each
+        dimension's largest ``|m_T|`` on the training data (``"hold"`` only).
+    readout_draws : int
+        Augmented copies of the training set (``"hold"`` only).
 
     Returns
     -------
@@ -386,6 +575,11 @@ def train(
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    readout_config = readout_settings(readout, hold_steps, window, memory_noise, readout_draws)
+    if readout != "exact" and method != "parallel":
+        raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
+    if readout != "exact" and config.get("input_to_hidden"):
+        raise ValueError(f"readout={readout!r} does not support input_to_hidden")
     # validate the data before anything is built or written
     input_d = int(config["input_d"])
     try:
@@ -411,14 +605,15 @@ def train(
     run_config = {"model": config, "method": method, "batch_size": batch_size,
                   "learning_rate": learning_rate, "weight_decay": weight_decay,
                   "clipnorm": clipnorm,
-                  "epochs": epochs, "seed": seed,
+                  "epochs": epochs, "seed": seed, "readout": readout_config,
                   **(meta or {})}
     history = {"epoch": [], "loss": [], "val_accuracy": [], "epoch_s": [], "best": None}
     params = None
     if os.path.exists(config_path) and os.path.exists(ckpt_path):
         with open(config_path, encoding="utf-8") as f:
             previous = json.load(f)
-        for key in ("model", *(meta or {})):
+        previous.setdefault("readout", {"scheme": "exact"})  # written before readouts
+        for key in ("model", "readout", *(meta or {})):
             if previous.get(key) != run_config[key]:
                 raise ValueError(
                     f"{out_dir} holds a checkpoint of a different run ({key}: "
@@ -430,8 +625,17 @@ def train(
     write_json(config_path, run_config)
 
     clf = configure_nengo_dl(build_classifier(config, params=params, method=method))
-    x_feed = _inputs(clf, x_train, method)
-    v_feed = _inputs(clf, x_val, method)
+    if readout == "hold":
+        m = hold_memory(clf.lmu, x_train, hold_steps, window, draws=readout_draws,
+                        memory_noise=memory_noise, rng=np.random.RandomState(seed))
+        x_feed = {clf.lmu.memory_input: m[:, None, :],
+                  clf.input: np.zeros((len(m), 1, input_d), dtype=np.float32)}
+        y_fit = np.tile(y_train, readout_draws)
+        v_memories = stream_memories(clf.lmu, x_val, hold_steps, window)
+    else:
+        x_feed = _inputs(clf, x_train, method)
+        y_fit = y_train
+        v_feed = _inputs(clf, x_val, method)
     n_steps = 1 if method == "parallel" else x_train.shape[1]
     decay_epochs = decay_epochs or epochs
     first = len(history["epoch"])
@@ -456,13 +660,16 @@ def train(
             if verbose:
                 log(f"Epoch {epoch + 1}/{epochs} (learning rate {lr:.2e})")
             fit = sim.fit(
-                x_feed, {clf.probe: y_train.reshape(-1, 1, 1)}, epochs=1,
+                x_feed, {clf.probe: y_fit.reshape(-1, 1, 1)}, epochs=1,
                 n_steps=n_steps, verbose=verbose, shuffle=True,
             )
             epoch_s = time.perf_counter() - start
-            logits = sim.predict(v_feed, n_steps=n_steps, verbose=0)[clf.probe][:, -1]
-            val_acc = accuracy(logits, y_val)
             params = clf.get_params(sim)
+            if readout == "hold":
+                logits = stream_logits(config, params, v_memories)
+            else:
+                logits = sim.predict(v_feed, n_steps=n_steps, verbose=0)[clf.probe][:, -1]
+            val_acc = accuracy(logits, y_val)
             history["epoch"].append(epoch + 1)
             history["loss"].append(float(fit.history["loss"][-1]))
             history["val_accuracy"].append(val_acc)

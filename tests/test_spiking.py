@@ -22,6 +22,7 @@ def small():
     rng = np.random.RandomState(0)
     clf = build_classifier(CONFIG, method="parallel")
     params = clf.get_params()
+    params["W_m"] = rng.normal(size=params["W_m"].shape) * 0.5
     params["bias"] = rng.uniform(-0.2, 0.5, size=CONFIG["units"])
     params["W_out"] = rng.normal(size=params["W_out"].shape)
     x = rng.uniform(0, 1, size=(40, 30, 1))
@@ -45,9 +46,11 @@ def test_spiking_hidden_layer_matches_rate_model(small, backend):
     logits, rates = net.run(x[20:], backend=backend, progress_bar=False)
     expected = net.rate_logits(x[20:])
     spread = np.std(expected)
-    # spike counts over 50 steps at up to ~400 Hz, and on Loihi 8-bit weights
-    # and input spikes encoding m_T: within a fifth of the logits' spread
-    assert np.sqrt(np.mean((logits - expected) ** 2)) < 0.2 * spread
+    # spike counts over 50 steps at up to ~400 Hz: 0.04-0.08 of the logits'
+    # spread over five weight seeds; on Loihi 8-bit weights and input spikes
+    # encoding m_T add to that: 0.15-0.22
+    tol = {"nengo": 0.12, "loihi": 0.3}[backend]
+    assert np.sqrt(np.mean((logits - expected) ** 2)) < tol * spread
     assert np.mean(logits.argmax(1) == expected.argmax(1)) >= 0.85
     assert rates.shape == (20, CONFIG["units"])
 
@@ -57,6 +60,7 @@ def test_spiking_memory_on_nengo():
     config = dict(CONFIG, theta=float(T))
     rng = np.random.RandomState(0)
     params = build_classifier(config, method="parallel").get_params()
+    params["W_m"] = rng.normal(size=params["W_m"].shape) * 0.5
     params["bias"] = rng.uniform(-0.2, 0.5, size=config["units"])
     params["W_out"] = rng.normal(size=params["W_out"].shape)
     x = np.array([nengo.processes.WhiteSignal(T / 1000, high=5, rms=0.3, seed=i).run_steps(T)

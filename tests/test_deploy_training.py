@@ -1,0 +1,177 @@
+"""Deployment-aware training: the ``"hold"`` readout of the spiking memory."""
+
+import json
+
+import numpy as np
+import pytest
+
+from nengo_lmu.lmu import LMU
+from nengo_lmu.training import (
+    READOUTS,
+    feedforward_logits,
+    hold_memory,
+    hold_shifts,
+    readout_settings,
+    stream_logits,
+    stream_memories,
+    stream_memory,
+    train,
+)
+
+
+def _lmu(order=6, theta=40.0):
+    return LMU(units=8, order=order, theta=theta, input_d=1, closed_form=True, seed=0)
+
+
+def _step(lmu, stream):
+    """The exact discrete memory stepped over a 1-D input stream (final state)."""
+    Ad, Bd = lmu.system.discretize(1.0, method=lmu.discretizer)
+    m = np.zeros(lmu.order)
+    for u in stream:
+        m = Ad @ m + Bd[:, 0] * (lmu.params["e_x"][0, 0] * u)
+    return m
+
+
+def test_stream_memory_equals_stepping(rng, allclose):
+    lmu = _lmu()
+    T, hold = 40, 9
+    x = rng.uniform(-1, 1, (5, T, 1))
+    x_prev = rng.uniform(-1, 1, (5, T, 1))
+    shifts = np.array([0, 4, 9, 4, 2])
+    m = stream_memory(lmu, x, shifts, x_prev=x_prev, hold_steps=hold)
+    for i in range(len(x)):
+        stream = np.concatenate([x_prev[i, :, 0], np.zeros(hold), x[i, :, 0],
+                                 np.zeros(shifts[i])])
+        assert allclose(m[i], _step(lmu, stream), atol=1e-12)
+    # no shift, nothing before: the closed-form final memory
+    assert allclose(stream_memory(lmu, x, 0), lmu.closed_form_memory(x), atol=1e-12)
+
+
+def test_stream_memories_back_to_back(rng, allclose):
+    """Every shift of the readout window equals the whole stream stepped."""
+    lmu = _lmu()
+    T, hold, window = 40, 8, 5
+    x = rng.uniform(-1, 1, (3, T, 1))
+    memories = stream_memories(lmu, x, hold, window)
+    shifts = hold_shifts(hold, window)
+    assert memories.shape == (window + 1, 3, lmu.order)
+    assert list(shifts) == list(range(hold - window, hold + 1))
+    # the three sequences back to back, each followed by hold zeros
+    full = np.concatenate([np.concatenate([xi[:, 0], np.zeros(hold)]) for xi in x])
+    for i in range(3):
+        for j, s in enumerate(shifts):
+            # after sequence i (its predecessors included, from rest) and s zeros
+            end = i * (T + hold) + T + s
+            # older sequences than the previous one are not in the closed form;
+            # with theta = T their contribution is small but not zero, so
+            # compare against the stream without them
+            start = max(0, (i - 1) * (T + hold))
+            assert allclose(memories[j, i], _step(lmu, full[start:end]), atol=1e-6)
+
+
+def test_hold_memory_augmentation(rng, allclose):
+    lmu = _lmu()
+    x = rng.uniform(-1, 1, (6, 40, 1))
+    m = hold_memory(lmu, x, hold_steps=8, window=5, draws=3, rng=np.random.RandomState(1))
+    assert m.shape == (18, lmu.order)
+    # every row is the memory of its sequence after some other sequence and a shift
+    for row in range(18):
+        i = row % 6
+        candidates = [
+            stream_memory(lmu, x[i:i + 1], s, x_prev=x[k:k + 1], hold_steps=8)[0]
+            for k in range(6) if k != i for s in hold_shifts(8, 5)
+        ]
+        assert min(np.abs(c - m[row]).max() for c in candidates) < 1e-12
+    noisy = hold_memory(lmu, x, 8, 5, draws=3, memory_noise=0.1,
+                        rng=np.random.RandomState(1))
+    scale = np.abs(lmu.closed_form_memory(x)).max(axis=0)
+    rel = np.std((noisy - m) / scale)
+    assert 0.07 < rel < 0.13
+
+
+def test_stream_logits_average(rng, allclose):
+    config = {"hidden_neuron_type": "RectifiedLinear"}
+    params = {"W_m": rng.normal(size=(7, 4)), "bias": rng.normal(size=7),
+              "W_out": rng.normal(size=(3, 7)), "b_out": rng.normal(size=3)}
+    memories = rng.normal(size=(5, 10, 4))
+    act = np.maximum(memories @ params["W_m"].T + params["bias"], 0).mean(axis=0)
+    assert allclose(stream_logits(config, params, memories),
+                    act @ params["W_out"].T + params["b_out"])
+    assert allclose(feedforward_logits(config, params, memories[0]),
+                    np.maximum(memories[0] @ params["W_m"].T + params["bias"], 0)
+                    @ params["W_out"].T + params["b_out"])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"readout": "spiking"}, "readout must be one of"),
+    ({"readout": "hold", "window": 50}, "window .* at most hold_steps"),
+    ({"readout": "hold", "hold_steps": 0}, "hold_steps"),
+    ({"readout": "hold", "memory_noise": -0.1}, "memory_noise"),
+    ({"readout": "hold", "readout_draws": 0}, "readout_draws"),
+    ({"readout": "hold", "method": "sequential"}, "needs method='parallel'"),
+])
+def test_train_bad_readout_raises(tmp_path, kwargs, match):
+    config = dict(n_classes=2, units=4, order=3, theta=10.0, input_d=1)
+    x, y = np.zeros((10, 10, 1)), np.zeros(10, dtype=int)
+    out = tmp_path / "model"
+    with pytest.raises(ValueError, match=match):
+        train(config, (x, y), (x, y), str(out), batch_size=10, **kwargs)
+    assert not out.exists()  # nothing written before the check
+
+
+def test_readout_settings():
+    assert readout_settings("exact") == {"scheme": "exact"}
+    assert readout_settings("hold", 20, 10, 0.05, 1) == {
+        "scheme": "hold", "hold_steps": 20, "window": 10, "memory_noise": 0.05,
+        "readout_draws": 1}
+    assert READOUTS == ("exact", "hold")
+
+
+def test_train_hold_readout_recorded(tmp_path, rng):
+    """A tiny separable task trains under the hold readout; config records it."""
+    T = 20
+    y = np.tile([0, 1], 50)
+    x = np.zeros((100, T, 1))
+    x[:, T // 2:, 0] = np.where(y == 1, 1.0, -1.0)[:, None]  # sign of the second half
+    x += 0.1 * rng.normal(size=x.shape)
+    config = dict(n_classes=2, units=16, order=4, theta=float(T), input_d=1)
+    out = tmp_path / "model"
+    history = train(config, (x, y), (x, y), str(out), epochs=8, batch_size=50,
+                    learning_rate=1e-2, verbose=0, log=lambda *a: None,
+                    readout="hold", hold_steps=6, window=4, memory_noise=0.01)
+    with open(out / "config.json", encoding="utf-8") as f:
+        run_config = json.load(f)
+    assert run_config["readout"] == {"scheme": "hold", "hold_steps": 6, "window": 4,
+                                     "memory_noise": 0.01, "readout_draws": 2}
+    assert history["best"]["val_accuracy"] > 0.9
+    # resuming with another readout is refused
+    with pytest.raises(ValueError, match="readout"):
+        train(config, (x, y), (x, y), str(out), epochs=9, batch_size=50, verbose=0,
+              log=lambda *a: None, readout="hold", hold_steps=7, window=4)
+
+
+def test_spiking_rate_logits_stream(rng, allclose):
+    """The spiking classifier's stream-scheme rate logits, stepped by hand."""
+    from nengo_lmu.spiking import SpikingLMUClassifier
+    from nengo_lmu.training import build_classifier
+
+    T, hold, window = 30, 6, 4
+    config = dict(n_classes=3, units=10, order=4, theta=float(T), input_d=1,
+                  hidden_neuron_type="RectifiedLinear")
+    params = build_classifier(config, method="parallel").get_params()
+    x = rng.uniform(-1, 1, (3, T, 1))
+    net = SpikingLMUClassifier(config, params, x, memory="spiking", hold_steps=hold,
+                               window=window, memory_neurons=5)
+    lmu = net._rate.lmu  # pylint: disable=protected-access
+    full = np.concatenate([np.concatenate([xi[:, 0], np.zeros(hold)]) for xi in x])
+    expected = []
+    for i in range(3):
+        start = max(0, (i - 1) * (T + hold))
+        ends = [i * (T + hold) + T + s for s in hold_shifts(hold, window)]
+        m = np.array([_step(lmu, full[start:end]) for end in ends])
+        expected.append(feedforward_logits(config, net.params, m).mean(axis=0))
+    assert allclose(net.rate_logits(x, scheme="stream"), expected, atol=1e-5)
+    assert allclose(net.rate_logits(x), feedforward_logits(config, net.params,
+                                                           lmu.closed_form_memory(x)))
+    with pytest.raises(ValueError, match="scheme must be one of"):
+        net.rate_logits(x, scheme="hold")
