@@ -38,9 +38,12 @@ and the neurons settle), plus ``b_out``.
   ``T + hold_steps`` chip steps. Neuron-to-neuron recurrent weights grow
   as ``(order * memory_neurons)^2``: see `nengo_lmu.loihi.resource_report`.
 
-Sequences run back to back in one simulation (no reset; with
-``memory="spiking"`` the memory of the previous sequence has mostly, not
-entirely, left the window).
+Sequences run back to back in one simulation (nengo_loihi 1.1 cannot reset
+a simulator). With ``memory="spiking"`` the previous sequence is therefore
+still partly in the memory, and the window slides during the hold: a
+classifier trained on ``m_T`` is very sensitive to both, so train it for
+this readout with ``readout="hold"`` (`nengo_lmu.training.train`) and
+compare with ``rate_logits(x, scheme="stream")``.
 """
 
 import warnings
