@@ -235,13 +235,11 @@ class SpikingLMUClassifier(nengo.Network):
         return self._rate.lmu.closed_form_memory(x, params={"e_x": np.ones((1, 1))})
 
     def rate_activities(self, m):
-        """The rate model's hidden activities for final memory states ``m``."""
-        p = self.params
-        from nengo_lmu.training import make_neuron_type  # pylint: disable=import-outside-toplevel
+        """The rate model's hidden activities for final memory states ``m``
+        (`final_memory`, before ``e_x``)."""
+        from nengo_lmu.training import hidden_rates  # pylint: disable=import-outside-toplevel
 
-        rate = make_neuron_type(self.model_config.get("hidden_neuron_type", "RectifiedLinear"))
-        J = m @ (p["W_m"] * p["e_x"][0, 0]).T + p["bias"]
-        return rate.rates(J, np.ones(self.units), np.zeros(self.units))
+        return hidden_rates(self.model_config, self.params, m * self.params["e_x"][0, 0])
 
     @property
     def steps_per_sequence(self):
@@ -307,14 +305,14 @@ class SpikingLMUClassifier(nengo.Network):
         """
         check_choice("scheme", scheme, ("exact", "stream"))
         from nengo_lmu.training import (  # pylint: disable=import-outside-toplevel
+            feedforward_logits,
             stream_logits,
             stream_memories,
         )
 
-        p = self.params
         if scheme == "stream":
             memories = stream_memories(self._rate.lmu, np.asarray(x), self.hold_steps,
                                        self.window)
-            return stream_logits(self.model_config, p, memories)
-        act = self.rate_activities(self.final_memory(x))
-        return act @ p["W_out"].T + p["b_out"]
+            return stream_logits(self.model_config, self.params, memories)
+        return feedforward_logits(self.model_config, self.params,
+                                  self._rate.lmu.closed_form_memory(x))

@@ -270,11 +270,9 @@ def stream_memory(lmu, x, shifts, x_prev=None, hold_steps=0, params=None):
     The stream is ``x_prev[i]``, ``hold_steps`` zeros, ``x[i]``, then
     ``shifts[i]`` zeros; the result is the memory state at its end,
 
-    ``m = sum_k H[T-1+s-k] u_k + sum_k H[2T-1+hold_steps+s-k] u'_k``
-
-    (``u = e_x x``, ``u' = e_x x_prev``, ``H`` the impulse response), in
-    closed form: one matrix product per distinct shift, no loop over time.
-    With ``shifts = 0`` and no ``x_prev`` this is `LMU.closed_form_memory`.
+    computed with `LMU.closed_form_memory` of that stream (one matrix
+    product per distinct shift, no loop over time). With ``shifts = 0`` and
+    no ``x_prev`` this is `LMU.closed_form_memory` of ``x``.
 
     Parameters
     ----------
@@ -307,25 +305,16 @@ def stream_memory(lmu, x, shifts, x_prev=None, hold_steps=0, params=None):
         x_prev = np.asarray(x_prev, dtype=np.float64)
         if x_prev.shape != x.shape:
             raise ValueError(f"x_prev must have the shape of x {x.shape}, got {x_prev.shape}")
-    e_x = (lmu.params if params is None else params)["e_x"]
-    d, order = e_x.shape[0], lmu.order
-    n_h = T + int(shifts.max()) + (T + hold_steps if x_prev is not None else 0)
-    H = lmu.system.impulse_response(1.0, n_h, method=lmu.discretizer)
-
-    def reversed_inputs(seq):  # (n * d, T), time reversed, as in closed_form_memory
-        u = seq @ e_x.T
-        return np.ascontiguousarray(np.swapaxes(u[:, ::-1], 1, 2)).reshape(n * d, T)
-
-    u_rev = reversed_inputs(x).reshape(n, d, T)
-    p_rev = None if x_prev is None else reversed_inputs(x_prev).reshape(n, d, T)
-    out = np.empty((n, d, order))
+    input_d = x.shape[2]
+    out = np.empty((n, lmu.memory_d * lmu.order))
     for s in np.unique(shifts):
         rows = np.flatnonzero(shifts == s)
-        out[rows] = u_rev[rows] @ H[s : s + T]
-        if p_rev is not None:
-            lag = T + hold_steps + s
-            out[rows] += p_rev[rows] @ H[lag : lag + T]
-    return out.reshape(n, d * order)
+        # the stream itself, zeros included, through the one closed form
+        parts = [x[rows], np.zeros((len(rows), s, input_d))]
+        if x_prev is not None:
+            parts = [x_prev[rows], np.zeros((len(rows), hold_steps, input_d)), *parts]
+        out[rows] = lmu.closed_form_memory(np.concatenate(parts, axis=1), params=params)
+    return out
 
 
 def hold_memory(lmu, x, hold_steps, window, draws=1, memory_noise=0.0, rng=None):
@@ -387,17 +376,20 @@ def readout_settings(readout="exact", hold_steps=40, window=30, memory_noise=0.0
             "readout_draws": check_integer("readout_draws", readout_draws)}
 
 
-def feedforward_logits(config, params, m):
-    """Logits of a feed-forward classifier (rate neurons) for memory states ``m``.
-
-    ``W_out rates(W_m m + bias) + b_out`` in numpy, with ``m`` including
+def hidden_rates(config, params, m):
+    """Rates of a feed-forward classifier's hidden (rate) neurons for memory
+    states ``m``: ``rates(W_m m + bias)`` in numpy, with ``m`` including
     ``e_x`` (as `LMU.closed_form_memory` returns it) and no input to the
-    hidden layer (the hold readout's input is zero).
-    """
+    hidden layer."""
     J = np.asarray(m) @ params["W_m"].T + params["bias"]
     neuron = make_neuron_type(config.get("hidden_neuron_type", "RectifiedLinear"))
-    act = neuron.rates(J, np.ones(J.shape[-1]), np.zeros(J.shape[-1]))
-    return act @ params["W_out"].T + params["b_out"]
+    return neuron.rates(J, np.ones(J.shape[-1]), np.zeros(J.shape[-1]))
+
+
+def feedforward_logits(config, params, m):
+    """Logits of a feed-forward classifier (rate neurons) for memory states ``m``:
+    ``W_out hidden_rates(m) + b_out`` (`hidden_rates`)."""
+    return hidden_rates(config, params, m) @ params["W_out"].T + params["b_out"]
 
 
 def stream_logits(config, params, memories):
