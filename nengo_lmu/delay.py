@@ -168,19 +168,12 @@ def delay_report(order=6, n_neurons=100, theta=1.0, seed=0, dt=0.001):
     """Loihi resources and weight quantization of the paper's delay network.
 
     The network of `run_delay` with ``backend="loihi"`` (input filtered on
-    chip), built by nengo_loihi and not run: `nengo_lmu.loihi.resource_report`
-    with ``quantization`` (`nengo_lmu.loihi.quantization_report`) added.
+    chip), built by nengo_loihi and not run (`nengo_lmu.loihi.network_report`).
     """
-    from nengo_lmu.backends import make_simulator  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.loihi import (  # pylint: disable=import-outside-toplevel
-        quantization_report,
-        resource_report,
-    )
+    from nengo_lmu.loihi import network_report  # pylint: disable=import-outside-toplevel
 
     net = delay_network(order=order, theta=theta, n_neurons=n_neurons, sim_time=1.0,
                         seed=seed, dt=dt, loihi_input=True)
-    with make_simulator(net, "loihi", dt=dt) as sim:
-        report = resource_report(sim)
-    report["quantization"] = quantization_report(net, dt=dt)
+    report = network_report(net, dt=dt)
     report.update(order=order, n_neurons_per_dimension=n_neurons)
     return report

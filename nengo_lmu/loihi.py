@@ -336,6 +336,21 @@ def format_resource_report(report, per_core=False):
     return "\n".join(lines)
 
 
+def network_report(network, dt=0.001):
+    """`resource_report` of ``network`` as `nengo_lmu.make_simulator` builds it
+    for Loihi (not run), with ``quantization`` (`quantization_report`) added.
+
+    nengo_loihi discretizes the weights it builds in place, so the
+    quantization is measured on a second, floating-point build.
+    """
+    from nengo_lmu.backends import make_simulator  # pylint: disable=import-outside-toplevel
+
+    with make_simulator(network, "loihi", dt=dt) as sim:
+        report = resource_report(sim)
+    report["quantization"] = quantization_report(network, dt=dt)
+    return report
+
+
 def quantization_report(network, dt=0.001, seed=None, tol=0.01):
     """What Loihi's weight quantization does to ``network``, before it runs.
 

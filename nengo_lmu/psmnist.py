@@ -217,16 +217,11 @@ def loihi_report(model_dir, memory="exact", source="auto", **spiking):
 
     Builds `nengo_lmu.spiking.SpikingLMUClassifier` (calibrated like
     `evaluate_psmnist` with ``backend="loihi"``) with nengo_loihi, without
-    running it, and returns `nengo_lmu.loihi.resource_report` (``cores``,
-    ``neurons``, ``synapses``, ``fits_one_chip``, ...) with
-    ``quantization`` (`nengo_lmu.loihi.quantization_report`) and the
-    model's sizes added.
+    running it, and returns `nengo_lmu.loihi.network_report` (``cores``,
+    ``neurons``, ``synapses``, ``fits_one_chip``, ``quantization``, ...)
+    with the model's sizes added.
     """
-    from nengo_lmu.backends import make_simulator  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.loihi import (  # pylint: disable=import-outside-toplevel
-        quantization_report,
-        resource_report,
-    )
+    from nengo_lmu.loihi import network_report  # pylint: disable=import-outside-toplevel
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     run_config, params = load_model(model_dir)
@@ -234,9 +229,7 @@ def loihi_report(model_dir, memory="exact", source="auto", **spiking):
     x_cal = data["valid"][0][:N_CALIBRATION]
     net = SpikingLMUClassifier(run_config["model"], params, x_cal, memory=memory, **spiking)
     net.set_inputs(x_cal[:1])
-    with make_simulator(net, "loihi", dt=net.dt) as sim:
-        report = resource_report(sim)
-    report["quantization"] = quantization_report(net, dt=net.dt)
+    report = network_report(net, dt=net.dt)
     report.update(memory=memory, order=net.order, units=net.units,
                   memory_neurons=net.memory_neurons if memory == "spiking" else 0,
                   n_trainable=net.n_trainable)
