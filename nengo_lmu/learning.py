@@ -41,7 +41,6 @@ speeds up PES (it is gradient descent, slow along weakly driven directions)
 and lowers the spike noise of the readout.
 """
 
-import numbers
 import time
 import warnings
 
@@ -51,7 +50,7 @@ import numpy as np
 from nengo_lmu.backends import make_simulator, run_with_progress
 from nengo_lmu.networks import LegendreMemory
 from nengo_lmu.systems import LegendreDelay
-from nengo_lmu.validation import check_choice, check_integer, check_positive
+from nengo_lmu.validation import check_choice, check_integer, check_positive, is_finite_real
 
 #: Simulators that run the online learning (nengo's PES; nengo_loihi's on chip).
 LEARNING_BACKENDS = ("nengo", "loihi")
@@ -106,7 +105,7 @@ def check_online_learning(
     check_choice("backend", backend, LEARNING_BACKENDS)
     check_integer("order", order)
     theta = check_positive("theta", theta)
-    if not _is_real(r) or not 0 <= r <= 1:
+    if not is_finite_real(r) or not 0 <= r <= 1:
         raise ValueError(f"r must be a relative delay in [0, 1], got {r!r}")
     check_positive("freq", freq)
     rms = check_positive("rms", rms)
@@ -114,7 +113,7 @@ def check_online_learning(
     check_positive("learning_rate", learning_rate)
     sim_time = check_positive("sim_time", sim_time)
     for name, value in (("test_fraction", test_fraction), ("score_fraction", score_fraction)):
-        if not _is_real(value) or not 0 <= value < 1:
+        if not is_finite_real(value) or not 0 <= value < 1:
             raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
     if not 0 < score_fraction <= 0.5:
         raise ValueError(f"score_fraction must lie in (0, 0.5], got {score_fraction!r}")
@@ -141,14 +140,6 @@ def check_online_learning(
             UserWarning,
             stacklevel=3,
         )
-
-
-def _is_real(value):
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and bool(np.isfinite(value))
-    )
 
 
 def online_learning_network(

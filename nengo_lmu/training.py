@@ -32,7 +32,7 @@ import numpy as np
 
 from nengo_lmu.io import atomic_path, write_json
 from nengo_lmu.lmu import LMUClassifier
-from nengo_lmu.validation import check_choice, check_integer, check_sequences
+from nengo_lmu.validation import check_choice, check_integer, check_sequences, is_finite_real
 
 METHODS = ("parallel", "sequential")
 
@@ -368,8 +368,7 @@ def readout_settings(readout="exact", hold_steps=40, window=30, memory_noise=0.0
     if readout == "exact":
         return {"scheme": "exact"}
     hold_shifts(hold_steps, window)  # validates both
-    if (isinstance(memory_noise, bool) or not np.isscalar(memory_noise)
-            or not np.isfinite(memory_noise) or memory_noise < 0):
+    if not is_finite_real(memory_noise) or memory_noise < 0:
         raise ValueError(f"memory_noise must be a finite number >= 0, got {memory_noise!r}")
     return {"scheme": readout, "hold_steps": int(hold_steps), "window": int(window),
             "memory_noise": float(memory_noise),

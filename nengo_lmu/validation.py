@@ -19,14 +19,18 @@ def check_integer(name, value, minimum=1, allow_none=False):
     return int(value)
 
 
+def is_finite_real(value):
+    """Whether ``value`` is a finite real number (not a bool)."""
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and bool(np.isfinite(value))
+    )
+
+
 def check_positive(name, value):
     """``float(value)`` if it is a finite real number ``> 0``."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value <= 0
-    ):
+    if not is_finite_real(value) or value <= 0:
         raise ValueError(f"{name} must be a positive real number, got {value!r}")
     return float(value)
 
