@@ -7,9 +7,10 @@ Parts (``--parts``, all by default), measured in one run:
   with its hidden layer spiking on the emulator and the memory exact (off
   chip), on the first ``--n-test`` test images; the rate model on the same
   images; seconds per image; Loihi resources and weight quantization.
-- ``spiking``: a low-order model (``--spiking-order``, trained here if
-  ``--spiking-model`` does not exist) with the memory spiking on chip too
-  (``--memory-neurons`` per dimension), on ``--n-spiking`` images; its
+- ``spiking``: a low-order model (``--spiking-order``, trained here with
+  ``readout="hold"`` if ``--spiking-model`` does not exist) with the memory
+  spiking on chip too (``--memory-neurons`` per dimension firing at up to
+  ``--memory-max-rate``), on ``--n-spiking`` images; its
   resources; the exact-memory accuracy of the same model for comparison.
 - ``speed``: steps per second of the paper's delay network (order 6, 100
   neurons per dimension), nengo reference simulator vs nengo_loihi emulator.
@@ -76,17 +77,20 @@ def run_exact(args):
 def run_spiking(args):
     from nengo_lmu.psmnist import evaluate_psmnist, loihi_report  # pylint: disable=import-outside-toplevel
 
-    model = _model(args.spiking_model, order=args.spiking_order, epochs=20)
+    # trained for the chip's readout: images back to back, read during the hold
+    model = _model(args.spiking_model, order=args.spiking_order, epochs=20, readout="hold",
+                   hold_steps=args.hold_steps, window=args.window)
     settings = dict(max_rate=args.max_rate, hold_steps=args.hold_steps, window=args.window)
     _log(f"psMNIST, order {args.spiking_order}: memory exact on the same {args.n_spiking} images")
     exact = evaluate_psmnist(model, backend="loihi", n_test=args.n_spiking, memory="exact",
                              **settings)
     _log(f"memory spiking on chip, {args.memory_neurons} neurons per dimension")
+    memory = dict(memory_neurons=args.memory_neurons, memory_max_rate=args.memory_max_rate)
     res = evaluate_psmnist(model, backend="loihi", n_test=args.n_spiking, memory="spiking",
-                           memory_neurons=args.memory_neurons, **settings)
+                           **memory, **settings)
     res["exact_memory_accuracy"] = exact["accuracy"]
     res["resources"] = _resources(
-        loihi_report(model, memory="spiking", memory_neurons=args.memory_neurons))
+        loihi_report(model, memory="spiking", **memory))
     res["model"] = model
     return res
 
@@ -191,16 +195,17 @@ def main(argv=None):
     parser.add_argument("--hold-steps", type=int, default=40)
     parser.add_argument("--window", type=int, default=30)
     parser.add_argument("--spiking-model", default=None,
-                        help="low-order model dir (default: OUT/psmnist-order-ORDER)")
+                        help="low-order model dir (default: OUT/psmnist-order-ORDER-hold)")
     parser.add_argument("--spiking-order", type=int, default=16)
     parser.add_argument("--memory-neurons", type=int, default=30)
+    parser.add_argument("--memory-max-rate", type=float, default=700.0)
     parser.add_argument("--n-spiking", type=int, default=20)
     parser.add_argument("--speed-time", type=float, default=5.0)
     parser.add_argument("--learning-time", type=float, default=40.5)
     args = parser.parse_args(argv)
     args.model = args.model or os.path.join(args.out, "psmnist-parallel")
     args.spiking_model = args.spiking_model or os.path.join(
-        args.out, f"psmnist-order-{args.spiking_order}")
+        args.out, f"psmnist-order-{args.spiking_order}-hold")
 
     json_path = os.path.join(args.out, "loihi.json")
     results = {}

@@ -1,7 +1,7 @@
 """psMNIST inference with a trained LMU, spiking, on Loihi.
 
     python loihi/psmnist.py --model DIR [--n-test 500] [--memory exact|spiking]
-                            [--memory-neurons 30] [--json PATH]
+                            [--memory-neurons 30] [--memory-max-rate 700] [--json PATH]
 
 Loads a model trained by ``nengo-lmu psmnist train --out DIR`` (the parallel
 path's feed-forward LMU, ReLU or LIF hidden layer), builds its spiking
@@ -34,13 +34,16 @@ def main(argv=None):
     parser.add_argument("--memory", choices=("exact", "spiking"), default="exact")
     parser.add_argument("--memory-neurons", type=int, default=30,
                         help="neurons per memory dimension with --memory spiking")
+    parser.add_argument("--memory-max-rate", type=float, default=700.0,
+                        help="highest rate (Hz) of the memory neurons with --memory spiking")
     parser.add_argument("--json", metavar="PATH", help="also write the result as JSON")
     args = parser.parse_args(argv)
 
     from nengo_loihi.hardware import HAS_NXSDK  # pylint: disable=import-outside-toplevel
 
     print("running on", "a Loihi board (NxSDK)" if HAS_NXSDK else "the Loihi emulator")
-    spiking = {"memory_neurons": args.memory_neurons} if args.memory == "spiking" else {}
+    spiking = {"memory_neurons": args.memory_neurons,
+               "memory_max_rate": args.memory_max_rate} if args.memory == "spiking" else {}
     report = loihi_report(args.model, memory=args.memory, **spiking)
     print(format_resource_report(report))
     print(format_quantization_report(report["quantization"]))

@@ -3,7 +3,8 @@
 The networks of `nengo_lmu` are plain `nengo.Network` objects, so any of the
 three simulators runs them. `make_simulator` adds what each backend needs to
 run them *well*: for `nengo_loihi`, the on-chip input filter of memories built
-with ``loihi_input=True``, and a progress bar that nengo_loihi lacks.
+with ``loihi_input=True`` (and the host-side filter of the same memories on
+the other backends), and a progress bar that nengo_loihi lacks.
 """
 
 import warnings
@@ -44,6 +45,22 @@ def loihi_decode_tau(network):
     return taus.pop() if taus else None
 
 
+def route_memory_inputs(network, backend):
+    """Filter the input of ``loihi_input=True`` memories where ``backend`` needs it.
+
+    On ``"loihi"`` their input connections stay unfiltered (nengo_loihi
+    filters the input spikes on chip, `loihi_decode_tau`); on the other
+    backends they get the memory's principle-3 lowpass on the host (with the
+    time constant the chip realises, `LegendreMemory.realised_tau`).
+    """
+    from nengo_lmu.networks import LegendreMemory  # pylint: disable=import-outside-toplevel
+
+    for net in [network, *network.all_networks]:
+        if isinstance(net, LegendreMemory) and net.loihi_input:
+            for conn in net.input_connections:
+                conn.synapse = None if backend == "loihi" else net.realised_tau
+
+
 def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
     """Build a simulator of ``network`` for ``backend``.
 
@@ -62,6 +79,7 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
         ``precompute``, ...).
     """
     check_backend(backend)
+    route_memory_inputs(network, backend)
     if backend == "nengo":
         return nengo.Simulator(network, dt=dt, seed=seed, **kwargs)
     if backend == "dl":

@@ -271,8 +271,8 @@ def cmd_psmnist_evaluate(args, parser):
         kwargs = dict(memory=args.memory or "exact", progress_bar=not args.no_progress,
                       **_spiking_settings(args))
     elif args.memory is not None or _spiking_settings(args):
-        parser.error("--memory, --max-rate, --hold-steps, --window and --memory-neurons "
-                     "need --backend loihi")
+        parser.error("--memory, --max-rate, --hold-steps, --window, --memory-neurons and "
+                     "--memory-max-rate need --backend loihi")
     result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test, **kwargs)
     print(f"test accuracy {result['accuracy'] * 100:.2f} % on {result['n_test']} images "
           f"({result['backend']}, {result['wall_s']:.0f} s)")
@@ -289,7 +289,7 @@ def cmd_psmnist_evaluate(args, parser):
     return 0
 
 
-SPIKING_FLAGS = ("max_rate", "hold_steps", "window", "memory_neurons")
+SPIKING_FLAGS = ("max_rate", "hold_steps", "window", "memory_neurons", "memory_max_rate")
 
 
 def _spiking_settings(args):
@@ -310,6 +310,10 @@ def _add_spiking_args(parser):
     parser.add_argument("--memory-neurons", type=_number(int, "--memory-neurons", 1),
                         default=None, help="neurons per memory dimension with --memory "
                         "spiking (default: 50)")
+    parser.add_argument("--memory-max-rate",
+                        type=_number(float, "--memory-max-rate", 0, exclusive=True),
+                        default=None, help="highest rate in Hz of the spiking memory's "
+                        "neurons, drawn from [0.8, 1] x this (default: 700)")
 
 
 def cmd_loihi_report(args, parser):

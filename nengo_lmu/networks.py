@@ -86,7 +86,12 @@ class LegendreMemory(nengo.Network):
         input spikes (nengo_loihi's ``decode_tau``) to ``synapse``. The input
         is then filtered once, on chip, which also smooths the noise of the
         input spike generators. Without it the input is filtered twice.
-        Use it only with the Loihi backend.
+        The recurrent synapses then use the time constant the chip realises
+        (`realised_tau`), and `nengo_lmu.make_simulator` with any other
+        backend puts that filter on the input connections
+        (``input_connections``), so the same network runs correctly
+        everywhere; a bare `nengo.Simulator` would run it with the input
+        unfiltered.
 
     label : str, optional
     seed : int, optional
@@ -174,6 +179,7 @@ class LegendreMemory(nengo.Network):
                 )
                 self.output = self.state
                 self.state_ensembles = []
+                self.input_connections = []
                 self.A_rec = self.B_in = None
                 return
 
@@ -211,6 +217,7 @@ class LegendreMemory(nengo.Network):
                 )
             ens = self.state_ensembles
             self.output = nengo.Node(size_in=size, label="output")
+            self.input_connections = []
             for k in range(self.memory_d):
                 for i in range(self.order):
                     post = ens[k * self.order + i]
@@ -220,19 +227,19 @@ class LegendreMemory(nengo.Network):
                     # sending B_in u / radius, which saturates its input
                     # neurons for the higher Legendre dimensions.
                     # (backends multiply connections into neurons by gain)
-                    nengo.Connection(
+                    self.input_connections.append(nengo.Connection(
                         self.input[k],
                         post.neurons,
                         transform=post.encoders * (B_in[i, 0] / post.radius),
                         synapse=self.input_synapse,
-                    )
+                    ))
                     nengo.Connection(post, self.output[k * self.order + i], synapse=None)
                     for j in range(self.order):
                         nengo.Connection(
                             ens[k * self.order + j],
                             post,
                             transform=A_rec[i, j],
-                            synapse=self.synapse,
+                            synapse=self.realised_tau,
                             solver=recurrent_solver,
                         )
 

@@ -58,6 +58,12 @@ from nengo_lmu.validation import check_choice, check_integer, check_positive
 
 MEMORY_MODES = ("exact", "spiking")
 
+#: Intercepts of the spiking memory's neurons. Near zero, so that their biases
+#: stay small: nengo_loihi gives each core one weight exponent, lowered until
+#: the biases fit, and large biases (wide intercepts at high rates) cost the
+#: recurrent weights bits (see `nengo_lmu.loihi.quantization_report`).
+MEMORY_INTERCEPTS = nengo.dists.Uniform(-0.2, 0.2)
+
 #: The spiking counterpart of each hidden rate type (names of
 #: `nengo_lmu.training.NEURON_TYPES`); rate types absent here cannot run on Loihi.
 SPIKING_COUNTERPARTS = {
@@ -136,6 +142,14 @@ class SpikingLMUClassifier(nengo.Network):
         averaged (at most ``hold_steps``).
     memory_neurons : int
         Neurons per memory state variable, with ``memory="spiking"``.
+    memory_max_rate : float
+        Highest firing rate (Hz) of the spiking memory's neurons; their
+        maximum rates are drawn uniformly from ``[0.8, 1] * memory_max_rate``.
+        Loihi's neurons reset to zero after a spike, so a neuron driven by a
+        slowly changing current fires at whole-step intervals and its rate
+        sticks to one level until the current moves to the next: in a
+        recurrent memory that shows as lag and drift. High rates (hundreds of
+        Hz) keep that error small; see the module notes.
     memory_synapse : float
         Principle-3 synapse of the spiking memory (s).
     hidden_synapse : float
@@ -146,8 +160,8 @@ class SpikingLMUClassifier(nengo.Network):
     """
 
     def __init__(self, config, params, calibration_x, memory="exact", max_rate=250.0,
-                 hold_steps=40, window=30, memory_neurons=50, memory_synapse=0.1,
-                 hidden_synapse=0.005, dt=0.001, label=None, seed=None,
+                 hold_steps=40, window=30, memory_neurons=50, memory_max_rate=700.0,
+                 memory_synapse=0.1, hidden_synapse=0.005, dt=0.001, label=None, seed=None,
                  add_to_container=None):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         _check_config(config)
@@ -165,6 +179,12 @@ class SpikingLMUClassifier(nengo.Network):
                 f"got {max_rate}"
             )
         self.memory_neurons = check_integer("memory_neurons", memory_neurons)
+        self.memory_max_rate = check_positive("memory_max_rate", memory_max_rate)
+        if self.memory_max_rate * self.dt > 1:
+            raise ValueError(
+                f"memory_max_rate must be at most 1/dt = {1 / dt:g} Hz (one spike per "
+                f"step), got {memory_max_rate}"
+            )
         self.memory_synapse = check_positive("memory_synapse", memory_synapse)
         self.hidden_synapse = check_positive("hidden_synapse", hidden_synapse)
         rate_type = config.get("hidden_neuron_type", "RectifiedLinear")
@@ -217,6 +237,9 @@ class SpikingLMUClassifier(nengo.Network):
                 self.memory = LegendreMemory(
                     self.n_steps * self.dt, self.order, n_neurons=self.memory_neurons,
                     synapse=self.memory_synapse, dt=self.dt, radius=self.m_scale,
+                    max_rates=nengo.dists.Uniform(0.8 * self.memory_max_rate,
+                                                  self.memory_max_rate),
+                    intercepts=MEMORY_INTERCEPTS,
                     loihi_input=True, seed=seed,
                 )
                 nengo.Connection(self.input, self.memory.input, synapse=None)

@@ -90,6 +90,31 @@ def test_spiking_memory_nengo_dl_runs_like_nengo(allclose):
     assert allclose(sim_dl.data[p], sim.data[p], atol=1e-4)
 
 
+@pytest.mark.parametrize("backend", ["nengo", "dl"])
+def test_loihi_input_memory_runs_unchanged_off_chip(backend, allclose):
+    """make_simulator filters a loihi_input memory's input on the host off chip:
+    its spikes are then those of the same memory built for the host with the
+    synapse the chip realises."""
+    tau = LegendreMemory(0.3, 3, n_neurons=1, loihi_input=True).realised_tau
+    assert tau != 0.1  # Loihi quantizes the decay of a 0.1 s lowpass
+    probes = []
+    for loihi_input, synapse in ((False, tau), (True, 0.1)):
+        with nengo.Network(seed=3) as net:
+            stim = nengo.Node(lambda t: 0.5 * np.sin(6 * t))
+            mem = LegendreMemory(0.3, 3, n_neurons=20, synapse=synapse,
+                                 loihi_input=loihi_input, seed=3)
+            nengo.Connection(stim, mem.input, synapse=None)
+            p = nengo.Probe(mem.output, synapse=0.02)
+        with make_simulator(net, backend, progress_bar=False) as sim:
+            sim.run(0.3)
+        probes.append(sim.data[p])
+    # on chip the input spikes are filtered there: the host connection stays bare
+    make_simulator(net, "loihi").close()
+    assert all(conn.synapse is None for conn in mem.input_connections)
+    assert np.any(probes[0] != 0)
+    assert allclose(probes[1], probes[0], atol=1e-6)
+
+
 def test_state_estimate_of_exact_memory_is_identity():
     mem = LegendreMemory(1.0, 3)
     m = np.random.RandomState(0).randn(10, 3)

@@ -98,6 +98,8 @@ def test_unsupported_models(small, change, message):
     (dict(memory="chip"), "memory must be one of"),
     (dict(window=50, hold_steps=40), "window"),
     (dict(max_rate=2000), "max_rate must be below 1/dt"),
+    (dict(memory_max_rate=1500), "memory_max_rate must be at most 1/dt"),
+    (dict(memory_max_rate=-5), "memory_max_rate must be"),
 ])
 def test_bad_settings(small, kwargs, message):
     params, x = small
