@@ -85,7 +85,8 @@ def run_spiking(args):
     exact = evaluate_psmnist(model, backend="loihi", n_test=args.n_spiking, memory="exact",
                              **settings)
     _log(f"memory spiking on chip, {args.memory_neurons} neurons per dimension")
-    memory = dict(memory_neurons=args.memory_neurons, memory_max_rate=args.memory_max_rate)
+    memory = dict(memory_neurons=args.memory_neurons, memory_max_rate=args.memory_max_rate,
+                  seed=args.seed)
     res = evaluate_psmnist(model, backend="loihi", n_test=args.n_spiking, memory="spiking",
                            **memory, **settings)
     res["exact_memory_accuracy"] = exact["accuracy"]
@@ -131,6 +132,13 @@ def run_learning(args):
     return out
 
 
+def rate_reference(r):
+    """The rate model's accuracy as the chip reads it: back to back, over the
+    hold window, for the spiking memory (a model trained with readout="hold"
+    is trained for that, not for m_T); on m_T for the exact memory."""
+    return r.get("rate_stream_accuracy", r["rate_accuracy"])
+
+
 def format_table(results):
     lines = []
     for key, title in (("exact", "memory exact (off chip)"), ("spiking", "memory spiking (on chip)")):
@@ -140,14 +148,17 @@ def format_table(results):
         res = r["resources"]
         lines.append(
             f"psMNIST, {title:<25} order {r['order']:>3}, {r['units']} units: "
-            f"Loihi {100 * r['accuracy']:6.2f} %  rate {100 * r['rate_accuracy']:6.2f} %  "
+            f"Loihi {100 * r['accuracy']:6.2f} %  rate {100 * rate_reference(r):6.2f} %  "
             f"({r['n_test']} images, {r['steps_per_image']} steps, {r['s_per_image']:.2f} s "
             f"per image); {res['cores']} cores, {res['neurons']:,} neurons, "
             f"{res['synapses']:,} synapses, fits one chip: {res['fits_one_chip']}"
         )
         if key == "spiking":
-            lines.append(f"    same model, memory exact: {100 * r['exact_memory_accuracy']:.2f} %"
-                         f"; {r['memory_neurons']} neurons per memory dimension")
+            lines.append(f"    rate: the rate model read as the chip reads it; on m_T it gives "
+                         f"{100 * r['rate_accuracy']:.2f} %, and the spiking hidden layer on "
+                         f"the exact m_T {100 * r['exact_memory_accuracy']:.2f} %")
+            lines.append(f"    {r['memory_neurons']} neurons per memory dimension at up to "
+                         f"{r.get('memory_max_rate', 120):.0f} Hz, tuning seed {r.get('seed')}")
     if "speed" in results:
         s = results["speed"]
         lines.append(
@@ -171,10 +182,10 @@ def plot(results):
         if key in results:
             r = results[key]
             names.append(f"order {r['order']}\nmemory {key}\n({r['n_test']} images)")
-            rate.append(100 * r["rate_accuracy"])
+            rate.append(100 * rate_reference(r))
             spiking.append(100 * r["accuracy"])
     xs = np.arange(len(names))
-    ax.bar(xs - 0.2, rate, 0.4, label="rate model")
+    ax.bar(xs - 0.2, rate, 0.4, label="rate model, read as the chip reads it")
     ax.bar(xs + 0.2, spiking, 0.4, label="spiking, Loihi emulator")
     ax.set_xticks(xs, names)
     ax.set_ylabel("psMNIST test accuracy (%)")
@@ -199,6 +210,8 @@ def main(argv=None):
     parser.add_argument("--spiking-order", type=int, default=16)
     parser.add_argument("--memory-neurons", type=int, default=30)
     parser.add_argument("--memory-max-rate", type=float, default=700.0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the spiking memory's neuron tuning")
     parser.add_argument("--n-spiking", type=int, default=20)
     parser.add_argument("--speed-time", type=float, default=5.0)
     parser.add_argument("--learning-time", type=float, default=40.5)

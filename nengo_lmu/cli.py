@@ -271,8 +271,8 @@ def cmd_psmnist_evaluate(args, parser):
         kwargs = dict(memory=args.memory or "exact", progress_bar=not args.no_progress,
                       **_spiking_settings(args))
     elif args.memory is not None or _spiking_settings(args):
-        parser.error("--memory, --max-rate, --hold-steps, --window, --memory-neurons and "
-                     "--memory-max-rate need --backend loihi")
+        parser.error("--memory, --max-rate, --hold-steps, --window, --memory-neurons, "
+                     "--memory-max-rate and --seed need --backend loihi")
     result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test, **kwargs)
     print(f"test accuracy {result['accuracy'] * 100:.2f} % on {result['n_test']} images "
           f"({result['backend']}, {result['wall_s']:.0f} s)")
@@ -289,7 +289,8 @@ def cmd_psmnist_evaluate(args, parser):
     return 0
 
 
-SPIKING_FLAGS = ("max_rate", "hold_steps", "window", "memory_neurons", "memory_max_rate")
+SPIKING_FLAGS = ("max_rate", "hold_steps", "window", "memory_neurons", "memory_max_rate",
+                 "seed")
 
 
 def _spiking_settings(args):
@@ -314,6 +315,9 @@ def _add_spiking_args(parser):
                         type=_number(float, "--memory-max-rate", 0, exclusive=True),
                         default=None, help="highest rate in Hz of the spiking memory's "
                         "neurons, drawn from [0.8, 1] x this (default: 700)")
+    parser.add_argument("--seed", type=_number(int, "--seed", 0), default=None,
+                        help="seed of the spiking network's neuron "
+                        "tuning (default: drawn anew)")
 
 
 def cmd_loihi_report(args, parser):

@@ -208,6 +208,7 @@ def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking
         "hold_steps": net.hold_steps, "window": net.window, "max_rate": net.max_rate,
         "rate_scale": net.alpha, "memory_neurons": net.memory_neurons if memory == "spiking" else 0,
         "memory_max_rate": net.memory_max_rate if memory == "spiking" else 0,
+        "seed": net.seed,
         "order": net.order, "units": net.units, "n_trainable": net.n_trainable,
         "mean_hidden_rate_hz": float(np.mean(rates) * net.alpha), "wall_s": wall,
     }

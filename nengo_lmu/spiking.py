@@ -38,6 +38,24 @@ and the neurons settle), plus ``b_out``.
   ``T + hold_steps`` chip steps. Neuron-to-neuron recurrent weights grow
   as ``(order * memory_neurons)^2``: see `nengo_lmu.loihi.resource_report`.
 
+**The spiking memory on Loihi** (``benchmarks/spiking_memory.py`` measures
+each step). Loihi's spiking ReLU fires at most once per step and resets its
+voltage to zero, dropping what was above threshold; its rate is a staircase
+of whole-step intervals (1000, 500, 333, 250, ... Hz at ``dt`` = 1 ms). A
+feed-forward layer barely notices (the exact-memory classifier loses under a
+point), but the memory is a recurrent integrator over 784 steps and
+accumulates every distortion. At order 16 with 30 neurons per dimension the
+decoded state is off by about 0.05 of each dimension's range with ideal
+integrate-and-fire neurons in nengo, 0.15 with Loihi's neuron model and 0.18
+on the emulator (which adds 8-bit weights and input spikes). Slow neurons
+are far worse (a neuron answers a change only at its next spike), hence
+``memory_max_rate`` of 700 Hz; wide intercepts at such rates mean large
+biases, which push nengo_loihi's per-core weight exponent down and cost the
+recurrent weights bits, hence `MEMORY_INTERCEPTS`. In exploratory runs,
+more neurons per dimension (50), a longer synapse (0.2 s), radii from whole
+trajectories and dithering noise did not help, and holding each element for
+2-4 steps helped little for 2-4 times the steps.
+
 Sequences run back to back in one simulation (nengo_loihi 1.1 cannot reset
 a simulator). With ``memory="spiking"`` the previous sequence is therefore
 still partly in the memory, and the window slides during the hold: a
@@ -101,6 +119,24 @@ def spiking_neuron_type(rate_type, amplitude=1.0):
         return cls(amplitude=amplitude, initial_state=rest)
     # LIF types were trained with amplitude 0.01 (see training.NEURON_TYPES)
     return cls(amplitude=0.01, initial_state=rest)
+
+
+def spiking_memory(theta, order, radius, n_neurons, max_rate, synapse=0.1, dt=0.001,
+                   neuron_type=None, intercepts=MEMORY_INTERCEPTS, seed=None, label=None):
+    """The spiking `LegendreMemory` that `SpikingLMUClassifier` puts on chip.
+
+    ``n_neurons`` `~nengo.SpikingRectifiedLinear` neurons per state variable
+    (or ``neuron_type``), maximum rates uniform in ``[0.8, 1] * max_rate``,
+    ``intercepts`` (`MEMORY_INTERCEPTS`), radii ``radius`` (one per Legendre
+    dimension), input filtered on chip (``loihi_input=True``; on the other
+    backends `nengo_lmu.make_simulator` filters it on the host).
+    """
+    return LegendreMemory(
+        theta, order, n_neurons=n_neurons, synapse=synapse, dt=dt, radius=radius,
+        neuron_type=neuron_type or nengo.SpikingRectifiedLinear(),
+        max_rates=nengo.dists.Uniform(0.8 * max_rate, max_rate),
+        intercepts=intercepts, loihi_input=True, seed=seed, label=label,
+    )
 
 
 def _check_config(config):
@@ -234,13 +270,9 @@ class SpikingLMUClassifier(nengo.Network):
                                  synapse=None)
             else:
                 self.memory_input = None
-                self.memory = LegendreMemory(
-                    self.n_steps * self.dt, self.order, n_neurons=self.memory_neurons,
-                    synapse=self.memory_synapse, dt=self.dt, radius=self.m_scale,
-                    max_rates=nengo.dists.Uniform(0.8 * self.memory_max_rate,
-                                                  self.memory_max_rate),
-                    intercepts=MEMORY_INTERCEPTS,
-                    loihi_input=True, seed=seed,
+                self.memory = spiking_memory(
+                    self.n_steps * self.dt, self.order, self.m_scale, self.memory_neurons,
+                    self.memory_max_rate, synapse=self.memory_synapse, dt=self.dt, seed=seed,
                 )
                 nengo.Connection(self.input, self.memory.input, synapse=None)
                 nengo.Connection(self.memory.output, self.hidden.neurons,

@@ -137,11 +137,12 @@ def model_dir(tmp_path_factory):
 def test_evaluate_loihi_cli(model_dir, tmp_path, capsys):
     path = tmp_path / "ev.json"
     assert main(["psmnist", "evaluate", "--model", str(model_dir), "--backend", "loihi",
-                 "--n-test", "20", "--json", str(path), "--no-progress"]) == 0
+                 "--n-test", "20", "--seed", "3", "--json", str(path), "--no-progress"]) == 0
     result = json.loads(path.read_text())
     for key in ("accuracy", "rate_accuracy", "n_test", "backend", "s_per_image"):
         assert key in result
     assert result["backend"] == "loihi" and result["n_test"] == 20
+    assert result["seed"] == 3
     assert abs(result["accuracy"] - result["rate_accuracy"]) <= 0.15
     assert "rate model on the same images" in capsys.readouterr().out
 
@@ -158,6 +159,9 @@ def test_loihi_report_cli(model_dir, tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["psmnist", "evaluate", "--model", "X", "--memory", "spiking"], "need --backend loihi"),
+    (["psmnist", "evaluate", "--model", "X", "--seed", "1"], "need --backend loihi"),
+    (["psmnist", "evaluate", "--model", "X", "--backend", "loihi", "--memory-max-rate", "0"],
+     "--memory-max-rate"),
     (["loihi-report"], "either --model DIR or --delay"),
     (["psmnist", "evaluate", "--model", "/nonexistent", "--backend", "loihi"],
      "does not exist"),
