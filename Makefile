@@ -23,6 +23,7 @@ benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/), about thr
 	$(PY) benchmarks/delay.py --out results/benchmarks
 	$(PY) benchmarks/psmnist.py --out results/benchmarks
 	$(PY) benchmarks/loihi.py --out results/benchmarks
+	$(PY) benchmarks/spiking_memory.py --out results/benchmarks
 	$(PY) benchmarks/capacity.py --out results/benchmarks --lstm-time-budget 900
 	$(PY) benchmarks/mackey_glass.py --out results/benchmarks
 

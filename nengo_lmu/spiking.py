@@ -46,7 +46,7 @@ feed-forward layer barely notices (the exact-memory classifier loses under a
 point), but the memory is a recurrent integrator over 784 steps and
 accumulates every distortion. At order 16 with 30 neurons per dimension the
 decoded state is off by about 0.05 of each dimension's range with ideal
-integrate-and-fire neurons in nengo, 0.15 with Loihi's neuron model and 0.18
+integrate-and-fire neurons in nengo, 0.16 with Loihi's neuron model and 0.17
 on the emulator (which adds 8-bit weights and input spikes). Slow neurons
 are far worse (a neuron answers a change only at its next spike), hence
 ``memory_max_rate`` of 700 Hz; wide intercepts at such rates mean large
