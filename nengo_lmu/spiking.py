@@ -181,11 +181,10 @@ class SpikingLMUClassifier(nengo.Network):
     memory_max_rate : float
         Highest firing rate (Hz) of the spiking memory's neurons; their
         maximum rates are drawn uniformly from ``[0.8, 1] * memory_max_rate``.
-        Loihi's neurons reset to zero after a spike, so a neuron driven by a
-        slowly changing current fires at whole-step intervals and its rate
-        sticks to one level until the current moves to the next: in a
-        recurrent memory that shows as lag and drift. High rates (hundreds of
-        Hz) keep that error small; see the module notes.
+        A spiking neuron answers a change of its input only at its next
+        spike, and in the recurrent memory that lag becomes error: slow
+        neurons (100 Hz) make the memory on Loihi useless, hundreds of Hz
+        keep the lag to a step or two; see the module notes.
     memory_synapse : float
         Principle-3 synapse of the spiking memory (s).
     hidden_synapse : float

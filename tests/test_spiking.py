@@ -72,7 +72,7 @@ def test_spiking_memory_on_nengo():
     # the exact memory under the same readout: the window slid by hold_steps
     slid = np.concatenate([x[20:], np.zeros((10, 10, 1))], axis=1)[:, 10:]
     expected = net.rate_logits(slid)
-    # order 6 from 60 spiking neurons per dimension: 0.82 here, 0 for unrelated logits
+    # order 6 from 60 spiking neurons per dimension: 0.73 here, 0 for unrelated logits
     assert np.corrcoef(logits.ravel(), expected.ravel())[0, 1] > 0.6
 
 
