@@ -22,6 +22,15 @@ def check_backend(backend):
     return backend
 
 
+def loihi_input_memories(network):
+    """The `nengo_lmu.LegendreMemory` networks in ``network`` (itself included)
+    built with ``loihi_input=True``."""
+    from nengo_lmu.networks import LegendreMemory  # pylint: disable=import-outside-toplevel
+
+    return [net for net in [network, *network.all_networks]
+            if isinstance(net, LegendreMemory) and net.loihi_input]
+
+
 def loihi_decode_tau(network):
     """The on-chip input filter asked for by memories in ``network``, or None.
 
@@ -30,13 +39,7 @@ def loihi_decode_tau(network):
     input spikes once, on chip, with the model's ``decode_tau``; this returns
     that time constant (the memories' ``synapse``).
     """
-    from nengo_lmu.networks import LegendreMemory  # pylint: disable=import-outside-toplevel
-
-    taus = {
-        net.synapse
-        for net in [network, *network.all_networks]
-        if isinstance(net, LegendreMemory) and net.loihi_input
-    }
+    taus = {net.synapse for net in loihi_input_memories(network)}
     if len(taus) > 1:
         raise ValueError(
             "memories with loihi_input=True must share one synapse (nengo_loihi "
@@ -53,12 +56,9 @@ def route_memory_inputs(network, backend):
     backends they get the memory's principle-3 lowpass on the host (with the
     time constant the chip realises, `LegendreMemory.realised_tau`).
     """
-    from nengo_lmu.networks import LegendreMemory  # pylint: disable=import-outside-toplevel
-
-    for net in [network, *network.all_networks]:
-        if isinstance(net, LegendreMemory) and net.loihi_input:
-            for conn in net.input_connections:
-                conn.synapse = None if backend == "loihi" else net.realised_tau
+    for net in loihi_input_memories(network):
+        for conn in net.input_connections:
+            conn.synapse = None if backend == "loihi" else net.realised_tau
 
 
 def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
