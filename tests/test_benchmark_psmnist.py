@@ -1,6 +1,5 @@
 """Tests of benchmarks/psmnist.py: the Keras baselines (parts ff and lstm) and the report."""
 
-import importlib.util
 import json
 import os
 
@@ -9,16 +8,10 @@ import pytest
 
 from nengo_lmu.data import load_psmnist
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
 
 @pytest.fixture(scope="module")
-def bench():
-    path = os.path.join(HERE, os.pardir, "benchmarks", "psmnist.py")
-    spec = importlib.util.spec_from_file_location("bench_psmnist", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("psmnist")
 
 
 @pytest.fixture(scope="module")

@@ -1,24 +1,16 @@
 """Tests of benchmarks/spiking_memory.py: the spiking memory alone against the exact one."""
 
-import importlib.util
 import json
-import os
 
 import numpy as np
 import pytest
 
 from nengo_lmu.systems import LegendreDelay
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
 
 @pytest.fixture(scope="module")
-def bench():
-    path = os.path.join(HERE, os.pardir, "benchmarks", "spiking_memory.py")
-    spec = importlib.util.spec_from_file_location("bench_spiking_memory", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("spiking_memory")
 
 
 def test_exact_trajectory_is_the_recursion(bench, rng, allclose):
