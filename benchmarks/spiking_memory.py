@@ -38,7 +38,7 @@ from nengo_lmu.backends import make_simulator
 from nengo_lmu.data import load_psmnist
 from nengo_lmu.io import save_figure, write_json
 from nengo_lmu.psmnist import N_CALIBRATION
-from nengo_lmu.spiking import MEMORY_INTERCEPTS, spiking_memory
+from nengo_lmu.spiking import MEMORY_INTERCEPTS, memory_radius, spiking_memory
 from nengo_lmu.systems import LegendreDelay
 
 HOLD, WINDOW, DT = 40, 30, 0.001
@@ -97,9 +97,8 @@ def main(argv=None):
     x = data["test"][0][: args.n_test, :, 0]
     T = x.shape[1]
     system = LegendreDelay(T * DT, args.order)
-    # radii as SpikingLMUClassifier sets them: each dimension's largest |m_T|
-    H = system.impulse_response(DT, T)
-    radius = np.maximum(np.abs(x_cal[:, ::-1] @ H).max(axis=0), 1e-6)
+    # radii as SpikingLMUClassifier sets them
+    radius = memory_radius(system.final_state(x_cal, DT))
 
     stream = np.concatenate([x, np.zeros((len(x), HOLD))], axis=1).ravel()
     exact = exact_trajectory(system, stream).T

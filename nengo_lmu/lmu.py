@@ -230,12 +230,12 @@ class LMU(nengo.Network):
                 f"x must have shape (n, n_steps, input_d={self.input_d}), got {x.shape}"
             )
         e_x = (self.params if params is None else params)["e_x"]
-        H = self.system.impulse_response(1.0, x.shape[1], method=self.discretizer)
         u = x @ e_x.T  # (n, T, memory_d)
         n, T, d = u.shape
-        # one (n * memory_d, T) @ (T, order) product, time reversed
-        u_rev = np.ascontiguousarray(np.swapaxes(u[:, ::-1], 1, 2)).reshape(n * d, T)
-        return (u_rev @ H).reshape(n, d * self.order)
+        # one (n * memory_d, T) @ (T, order) product
+        rows = np.swapaxes(u, 1, 2).reshape(n * d, T)
+        return self.system.final_state(rows, 1.0, method=self.discretizer).reshape(
+            n, d * self.order)
 
     @property
     def used_params(self):

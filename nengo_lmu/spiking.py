@@ -139,6 +139,12 @@ def spiking_memory(theta, order, radius, n_neurons, max_rate, synapse=0.1, dt=0.
     )
 
 
+def memory_radius(m):
+    """Radii of a spiking memory for final states ``m`` (n, order) of
+    calibration sequences: each dimension's largest ``|m|`` (at least 1e-6)."""
+    return np.maximum(np.abs(m).max(axis=0), 1e-6)
+
+
 def _check_config(config):
     for flag in ("hidden_to_memory", "memory_to_memory", "hidden_recurrent"):
         if config.get(flag):
@@ -243,7 +249,7 @@ class SpikingLMUClassifier(nengo.Network):
             )
         self.n_steps = calibration_x.shape[1]
         m_cal = self.final_memory(calibration_x)
-        self.m_scale = np.maximum(np.abs(m_cal).max(axis=0), 1e-6)
+        self.m_scale = memory_radius(m_cal)
         act = self.rate_activities(m_cal)
         active = act[act > 0]
         ref = np.percentile(active, 99) if active.size else 1.0

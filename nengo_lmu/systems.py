@@ -198,6 +198,27 @@ class LegendreDelay:
         )
         return rms * np.sqrt(np.mean(np.abs(gains) ** 2, axis=0))
 
+    def final_state(self, u, dt, method="zoh"):
+        """The state after the last step of each input sequence, from rest.
+
+        ``m_T = sum_k H[T-1-k] u[k]`` (`impulse_response`): one matrix
+        product, no loop over time.
+
+        Parameters
+        ----------
+        u : ndarray, shape ``(n, T)``
+            ``n`` scalar input sequences.
+
+        Returns
+        -------
+        ndarray, shape ``(n, order)``
+        """
+        u = np.asarray(u)
+        if u.ndim != 2:
+            raise ValueError(f"u must have shape (n, T), got {u.shape}")
+        H = self.impulse_response(dt, u.shape[1], method=method)
+        return u[:, ::-1] @ H
+
     def impulse_response(self, dt, n_steps, method="zoh"):
         """Discrete impulse response ``H[k] = Ad^k Bd``, ``k = 0 .. n_steps-1``.
 

@@ -81,6 +81,21 @@ def test_impulse_response_matches_recursion():
         x = Ad @ x
 
 
+def test_final_state_matches_recursion(rng, allclose):
+    sys = LegendreDelay(10.0, 6)
+    Ad, Bd = sys.discretize(1.0)
+    u = rng.uniform(-1, 1, size=(3, 25))
+    expected = []
+    for row in u:
+        m = np.zeros(6)
+        for uk in row:
+            m = Ad @ m + Bd[:, 0] * uk
+        expected.append(m)
+    assert allclose(sys.final_state(u, 1.0), expected, atol=1e-12)
+    with pytest.raises(ValueError, match="u must have shape"):
+        sys.final_state(u[0], 1.0)
+
+
 def test_exact_memory_delays_noise(rng):
     """Convolving with the impulse response delays band-limited noise."""
     theta, dt, n = 1.0, 1e-3, 12000
