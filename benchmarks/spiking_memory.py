@@ -32,7 +32,6 @@ import time
 
 import nengo
 import numpy as np
-import scipy.signal
 
 from nengo_lmu.backends import make_simulator
 from nengo_lmu.data import load_psmnist
@@ -57,14 +56,6 @@ def settings():
         "Loihi emulator, 100-120 Hz, intercepts -1..0.5": (
             "loihi", None, 120.0, nengo.dists.Uniform(-1, 0.5)),
     }
-
-
-def exact_trajectory(system, stream):
-    """The exact discrete memory driven by ``stream`` (state after each step)."""
-    Ad, Bd = system.discretize(DT)
-    _, m, _ = scipy.signal.dlsim((Ad, Bd, np.eye(len(Ad)), np.zeros_like(Bd), DT),
-                                 stream[:, None])
-    return Ad @ m.T + Bd @ stream[None, :]  # dlsim gives the state before each step
 
 
 def run_setting(system, radius, stream, args, backend, neuron_type, max_rate, intercepts):
@@ -101,7 +92,7 @@ def main(argv=None):
     radius = memory_radius(system.final_state(x_cal, DT))
 
     stream = np.concatenate([x, np.zeros((len(x), HOLD))], axis=1).ravel()
-    exact = exact_trajectory(system, stream).T
+    exact = system.trajectory(stream, DT)
     exact = nengo.Lowpass(0.005).filt(exact, dt=DT, y0=0)
     ends = np.arange(1, len(x) + 1) * (T + HOLD)
     window = np.concatenate([np.arange(e - WINDOW, e) for e in ends])

@@ -219,6 +219,27 @@ class LegendreDelay:
         H = self.impulse_response(dt, u.shape[1], method=method)
         return u[:, ::-1] @ H
 
+    def trajectory(self, u, dt, method="zoh"):
+        """The state after every step of a scalar input stream, from rest.
+
+        ``m[k] = Ad m[k-1] + Bd u[k]``, the exact discrete memory.
+
+        Parameters
+        ----------
+        u : ndarray, shape ``(n_steps,)``
+
+        Returns
+        -------
+        ndarray, shape ``(n_steps, order)``
+        """
+        u = np.asarray(u, dtype=float)
+        if u.ndim != 1:
+            raise ValueError(f"u must have shape (n_steps,), got {u.shape}")
+        Ad, Bd = self.discretize(dt, method=method)
+        # dlsim's output with C = Ad, D = Bd is the state after each step
+        _, m, _ = scipy.signal.dlsim((Ad, Bd, Ad, Bd, dt), u[:, None])
+        return m
+
     def impulse_response(self, dt, n_steps, method="zoh"):
         """Discrete impulse response ``H[k] = Ad^k Bd``, ``k = 0 .. n_steps-1``.
 

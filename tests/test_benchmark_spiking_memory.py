@@ -2,26 +2,12 @@
 
 import json
 
-import numpy as np
 import pytest
-
-from nengo_lmu.systems import LegendreDelay
 
 
 @pytest.fixture(scope="module")
 def bench(load_benchmark):
     return load_benchmark("spiking_memory")
-
-
-def test_exact_trajectory_is_the_recursion(bench, rng, allclose):
-    system = LegendreDelay(0.05, 5)
-    u = rng.uniform(0, 1, size=80)
-    Ad, Bd = system.discretize(bench.DT)
-    m, expected = np.zeros(5), []
-    for uk in u:  # independent: the state after each step, stepped by hand
-        m = Ad @ m + Bd[:, 0] * uk
-        expected.append(m)
-    assert allclose(bench.exact_trajectory(system, u).T, expected, atol=1e-12)
 
 
 def test_ideal_neurons_track_the_exact_memory(bench, tmp_path):

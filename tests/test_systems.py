@@ -96,6 +96,19 @@ def test_final_state_matches_recursion(rng, allclose):
         sys.final_state(u[0], 1.0)
 
 
+def test_trajectory_matches_recursion(rng, allclose):
+    sys = LegendreDelay(10.0, 5)
+    Ad, Bd = sys.discretize(1.0)
+    u = rng.uniform(-1, 1, size=30)
+    m, expected = np.zeros(5), []
+    for uk in u:
+        m = Ad @ m + Bd[:, 0] * uk
+        expected.append(m)
+    assert allclose(sys.trajectory(u, 1.0), expected, atol=1e-12)
+    with pytest.raises(ValueError, match="u must have shape"):
+        sys.trajectory(u[None], 1.0)
+
+
 def test_exact_memory_delays_noise(rng):
     """Convolving with the impulse response delays band-limited noise."""
     theta, dt, n = 1.0, 1e-3, 12000
