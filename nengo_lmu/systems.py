@@ -8,8 +8,9 @@ whose ``order`` state variables hold the last ``theta`` seconds of a scalar
 input ``u`` in shifted-Legendre coordinates. This module provides that system
 as a small value (`LegendreDelay`) with the operations the rest of the package
 needs: discretization, Legendre readout of the delayed window, the impulse
-response (for closed-form / parallel training), state trajectories, and the two NEF principle-3
-mappings that realise a linear system through a first-order lowpass synapse.
+response (for closed-form / parallel training), state trajectories, and the
+two NEF principle-3 mappings that realise a linear system through a
+first-order lowpass synapse.
 """
 
 import numpy as np
