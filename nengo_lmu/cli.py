@@ -5,6 +5,7 @@
                     [--out DIR]
     nengo-lmu demo  [--out DIR]
     nengo-lmu psmnist train --out DIR [--epochs 30] [--method parallel|sequential] ...
+    nengo-lmu psmnist finetune --model DIR --out DIR [--memory-neurons 30] [--seed 0] ...
     nengo-lmu psmnist evaluate --model DIR [--backend dl|nengo|loihi] [--n-test N]
                                [--memory exact|spiking] [--json PATH]
     nengo-lmu loihi-report (--model DIR | --delay) [--json PATH]
@@ -259,6 +260,26 @@ def cmd_psmnist_train(args, parser):
     best = history["best"]
     print(f"best validation accuracy {best['val_accuracy'] * 100:.2f} % (epoch {best['epoch']}); "
           f"{history['wall_s']:.0f} s this run; model in {args.out}")
+    return 0
+
+
+def cmd_psmnist_finetune(args, parser):
+    from nengo_lmu.psmnist import finetune_psmnist  # pylint: disable=import-outside-toplevel
+
+    spiking = {k: getattr(args, k) for k in ("hold_steps", "window")
+               if getattr(args, k) is not None}
+    history = finetune_psmnist(
+        args.model, args.out, memory_neurons=args.memory_neurons,
+        memory_max_rate=args.memory_max_rate, seed=args.seed, n_train=args.n_train,
+        n_valid=args.n_valid, epochs=args.epochs, learning_rate=args.learning_rate,
+        weight_decay=args.weight_decay, readout_draws=args.readout_draws,
+        progress_bar=not args.no_progress, verbose=0 if args.no_progress else 1, **spiking,
+    )
+    best = history["best"]
+    print(f"best validation accuracy on the simulated spiking memory "
+          f"{best['val_accuracy'] * 100:.2f} % (epoch {best['epoch']}); "
+          f"{history['simulate_s']:.0f} s simulating the memory, {history['wall_s']:.0f} s "
+          f"in all; model in {args.out} (evaluate it with --backend loihi --memory spiking)")
     return 0
 
 
@@ -584,7 +605,8 @@ def build_parser():
     from nengo_lmu.psmnist import DEFAULTS  # pylint: disable=import-outside-toplevel
     from nengo_lmu.training import METHODS, NEURON_TYPES  # pylint: disable=import-outside-toplevel
 
-    psmnist = sub.add_parser("psmnist", help="permuted sequential MNIST: train, evaluate")
+    psmnist = sub.add_parser("psmnist", help="permuted sequential MNIST: train, finetune, "
+                             "evaluate")
     ps_sub = psmnist.add_subparsers(dest="psmnist_command", metavar="COMMAND", required=True)
     tr = ps_sub.add_parser(
         "train", help="train an LMU with NengoDL (resumes from DIR's checkpoint)",
@@ -640,6 +662,52 @@ def build_parser():
                     "(default: %(default)s)")
     tr.add_argument("--no-progress", action="store_true", help="no progress bars")
     tr.set_defaults(func=cmd_psmnist_train)
+
+    from nengo_lmu.psmnist import FINETUNE  # pylint: disable=import-outside-toplevel
+
+    ft = ps_sub.add_parser(
+        "finetune", help="fine-tune a model's classifier against its spiking memory on Loihi",
+        description="Simulate the spiking memory that `evaluate --backend loihi --memory "
+        "spiking` puts on chip (Loihi's neuron model, the same seed) on training and "
+        "validation images, and fine-tune the model's hidden and output layers on what "
+        "it delivers. Writes a new model directory (resumable).",
+    )
+    ft.add_argument("--model", required=True, metavar="DIR", help="trained model directory")
+    ft.add_argument("--out", required=True, metavar="DIR", help="new model directory")
+    ft.add_argument("--memory-neurons", type=_number(int, "--memory-neurons", 1),
+                    default=FINETUNE["memory_neurons"],
+                    help="neurons per memory dimension (default: %(default)s)")
+    ft.add_argument("--memory-max-rate",
+                    type=_number(float, "--memory-max-rate", 0, exclusive=True),
+                    default=FINETUNE["memory_max_rate"],
+                    help="highest rate in Hz of the memory's neurons (default: %(default)s)")
+    ft.add_argument("--seed", type=_number(int, "--seed", 0), default=FINETUNE["seed"],
+                    help="seed of the spiking network; evaluate with the same one "
+                    "(default: %(default)s)")
+    ft.add_argument("--hold-steps", type=_number(int, "--hold-steps", 1), default=None,
+                    help="zero steps after each image (default: the model's, or 40)")
+    ft.add_argument("--window", type=_number(int, "--window", 1), default=None,
+                    help="last steps of the hold read out (default: the model's, or 30)")
+    ft.add_argument("--n-train", type=_number(int, "--n-train", 1),
+                    default=FINETUNE["n_train"],
+                    help="training images simulated (default: %(default)s)")
+    ft.add_argument("--n-valid", type=_number(int, "--n-valid", 1),
+                    default=FINETUNE["n_valid"],
+                    help="validation images simulated (default: %(default)s)")
+    ft.add_argument("--epochs", type=_number(int, "--epochs", 1), default=FINETUNE["epochs"],
+                    help="epochs (default: %(default)s)")
+    ft.add_argument("--learning-rate",
+                    type=_number(float, "--learning-rate", 0, exclusive=True),
+                    default=FINETUNE["learning_rate"],
+                    help="initial learning rate, cosine-decayed (default: %(default)s)")
+    ft.add_argument("--weight-decay", type=_number(float, "--weight-decay", 0),
+                    default=FINETUNE["weight_decay"],
+                    help="AdamW weight decay (default: %(default)s)")
+    ft.add_argument("--readout-draws", type=_number(int, "--readout-draws", 1),
+                    default=FINETUNE["readout_draws"],
+                    help="shifts of the readout window drawn per image (default: %(default)s)")
+    ft.add_argument("--no-progress", action="store_true", help="no progress bars")
+    ft.set_defaults(func=cmd_psmnist_finetune)
 
     ev = ps_sub.add_parser(
         "evaluate", help="test accuracy of a trained model (NengoDL, nengo or Loihi)",

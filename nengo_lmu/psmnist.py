@@ -9,6 +9,7 @@ accuracy, no pickle), ``checkpoint.npz`` (last finished epoch),
 import json
 import os
 import time
+import warnings
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from nengo_lmu.training import (
     load_params,
     predict,
     readout_settings,
+    stream_logits,
     train,
 )
 
@@ -100,6 +102,106 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     return history
 
 
+#: Defaults of `finetune_psmnist`.
+FINETUNE = dict(memory_neurons=30, memory_max_rate=700.0, seed=0, n_train=50000,
+                n_valid=2000, epochs=20, learning_rate=1e-3, weight_decay=0.01,
+                readout_draws=2)
+
+
+def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
+                     memory_max_rate=FINETUNE["memory_max_rate"], seed=FINETUNE["seed"],
+                     n_train=FINETUNE["n_train"], n_valid=FINETUNE["n_valid"],
+                     epochs=FINETUNE["epochs"], learning_rate=FINETUNE["learning_rate"],
+                     weight_decay=FINETUNE["weight_decay"],
+                     readout_draws=FINETUNE["readout_draws"], batch_size=100, source="auto",
+                     progress_bar=True, verbose=1, **spiking):
+    """Fine-tune a trained model's classifier against its spiking memory on Loihi.
+
+    Loihi's neurons distort the spiking memory (see `nengo_lmu.spiking`),
+    but deterministically: the same image gives the same spikes. So the
+    classifier can learn to read the memory the chip will actually hold.
+    This builds the spiking classifier that ``evaluate_psmnist(out,
+    backend="loihi", memory="spiking")`` runs (`SpikingLMUClassifier`,
+    calibrated the same way, with the given ``seed``, ``memory_neurons`` and
+    ``memory_max_rate``), simulates its memory with Loihi's neuron model on
+    the first ``n_train`` training images, each after another random one
+    (`SpikingLMUClassifier.memory_states`), and on the first ``n_valid``
+    validation images back to back, and trains the hidden and output layers,
+    starting from the model's weights, on those states with NengoDL
+    (``readout="spiking"`` of `nengo_lmu.training.train`: ``readout_draws``
+    shifts of the readout window per image).
+
+    ``out`` becomes a model directory like any other (resumable; the states
+    are simulated again on resume, identically). Its ``config.json`` records
+    the memory's settings, and `evaluate_psmnist` uses them (and warns when
+    told to use another seed: that is another memory). ``**spiking`` goes to
+    `SpikingLMUClassifier` (``hold_steps``, ``window``, ``memory_synapse``,
+    ``hidden_synapse``); ``hold_steps`` and ``window`` default to the
+    model's own readout, if it was trained with ``readout="hold"``.
+    Returns the training history.
+    """
+    from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
+
+    run_config, params = load_model(model_dir)
+    if os.path.abspath(out) == os.path.abspath(model_dir):
+        raise ValueError("out must be a new model directory, not the model's own")
+    config = run_config["model"]
+    trained = run_config.get("readout", {"scheme": "exact"})
+    if trained["scheme"] != "exact":
+        spiking.setdefault("hold_steps", trained["hold_steps"])
+        spiking.setdefault("window", trained["window"])
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0 (it fixes the memory), got {seed!r}")
+    data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
+    x, y = data["train"]
+    xv, yv = data["valid"]
+    for name, n, total in (("n_train", n_train, len(x)), ("n_valid", n_valid, len(xv))):
+        if not isinstance(n, (int, np.integer)) or not 1 <= n <= total:
+            raise ValueError(f"{name} must be an integer in 1..{total}, got {n!r}")
+    net = SpikingLMUClassifier(config, params, xv[:N_CALIBRATION], memory="spiking",
+                               memory_neurons=memory_neurons,
+                               memory_max_rate=memory_max_rate, seed=seed,
+                               **spiking)  # validates everything
+    settings = readout_settings(
+        "spiking", net.hold_steps, net.window, readout_draws=readout_draws,
+        spiking_memory={"memory_neurons": net.memory_neurons,
+                        "memory_max_rate": net.memory_max_rate,
+                        "memory_synapse": net.memory_synapse,
+                        "hidden_synapse": net.hidden_synapse, "seed": int(seed),
+                        "dt": net.dt, "base_model": os.path.abspath(model_dir)})
+    x, y = check_sequences(x[:n_train], y[:n_train])
+    xv, yv = check_sequences(xv[:n_valid], yv[:n_valid])
+    rng = np.random.RandomState(seed)
+    before = (np.arange(n_train) + rng.randint(1, max(n_train, 2), size=n_train)) % n_train
+    e_x = net.params["e_x"][0, 0]
+    start = time.perf_counter()
+    states = (
+        e_x * net.memory_states(x, x[before], progress_bar=progress_bar),
+        e_x * net.memory_states(xv, np.concatenate([np.zeros_like(xv[:1]), xv[:-1]]),
+                                progress_bar=progress_bar),
+    )
+    simulate_s = time.perf_counter() - start
+    # the model as it was, read from the same simulated memory
+    val_before = accuracy(stream_logits(config, net.params, states[1]), yv)
+    if verbose:
+        print(f"before fine-tuning: validation accuracy {val_before:.4f} on the simulated "
+              "spiking memory")
+    history = train(
+        config, (x, y), (xv, yv), out, epochs=epochs, method="parallel",
+        batch_size=batch_size, learning_rate=learning_rate, weight_decay=weight_decay,
+        seed=seed, verbose=verbose, readout="spiking", hold_steps=settings["hold_steps"],
+        window=settings["window"], readout_draws=readout_draws, memory_states=states,
+        spiking_memory=settings["spiking_memory"], initial_params=params,
+        meta={"task": "psmnist", "permutation_seed": run_config.get("permutation_seed", 0),
+              "data_source": data.source},
+    )
+    history["simulate_s"] = simulate_s
+    history["val_accuracy_before"] = val_before
+    history["wall_s"] = time.perf_counter() - start
+    save_figure(plot_history(history), os.path.join(out, "training.png"), dpi=110)
+    return history
+
+
 def load_model(model_dir):
     """``(config.json contents, params)`` of a trained model directory."""
     config_path = os.path.join(model_dir, "config.json")
@@ -169,9 +271,11 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
         x, y = x[:n_test], y[:n_test]
     if backend == "loihi":
         trained = run_config.get("readout", {"scheme": "exact"})
-        if trained["scheme"] == "hold":
+        if trained["scheme"] != "exact":
             spiking.setdefault("hold_steps", trained["hold_steps"])
             spiking.setdefault("window", trained["window"])
+        if trained["scheme"] == "spiking":
+            _use_trained_memory(trained["spiking_memory"], spiking, memory)
         result = _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
                                    memory, progress_bar, spiking)
         result["training_readout"] = trained
@@ -183,6 +287,22 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     wall = time.perf_counter() - start
     return {"accuracy": accuracy(logits, y), "n_test": int(len(x)), "backend": backend,
             "network": network, "wall_s": wall, "n_trainable": clf.n_trainable}
+
+
+def _use_trained_memory(trained, spiking, memory):
+    """Default the spiking settings of a model fine-tuned against a spiking
+    memory (`finetune_psmnist`) to that memory's; warn if the memory differs."""
+    keys = ("memory_neurons", "memory_max_rate", "memory_synapse", "hidden_synapse", "seed")
+    differ = [k for k in keys if k in spiking and spiking[k] != trained[k]]
+    if memory == "spiking" and differ:
+        warnings.warn(
+            "this classifier was fine-tuned against the spiking memory with "
+            + ", ".join(f"{k}={trained[k]}" for k in differ) + "; with "
+            + ", ".join(f"{k}={spiking[k]}" for k in differ)
+            + " the chip holds another memory, and the fine-tuning is lost"
+        )
+    for k in keys:
+        spiking.setdefault(k, trained[k])
 
 
 def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking):
@@ -227,6 +347,9 @@ def loihi_report(model_dir, memory="exact", source="auto", **spiking):
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     run_config, params = load_model(model_dir)
+    trained = run_config.get("readout", {"scheme": "exact"})
+    if trained["scheme"] == "spiking":
+        _use_trained_memory(trained["spiking_memory"], spiking, memory)
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     x_cal = data["valid"][0][:N_CALIBRATION]
     net = SpikingLMUClassifier(run_config["model"], params, x_cal, memory=memory, **spiking)

@@ -40,8 +40,10 @@ METHODS = ("parallel", "sequential")
 #: ``m_T`` (the rate model's scheme); ``"hold"`` reads the memory as the
 #: spiking classifier does (`nengo_lmu.spiking`, ``memory="spiking"``):
 #: sequences back to back, each followed by ``hold_steps`` zero inputs, read
-#: during the last ``window`` of them (`hold_shifts`).
-READOUTS = ("exact", "hold")
+#: during the last ``window`` of them (`hold_shifts`); ``"spiking"`` reads
+#: the same way the spiking memory itself, simulated with Loihi's neuron model
+#: (`nengo_lmu.spiking.SpikingLMUClassifier.memory_states`).
+READOUTS = ("exact", "hold", "spiking")
 
 _DENSE_STEP = {}
 
@@ -362,17 +364,47 @@ def stream_memories(lmu, x, hold_steps, window):
 
 
 def readout_settings(readout="exact", hold_steps=40, window=30, memory_noise=0.0,
-                     readout_draws=2):
-    """The validated readout settings as recorded in ``config.json``."""
+                     readout_draws=2, spiking_memory=None):
+    """The validated readout settings as recorded in ``config.json``.
+
+    ``spiking_memory`` (``readout="spiking"`` only, and required there):
+    the settings of the spiking memory the states came from
+    (``memory_neurons``, ``memory_max_rate``, ``seed``, ...), recorded so
+    that the classifier is deployed with that same memory.
+    """
     check_choice("readout", readout, READOUTS)
     if readout == "exact":
         return {"scheme": "exact"}
     hold_shifts(hold_steps, window)  # validates both
     if not is_finite_real(memory_noise) or memory_noise < 0:
         raise ValueError(f"memory_noise must be a finite number >= 0, got {memory_noise!r}")
-    return {"scheme": readout, "hold_steps": int(hold_steps), "window": int(window),
-            "memory_noise": float(memory_noise),
-            "readout_draws": check_integer("readout_draws", readout_draws)}
+    settings = {"scheme": readout, "hold_steps": int(hold_steps), "window": int(window),
+                "memory_noise": float(memory_noise),
+                "readout_draws": check_integer("readout_draws", readout_draws)}
+    if (readout == "spiking") != (spiking_memory is not None):
+        raise ValueError("spiking_memory (the memory's settings) goes with readout='spiking', "
+                         "and only with it")
+    if readout == "spiking":
+        if memory_noise:
+            raise ValueError("memory_noise applies to readout='hold' only")
+        settings["spiking_memory"] = dict(spiking_memory)
+    return settings
+
+
+def _check_memory_states(memory_states, n_train, n_valid, window, size):
+    """Validate ``(train, valid)`` memory states for ``readout="spiking"``."""
+    if memory_states is None or len(memory_states) != 2:
+        raise ValueError("readout='spiking' needs memory_states=(train_states, valid_states)")
+    out = []
+    for name, m, n in zip(("training", "validation"), memory_states, (n_train, n_valid)):
+        m = np.asarray(m, dtype=np.float32)
+        if m.shape != (window + 1, n, size):
+            raise ValueError(f"{name} memory_states must have shape (window + 1, n, "
+                             f"memory_d * order) = {(window + 1, n, size)}, got {m.shape}")
+        if not np.all(np.isfinite(m)):
+            raise ValueError(f"{name} memory_states contain NaN or inf")
+        out.append(m)
+    return out
 
 
 def hidden_rates(config, params, m):
@@ -509,6 +541,9 @@ def train(
     window=30,
     memory_noise=0.0,
     readout_draws=2,
+    memory_states=None,
+    spiking_memory=None,
+    initial_params=None,
 ):
     """Train an `LMUClassifier` with NengoDL, checkpointing every epoch.
 
@@ -535,7 +570,7 @@ def train(
         ``epochs``).
     meta : dict, optional
         Recorded in ``config.json`` (e.g. the data's permutation seed).
-    readout : {"exact", "hold"}
+    readout : {"exact", "hold", "spiking"}
         ``"exact"`` trains on the final memory ``m_T``. ``"hold"``
         (``method="parallel"`` only) trains on the memory as the spiking
         classifier with ``memory="spiking"`` delivers it: read ``s`` zero
@@ -546,7 +581,9 @@ def train(
         then that of the same scheme: validation sequences back to back,
         logits averaged over the shifts (`stream_logits`). Recorded in
         ``config.json`` as ``readout`` (`evaluate_psmnist` takes
-        ``hold_steps`` and ``window`` from there).
+        ``hold_steps`` and ``window`` from there). ``"spiking"`` is
+        ``"hold"`` with the memory states given in ``memory_states``
+        (simulated spiking memory) instead of the exact memory.
     hold_steps, window : int
         Zero steps after each sequence, and the last of them read out
         (``"hold"`` only).
@@ -554,7 +591,21 @@ def train(
         Standard deviation of Gaussian noise on the memory, relative to each
         dimension's largest ``|m_T|`` on the training data (``"hold"`` only).
     readout_draws : int
-        Augmented copies of the training set (``"hold"`` only).
+        Augmented copies of the training set (``"hold"`` and ``"spiking"``;
+        ``"spiking"`` draws a shift of ``memory_states`` for each).
+    memory_states : (ndarray, ndarray), ``readout="spiking"`` only
+        The memory as the hidden layer reads it (after ``e_x``) for the
+        training and the validation sequences, each of shape
+        ``(window + 1, n, order)``, one row per shift of `hold_shifts`
+        (`nengo_lmu.spiking.SpikingLMUClassifier.memory_states` times
+        ``e_x``); the validation states as `evaluate_psmnist` presents them
+        (back to back).
+    spiking_memory : dict, ``readout="spiking"`` only
+        The settings that produced ``memory_states``, recorded in
+        ``config.json`` (see `readout_settings`).
+    initial_params : dict, optional
+        Start from these weights (e.g. a trained model's, to fine-tune it);
+        a checkpoint in ``out_dir`` takes precedence.
 
     Returns
     -------
@@ -566,7 +617,8 @@ def train(
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    readout_config = readout_settings(readout, hold_steps, window, memory_noise, readout_draws)
+    readout_config = readout_settings(readout, hold_steps, window, memory_noise, readout_draws,
+                                      spiking_memory)
     if readout != "exact" and method != "parallel":
         raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
     if readout != "exact" and config.get("input_to_hidden"):
@@ -590,6 +642,12 @@ def train(
             f"batch_size ({batch_size}) must divide the numbers of training "
             f"({len(x_train)}) and validation ({len(x_val)}) sequences"
         )
+    if readout == "spiking":
+        m_train, m_val = _check_memory_states(
+            memory_states, len(x_train), len(x_val), window,
+            int(config.get("memory_d", 1)) * int(config["order"]))
+    elif memory_states is not None:
+        raise ValueError("memory_states go with readout='spiking' only")
     os.makedirs(out_dir, exist_ok=True)
     config_path = os.path.join(out_dir, "config.json")
     ckpt_path = os.path.join(out_dir, "checkpoint.npz")
@@ -599,7 +657,7 @@ def train(
                   "epochs": epochs, "seed": seed, "readout": readout_config,
                   **(meta or {})}
     history = {"epoch": [], "loss": [], "val_accuracy": [], "epoch_s": [], "best": None}
-    params = None
+    params = initial_params
     if os.path.exists(config_path) and os.path.exists(ckpt_path):
         with open(config_path, encoding="utf-8") as f:
             previous = json.load(f)
@@ -623,6 +681,15 @@ def train(
                   clf.input: np.zeros((len(m), 1, input_d), dtype=np.float32)}
         y_fit = np.tile(y_train, readout_draws)
         v_memories = stream_memories(clf.lmu, x_val, hold_steps, window)
+    elif readout == "spiking":
+        # one shift per draw and sequence, as hold_memory draws them
+        n = len(x_train)
+        shift = np.random.RandomState(seed).randint(len(m_train), size=(readout_draws, n))
+        m = np.concatenate([m_train[shift[j], np.arange(n)] for j in range(readout_draws)])
+        x_feed = {clf.lmu.memory_input: m[:, None, :],
+                  clf.input: np.zeros((len(m), 1, input_d), dtype=np.float32)}
+        y_fit = np.tile(y_train, readout_draws)
+        v_memories = m_val
     else:
         x_feed = _inputs(clf, x_train, method)
         y_fit = y_train
@@ -656,7 +723,7 @@ def train(
             )
             epoch_s = time.perf_counter() - start
             params = clf.get_params(sim)
-            if readout == "hold":
+            if readout in ("hold", "spiking"):
                 logits = stream_logits(config, params, v_memories)
             else:
                 logits = sim.predict(v_feed, n_steps=n_steps, verbose=0)[clf.probe][:, -1]

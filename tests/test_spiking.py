@@ -6,11 +6,18 @@ import nengo
 import numpy as np
 import pytest
 
+from nengo_lmu.backends import make_simulator
 from nengo_lmu.cli import main
 from nengo_lmu.loihi import quantization_report
-from nengo_lmu.psmnist import train_psmnist
-from nengo_lmu.spiking import SpikingLMUClassifier, spiking_neuron_type
-from nengo_lmu.training import build_classifier, predict
+from nengo_lmu.networks import LegendreMemory
+from nengo_lmu.psmnist import load_model, loihi_report, train_psmnist
+from nengo_lmu.spiking import (
+    SpikingLMUClassifier,
+    loihi_memory_neuron,
+    simulate_memory,
+    spiking_neuron_type,
+)
+from nengo_lmu.training import build_classifier, hold_shifts, predict, stream_memory, train
 
 CONFIG = dict(n_classes=4, units=16, order=6, theta=30.0, input_d=1,
               hidden_neuron_type="RectifiedLinear")
@@ -72,8 +79,76 @@ def test_spiking_memory_on_nengo():
     # the exact memory under the same readout: the window slid by hold_steps
     slid = np.concatenate([x[20:], np.zeros((10, 10, 1))], axis=1)[:, 10:]
     expected = net.rate_logits(slid)
-    # order 6 from 60 spiking neurons per dimension: 0.73 here, 0 for unrelated logits
-    assert np.corrcoef(logits.ravel(), expected.ravel())[0, 1] > 0.6
+    # order 6 from 60 of Loihi's spiking neurons per dimension: 0.55 here (0.73
+    # with ideal integrate-and-fire neurons), 0 for unrelated logits
+    assert np.corrcoef(logits.ravel(), expected.ravel())[0, 1] > 0.45
+
+
+@pytest.mark.parametrize("neuron_type, loihi_input, synapse", [
+    (loihi_memory_neuron(), True, 0.005),
+    (nengo.SpikingRectifiedLinear(), False, None),  # random initial voltages
+    (nengo.LIF(), False, 0.01),  # refractory state
+])
+def test_simulate_memory_matches_nengo(neuron_type, loihi_input, synapse, allclose):
+    def memory():  # the same memory each time: its seed fixes tuning and decoders
+        return LegendreMemory(0.3, 6, n_neurons=20, neuron_type=neuron_type,
+                              loihi_input=loihi_input, seed=3,
+                              max_rates=nengo.dists.Uniform(200, 400))
+
+    rng = np.random.RandomState(0)
+    u = nengo.processes.WhiteSignal(0.4, high=5, rms=0.5).run_steps(400, rng=rng)
+    u = np.stack([u, -u[::-1]])
+    expected = []
+    for stream in u:  # independent: nengo.Simulator, one stream at a time
+        with nengo.Network() as net:
+            inp = nengo.Node(nengo.processes.PresentInput(stream, 0.001))
+            mem = memory()
+            nengo.Connection(inp, mem.input, synapse=None)
+            probe = nengo.Probe(mem.output, synapse=synapse)
+        with make_simulator(net, "nengo", progress_bar=False) as sim:
+            sim.run_steps(len(stream))
+        expected.append(sim.data[probe])
+    steps = np.array([0, 57, 399])
+    out = simulate_memory(memory(), u, synapse=synapse, steps=steps, batch_size=1,
+                          progress_bar=False)
+    assert out.shape == (2, 3, 6)
+    assert allclose(out, np.array(expected)[:, steps], atol=1e-9)
+
+
+@pytest.mark.parametrize("u, kwargs, message", [
+    (np.zeros((2, 10)), {}, "u must have shape"),
+    (np.zeros((2, 10, 1)), dict(steps=[10]), "steps must be integers in 0..9"),
+    (np.zeros((2, 10, 1)), dict(synapse=nengo.Alpha(0.01)), "synapse must be a nengo.Lowpass"),
+])
+def test_simulate_memory_errors(u, kwargs, message):
+    mem = LegendreMemory(0.3, 2, n_neurons=5, seed=0)
+    with pytest.raises(ValueError, match=message):
+        simulate_memory(mem, u, progress_bar=False, **kwargs)
+    with pytest.raises(ValueError, match="no neurons"):
+        simulate_memory(LegendreMemory(0.3, 2), np.zeros((1, 5, 1)))
+
+
+def test_memory_states_follow_exact_memory(small):
+    params, _ = small
+    T = 300  # a 0.3 s window at dt = 1 ms
+    config = dict(CONFIG, theta=float(T))
+    x = np.array([nengo.processes.WhiteSignal(T / 1000, high=5, rms=0.3, seed=i).run_steps(T)
+                  for i in range(30)])
+    net = SpikingLMUClassifier(config, params, x[:20], memory="spiking", memory_neurons=60,
+                               hold_steps=10, window=5, seed=2)
+    m = net.memory_states(x[20:], x[10:20], progress_bar=False)
+    # independent: the exact memory of the same streams, after the same shifts
+    exact = np.array([stream_memory(net._rate.lmu, x[20:], s, x_prev=x[10:20], hold_steps=10)
+                      for s in hold_shifts(10, 5)]) / params["e_x"][0, 0]
+    assert m.shape == exact.shape == (6, 10, CONFIG["order"])
+    # a 0.3 s window of order 6 from 60 of Loihi's neurons per dimension: relative
+    # error 0.50 and correlation 0.87 here; against other sequences' memory 1.4
+    rms = np.sqrt(np.mean(exact ** 2))
+    assert np.sqrt(np.mean((m - exact) ** 2)) < 0.65 * rms
+    assert np.sqrt(np.mean((m - exact[:, ::-1]) ** 2)) > 1.2 * rms
+    assert np.corrcoef(m.ravel(), exact.ravel())[0, 1] > 0.75
+    with pytest.raises(ValueError, match="seeded classifier"):
+        SpikingLMUClassifier(config, params, x[:20], memory="spiking").memory_states(x[:2])
 
 
 def test_neuron_types():
@@ -157,7 +232,50 @@ def test_loihi_report_cli(model_dir, tmp_path):
     assert report["synapses"] >= 16 * 12
 
 
+def test_finetune_cli(model_dir, tmp_path, capsys):
+    out = tmp_path / "tuned"
+    assert main(["psmnist", "finetune", "--model", str(model_dir), "--out", str(out),
+                 "--n-train", "200", "--n-valid", "100", "--epochs", "2", "--seed", "3",
+                 "--memory-neurons", "20", "--no-progress"]) == 0
+    assert "on the simulated spiking memory" in capsys.readouterr().out
+    run_config, params = load_model(str(out))
+    assert run_config["readout"]["scheme"] == "spiking"
+    memory = run_config["readout"]["spiking_memory"]
+    assert memory["seed"] == 3 and memory["memory_neurons"] == 20
+    _, base = load_model(str(model_dir))
+    assert params["W_out"].shape == base["W_out"].shape
+    assert not np.allclose(params["W_out"], base["W_out"])
+    # evaluate deploys the memory the classifier was tuned against
+    path = tmp_path / "ev.json"
+    assert main(["psmnist", "evaluate", "--model", str(out), "--backend", "loihi",
+                 "--memory", "spiking", "--n-test", "2", "--json", str(path),
+                 "--no-progress"]) == 0
+    result = json.loads(path.read_text())
+    assert result["seed"] == 3 and result["memory_neurons"] == 20
+    with pytest.warns(UserWarning, match="fine-tuned against the spiking memory with seed=3"):
+        loihi_report(str(out), memory="spiking", seed=4)
+
+
+def test_train_spiking_readout_errors(tmp_path):
+    config = dict(CONFIG, theta=5.0)
+    data = (np.zeros((100, 5, 1)), np.zeros(100, dtype=int))
+    memory = {"seed": 0}
+    with pytest.raises(ValueError, match="spiking_memory .* goes with readout='spiking'"):
+        train(config, data, data, str(tmp_path), readout="spiking")
+    with pytest.raises(ValueError, match="needs memory_states"):
+        train(config, data, data, str(tmp_path), readout="spiking", spiking_memory=memory)
+    with pytest.raises(ValueError, match=r"training memory_states must have shape .*\(31, 100, 6\)"):
+        train(config, data, data, str(tmp_path), readout="spiking", spiking_memory=memory,
+              memory_states=(np.zeros((31, 50, 6)), np.zeros((31, 100, 6))))
+    with pytest.raises(ValueError, match="memory_states go with readout='spiking'"):
+        train(config, data, data, str(tmp_path), readout="hold",
+              memory_states=(np.zeros((31, 100, 6)), np.zeros((31, 100, 6))))
+    assert not any(tmp_path.iterdir())  # refused before anything was written
+
+
 @pytest.mark.parametrize("argv, message", [
+    (["psmnist", "finetune", "--model", "/nonexistent", "--out", "Y"], "does not exist"),
+    (["psmnist", "finetune", "--model", "X", "--out", "Y", "--seed", "-1"], "--seed"),
     (["psmnist", "evaluate", "--model", "X", "--memory", "spiking"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--seed", "1"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--backend", "loihi", "--memory-max-rate", "0"],
