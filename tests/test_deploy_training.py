@@ -103,7 +103,8 @@ def test_stream_logits_average(rng, allclose):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"readout": "spiking"}, "readout must be one of"),
+    ({"readout": "on-chip"}, "readout must be one of"),
+    ({"readout": "spiking"}, "spiking_memory .* goes with readout=.spiking."),
     ({"readout": "hold", "window": 50}, "window .* at most hold_steps"),
     ({"readout": "hold", "hold_steps": 0}, "hold_steps"),
     ({"readout": "hold", "memory_noise": -0.1}, "memory_noise"),
@@ -124,7 +125,13 @@ def test_readout_settings():
     assert readout_settings("hold", 20, 10, 0.05, 1) == {
         "scheme": "hold", "hold_steps": 20, "window": 10, "memory_noise": 0.05,
         "readout_draws": 1}
-    assert READOUTS == ("exact", "hold")
+    assert readout_settings("spiking", 20, 10, readout_draws=3,
+                            spiking_memory={"seed": 2}) == {
+        "scheme": "spiking", "hold_steps": 20, "window": 10, "memory_noise": 0.0,
+        "readout_draws": 3, "spiking_memory": {"seed": 2}}
+    with pytest.raises(ValueError, match="memory_noise applies to readout='hold' only"):
+        readout_settings("spiking", memory_noise=0.1, spiking_memory={"seed": 2})
+    assert READOUTS == ("exact", "hold", "spiking")
 
 
 def test_train_hold_readout_recorded(tmp_path, rng):
