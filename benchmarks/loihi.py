@@ -11,7 +11,10 @@ Parts (``--parts``, all by default), measured in one run:
   ``readout="hold"`` if ``--spiking-model`` does not exist) with the memory
   spiking on chip too (``--memory-neurons`` per dimension firing at up to
   ``--memory-max-rate``), on ``--n-spiking`` images; its
-  resources; the exact-memory accuracy of the same model for comparison.
+  resources; the exact-memory accuracy of the same model for comparison;
+  and the same model fine-tuned against that spiking memory
+  (``--finetuned-model``, made here with `nengo_lmu.psmnist.finetune_psmnist`
+  and the same ``--seed`` if it does not exist) on the same images.
 - ``speed``: steps per second of the paper's delay network (order 6, 100
   neurons per dimension), nengo reference simulator vs nengo_loihi emulator.
 - ``learning``: online PES learning (`nengo_lmu.learning.online_learning`)
@@ -93,7 +96,29 @@ def run_spiking(args):
     res["resources"] = _resources(
         loihi_report(model, memory="spiking", **memory))
     res["model"] = model
+    res["finetuned"] = run_finetuned(args, model, memory, settings)
     return res
+
+
+def run_finetuned(args, model, memory, settings):
+    """The spiking-memory model fine-tuned against its memory, on the same images."""
+    from nengo_lmu.psmnist import evaluate_psmnist, finetune_psmnist  # pylint: disable=import-outside-toplevel
+
+    tuned = args.finetuned_model
+    history = None
+    if not os.path.exists(os.path.join(tuned, "params.npz")):
+        _log(f"fine-tuning {model} against its spiking memory into {tuned}")
+        history = finetune_psmnist(model, tuned, hold_steps=args.hold_steps, window=args.window,
+                                   progress_bar=False, verbose=0, **memory)
+    _log(f"fine-tuned model, memory spiking on chip: {args.n_spiking} images")
+    res = evaluate_psmnist(tuned, backend="loihi", n_test=args.n_spiking, memory="spiking",
+                           **memory, **settings)
+    out = {k: res[k] for k in ("accuracy", "n_test", "s_per_image", "seed", "memory_neurons")}
+    out["model"] = tuned
+    if history is not None:
+        out["finetune"] = {k: history[k] for k in ("best", "val_accuracy_before",
+                                                   "simulate_s", "wall_s")}
+    return out
 
 
 def run_speed(args):
@@ -159,6 +184,13 @@ def format_table(results):
                          f"the exact m_T {100 * r['exact_memory_accuracy']:.2f} %")
             lines.append(f"    {r['memory_neurons']} neurons per memory dimension at up to "
                          f"{r.get('memory_max_rate', 120):.0f} Hz, tuning seed {r.get('seed')}")
+            if "finetuned" in r:
+                f = r["finetuned"]
+                lines.append(
+                    f"    fine-tuned against that spiking memory ({f['model']}): Loihi "
+                    f"{100 * f['accuracy']:6.2f} % on the same images, "
+                    f"{100 * (rate_reference(r) - f['accuracy']):.2f} points below the "
+                    f"rate model ({f['s_per_image']:.2f} s per image)")
     if "speed" in results:
         s = results["speed"]
         lines.append(
@@ -184,6 +216,10 @@ def plot(results):
             names.append(f"order {r['order']}\nmemory {key}\n({r['n_test']} images)")
             rate.append(100 * rate_reference(r))
             spiking.append(100 * r["accuracy"])
+            if "finetuned" in r:
+                names.append(f"order {r['order']}\nmemory spiking,\nfine-tuned")
+                rate.append(100 * rate_reference(r))
+                spiking.append(100 * r["finetuned"]["accuracy"])
     xs = np.arange(len(names))
     ax.bar(xs - 0.2, rate, 0.4, label="rate model, read as the chip reads it")
     ax.bar(xs + 0.2, spiking, 0.4, label="spiking, Loihi emulator")
@@ -208,6 +244,9 @@ def main(argv=None):
     parser.add_argument("--spiking-model", default=None,
                         help="low-order model dir (default: OUT/psmnist-order-ORDER-hold)")
     parser.add_argument("--spiking-order", type=int, default=16)
+    parser.add_argument("--finetuned-model", default=None,
+                        help="the spiking model fine-tuned against its memory (default: "
+                        "SPIKING_MODEL-finetuned-seed-SEED)")
     parser.add_argument("--memory-neurons", type=int, default=30)
     parser.add_argument("--memory-max-rate", type=float, default=700.0)
     parser.add_argument("--seed", type=int, default=0,
@@ -219,6 +258,8 @@ def main(argv=None):
     args.model = args.model or os.path.join(args.out, "psmnist-parallel")
     args.spiking_model = args.spiking_model or os.path.join(
         args.out, f"psmnist-order-{args.spiking_order}-hold")
+    args.finetuned_model = args.finetuned_model or (
+        f"{args.spiking_model.rstrip(os.sep)}-finetuned-seed-{args.seed}")
 
     json_path = os.path.join(args.out, "loihi.json")
     results = {}

@@ -67,6 +67,18 @@ gives 0.05, and with rate neurons that have Loihi's staircase rate curve
 0.08; at 200 Hz with 100 neurons per dimension the staircase rate neurons
 give 0.03 and Loihi's spiking neurons 0.31.
 
+**Training against the spiking memory.** The distortion is large but
+deterministic: the same image gives the same spikes. The memory's neurons
+are therefore Loihi's own model (`loihi_memory_neuron`) on every backend,
+`simulate_memory` runs that memory exactly as `nengo.Simulator` would but
+vectorised over thousands of sequences, `SpikingLMUClassifier.memory_states`
+returns what the hidden layer reads from it during the hold, and
+`nengo_lmu.psmnist.finetune_psmnist` (``nengo-lmu psmnist finetune``)
+trains the hidden and output layers on those states (``readout="spiking"``
+of `nengo_lmu.training.train`). The classifier is then tuned to one memory:
+deploy it with the same seed, neurons and rates (`evaluate_psmnist` reads
+them from the model's ``config.json`` and warns otherwise).
+
 Sequences run back to back in one simulation (nengo_loihi 1.1 cannot reset
 a simulator). With ``memory="spiking"`` the previous sequence is therefore
 still partly in the memory, and the window slides during the hold: a
@@ -361,7 +373,8 @@ class SpikingLMUClassifier(nengo.Network):
         The last ``window`` of the ``hold_steps`` over which spikes are
         averaged (at most ``hold_steps``).
     memory_neurons : int
-        Neurons per memory state variable, with ``memory="spiking"``.
+        Neurons per memory state variable, with ``memory="spiking"``; Loihi's
+        neuron model (`loihi_memory_neuron`) on every backend.
     memory_max_rate : float
         Highest firing rate (Hz) of the spiking memory's neurons; their
         maximum rates are drawn uniformly from ``[0.8, 1] * memory_max_rate``.
