@@ -102,7 +102,10 @@ def run_spiking(args):
 
 def run_finetuned(args, model, memory, settings):
     """The spiking-memory model fine-tuned against its memory, on the same images."""
-    from nengo_lmu.psmnist import evaluate_psmnist, finetune_psmnist  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.psmnist import (  # pylint: disable=import-outside-toplevel
+        evaluate_psmnist,
+        finetune_psmnist,
+    )
 
     tuned = args.finetuned_model
     history = None

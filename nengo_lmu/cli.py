@@ -304,6 +304,9 @@ def cmd_psmnist_evaluate(args, parser):
         if "rate_stream_accuracy" in result:
             print(f"rate model on the exact memory read as the chip reads it (back to back, "
                   f"window average) {result['rate_stream_accuracy'] * 100:.2f} %")
+        if "base_rate_stream_accuracy" in result:
+            print(f"the model before fine-tuning against the spiking memory, read the same "
+                  f"way {result['base_rate_stream_accuracy'] * 100:.2f} %")
     if args.json:
         write_json(args.json, result)
         print(f"wrote {args.json}")

@@ -24,6 +24,7 @@ from nengo_lmu.training import (
     predict,
     readout_settings,
     stream_logits,
+    stream_memories,
     train,
 )
 
@@ -279,6 +280,12 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
         result = _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
                                    memory, progress_bar, spiking)
         result["training_readout"] = trained
+        if trained["scheme"] == "spiking" and memory == "spiking":
+            base = trained["spiking_memory"].get("base_model")
+            if base and os.path.exists(os.path.join(base, "params.npz")):
+                # the model before fine-tuning, read as the chip reads it: the target
+                result["base_rate_stream_accuracy"] = _rate_stream_accuracy(
+                    base, x, y, result["hold_steps"], result["window"])
         return result
     clf = build_classifier(config, params=params, method=method)
     start = time.perf_counter()
@@ -287,6 +294,16 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     wall = time.perf_counter() - start
     return {"accuracy": accuracy(logits, y), "n_test": int(len(x)), "backend": backend,
             "network": network, "wall_s": wall, "n_trainable": clf.n_trainable}
+
+
+def _rate_stream_accuracy(model_dir, x, y, hold_steps, window):
+    """A model's rate accuracy on ``x`` read as the chip reads it
+    (`nengo_lmu.spiking.SpikingLMUClassifier.rate_logits` with
+    ``scheme="stream"``)."""
+    run_config, params = load_model(model_dir)
+    clf = build_classifier(run_config["model"], params=params, method="parallel")
+    memories = stream_memories(clf.lmu, x, hold_steps, window)
+    return accuracy(stream_logits(run_config["model"], clf.get_params(), memories), y)
 
 
 def _use_trained_memory(trained, spiking, memory):
