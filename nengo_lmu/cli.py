@@ -264,16 +264,17 @@ def cmd_psmnist_train(args, parser):
 
 
 def cmd_psmnist_finetune(args, parser):
-    from nengo_lmu.psmnist import finetune_psmnist  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.psmnist import (  # pylint: disable=import-outside-toplevel
+        FINETUNE,
+        finetune_psmnist,
+    )
 
     spiking = {k: getattr(args, k) for k in ("hold_steps", "window")
                if getattr(args, k) is not None}
     history = finetune_psmnist(
-        args.model, args.out, memory_neurons=args.memory_neurons,
-        memory_max_rate=args.memory_max_rate, seed=args.seed, n_train=args.n_train,
-        n_valid=args.n_valid, epochs=args.epochs, learning_rate=args.learning_rate,
-        weight_decay=args.weight_decay, readout_draws=args.readout_draws,
-        progress_bar=not args.no_progress, verbose=0 if args.no_progress else 1, **spiking,
+        args.model, args.out, progress_bar=not args.no_progress,
+        verbose=0 if args.no_progress else 1,
+        **{key: getattr(args, key) for key in FINETUNE}, **spiking,
     )
     best = history["best"]
     print(f"best validation accuracy on the simulated spiking memory "
@@ -677,38 +678,24 @@ def build_parser():
     )
     ft.add_argument("--model", required=True, metavar="DIR", help="trained model directory")
     ft.add_argument("--out", required=True, metavar="DIR", help="new model directory")
-    ft.add_argument("--memory-neurons", type=_number(int, "--memory-neurons", 1),
-                    default=FINETUNE["memory_neurons"],
-                    help="neurons per memory dimension (default: %(default)s)")
-    ft.add_argument("--memory-max-rate",
-                    type=_number(float, "--memory-max-rate", 0, exclusive=True),
-                    default=FINETUNE["memory_max_rate"],
-                    help="highest rate in Hz of the memory's neurons (default: %(default)s)")
-    ft.add_argument("--seed", type=_number(int, "--seed", 0), default=FINETUNE["seed"],
-                    help="seed of the spiking network; evaluate with the same one "
-                    "(default: %(default)s)")
+    for key, kind, minimum, exclusive, text in (
+        ("memory_neurons", int, 1, False, "neurons per memory dimension"),
+        ("memory_max_rate", float, 0, True, "highest rate in Hz of the memory's neurons"),
+        ("seed", int, 0, False, "seed of the spiking network; evaluate with the same one"),
+        ("n_train", int, 1, False, "training images simulated"),
+        ("n_valid", int, 1, False, "validation images simulated"),
+        ("epochs", int, 1, False, "epochs"),
+        ("learning_rate", float, 0, True, "initial learning rate, cosine-decayed"),
+        ("weight_decay", float, 0, False, "AdamW weight decay"),
+        ("readout_draws", int, 1, False, "shifts of the readout window drawn per image"),
+    ):
+        flag = "--" + key.replace("_", "-")
+        ft.add_argument(flag, type=_number(kind, flag, minimum, exclusive=exclusive),
+                        default=FINETUNE[key], help=f"{text} (default: %(default)s)")
     ft.add_argument("--hold-steps", type=_number(int, "--hold-steps", 1), default=None,
                     help="zero steps after each image (default: the model's, or 40)")
     ft.add_argument("--window", type=_number(int, "--window", 1), default=None,
                     help="last steps of the hold read out (default: the model's, or 30)")
-    ft.add_argument("--n-train", type=_number(int, "--n-train", 1),
-                    default=FINETUNE["n_train"],
-                    help="training images simulated (default: %(default)s)")
-    ft.add_argument("--n-valid", type=_number(int, "--n-valid", 1),
-                    default=FINETUNE["n_valid"],
-                    help="validation images simulated (default: %(default)s)")
-    ft.add_argument("--epochs", type=_number(int, "--epochs", 1), default=FINETUNE["epochs"],
-                    help="epochs (default: %(default)s)")
-    ft.add_argument("--learning-rate",
-                    type=_number(float, "--learning-rate", 0, exclusive=True),
-                    default=FINETUNE["learning_rate"],
-                    help="initial learning rate, cosine-decayed (default: %(default)s)")
-    ft.add_argument("--weight-decay", type=_number(float, "--weight-decay", 0),
-                    default=FINETUNE["weight_decay"],
-                    help="AdamW weight decay (default: %(default)s)")
-    ft.add_argument("--readout-draws", type=_number(int, "--readout-draws", 1),
-                    default=FINETUNE["readout_draws"],
-                    help="shifts of the readout window drawn per image (default: %(default)s)")
     ft.add_argument("--no-progress", action="store_true", help="no progress bars")
     ft.set_defaults(func=cmd_psmnist_finetune)
 
