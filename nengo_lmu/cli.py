@@ -672,7 +672,7 @@ def build_parser():
     ft = ps_sub.add_parser(
         "finetune", help="fine-tune a model's classifier against its spiking memory on Loihi",
         description="Simulate the spiking memory that `evaluate --backend loihi --memory "
-        "spiking` puts on chip (Loihi's neuron model, the same seed) on training and "
+        "spiking` puts on chip (Loihi's neuron model) on training and "
         "validation images, and fine-tune the model's hidden and output layers on what "
         "it delivers. Writes a new model directory (resumable).",
     )
@@ -681,7 +681,7 @@ def build_parser():
     for key, kind, minimum, exclusive, text in (
         ("memory_neurons", int, 1, False, "neurons per memory dimension"),
         ("memory_max_rate", float, 0, True, "highest rate in Hz of the memory's neurons"),
-        ("seed", int, 0, False, "seed of the spiking network; evaluate with the same one"),
+        ("seed", int, 0, False, "seed of the simulated memory; evaluate uses it by default"),
         ("n_train", int, 1, False, "training images simulated"),
         ("n_valid", int, 1, False, "validation images simulated"),
         ("epochs", int, 1, False, "epochs"),

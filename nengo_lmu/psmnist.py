@@ -134,8 +134,10 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
 
     ``out`` becomes a model directory like any other (resumable; the states
     are simulated again on resume, identically). Its ``config.json`` records
-    the memory's settings, and `evaluate_psmnist` uses them (and warns when
-    told to use another seed: that is another memory). ``**spiking`` goes to
+    the memory's settings, and `evaluate_psmnist` uses them by default (and
+    warns when told to use other neurons or synapses). The classifier learns
+    the distortion of Loihi's neurons rather than one network's: on memories
+    with other seeds it does as well (see the README). ``**spiking`` goes to
     `SpikingLMUClassifier` (``hold_steps``, ``window``, ``memory_synapse``,
     ``hidden_synapse``); ``hold_steps`` and ``window`` default to the
     model's own readout, if it was trained with ``readout="hold"``.
@@ -308,17 +310,19 @@ def _rate_stream_accuracy(model_dir, x, y, hold_steps, window):
 
 def _use_trained_memory(trained, spiking, memory):
     """Default the spiking settings of a model fine-tuned against a spiking
-    memory (`finetune_psmnist`) to that memory's; warn if the memory differs."""
-    keys = ("memory_neurons", "memory_max_rate", "memory_synapse", "hidden_synapse", "seed")
+    memory (`finetune_psmnist`) to that memory's; warn if the memory's
+    neurons or synapses differ. Another seed is fine: the fine-tuning learns
+    the distortion of Loihi's neurons, which memories of any seed share."""
+    keys = ("memory_neurons", "memory_max_rate", "memory_synapse", "hidden_synapse")
     differ = [k for k in keys if k in spiking and spiking[k] != trained[k]]
     if memory == "spiking" and differ:
         warnings.warn(
-            "this classifier was fine-tuned against the spiking memory with "
-            + ", ".join(f"{k}={trained[k]}" for k in differ) + "; with "
+            "this classifier was fine-tuned against a spiking memory with "
+            + ", ".join(f"{k}={trained[k]}" for k in differ) + ", not "
             + ", ".join(f"{k}={spiking[k]}" for k in differ)
-            + " the chip holds another memory, and the fine-tuning is lost"
+            + "; it may read this memory less well"
         )
-    for k in keys:
+    for k in (*keys, "seed"):
         spiking.setdefault(k, trained[k])
 
 

@@ -75,9 +75,11 @@ vectorised over thousands of sequences, `SpikingLMUClassifier.memory_states`
 returns what the hidden layer reads from it during the hold, and
 `nengo_lmu.psmnist.finetune_psmnist` (``nengo-lmu psmnist finetune``)
 trains the hidden and output layers on those states (``readout="spiking"``
-of `nengo_lmu.training.train`). The classifier is then tuned to one memory:
-deploy it with the same seed, neurons and rates (`evaluate_psmnist` reads
-them from the model's ``config.json`` and warns otherwise).
+of `nengo_lmu.training.train`). What the classifier learns is the
+distortion of Loihi's neurons, not one network's: memories with other seeds
+serve it as well. Deploy it with the same neurons, rates and synapses
+(`evaluate_psmnist` reads them from the model's ``config.json`` and warns
+otherwise).
 
 Sequences run back to back in one simulation (nengo_loihi 1.1 cannot reset
 a simulator). With ``memory="spiking"`` the previous sequence is therefore

@@ -253,8 +253,9 @@ def test_finetune_cli(model_dir, tmp_path, capsys):
     result = json.loads(path.read_text())
     assert result["seed"] == 3 and result["memory_neurons"] == 20
     assert 0 <= result["base_rate_stream_accuracy"] <= 1
-    with pytest.warns(UserWarning, match="fine-tuned against the spiking memory with seed=3"):
-        loihi_report(str(out), memory="spiking", seed=4)
+    with pytest.warns(UserWarning, match="fine-tuned against a spiking memory with "
+                      "memory_neurons=20, not memory_neurons=10"):
+        loihi_report(str(out), memory="spiking", memory_neurons=10, seed=4)
 
 
 def test_train_spiking_readout_errors(tmp_path):
