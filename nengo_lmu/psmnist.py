@@ -171,7 +171,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                         "memory_max_rate": net.memory_max_rate,
                         "memory_synapse": net.memory_synapse,
                         "hidden_synapse": net.hidden_synapse, "seed": int(seed),
-                        "dt": net.dt, "base_model": os.path.abspath(model_dir)})
+                        "dt": net.dt})
     x, y = check_sequences(x[:n_train], y[:n_train])
     xv, yv = check_sequences(xv[:n_valid], yv[:n_valid])
     rng = np.random.RandomState(seed)
@@ -196,7 +196,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
         window=settings["window"], readout_draws=readout_draws, memory_states=states,
         spiking_memory=settings["spiking_memory"], initial_params=params,
         meta={"task": "psmnist", "permutation_seed": run_config.get("permutation_seed", 0),
-              "data_source": data.source},
+              "data_source": data.source, "base_model": os.path.abspath(model_dir)},
     )
     history["simulate_s"] = simulate_s
     history["val_accuracy_before"] = val_before
@@ -283,7 +283,7 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
                                    memory, progress_bar, spiking)
         result["training_readout"] = trained
         if trained["scheme"] == "spiking" and memory == "spiking":
-            base = trained["spiking_memory"].get("base_model")
+            base = run_config.get("base_model")
             if base and os.path.exists(os.path.join(base, "params.npz")):
                 # the model before fine-tuning, read as the chip reads it: the target
                 result["base_rate_stream_accuracy"] = _rate_stream_accuracy(

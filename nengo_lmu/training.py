@@ -370,7 +370,7 @@ def readout_settings(readout="exact", hold_steps=40, window=30, memory_noise=0.0
     ``spiking_memory`` (``readout="spiking"`` only, and required there):
     the settings of the spiking memory the states came from
     (``memory_neurons``, ``memory_max_rate``, ``seed``, ...), recorded so
-    that the classifier is deployed with that same memory.
+    that the classifier is deployed with a memory of those settings.
     """
     check_choice("readout", readout, READOUTS)
     if readout == "exact":
