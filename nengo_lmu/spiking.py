@@ -77,7 +77,9 @@ returns what the hidden layer reads from it during the hold, and
 trains the hidden and output layers on those states (``readout="spiking"``
 of `nengo_lmu.training.train`). What the classifier learns is the
 distortion of Loihi's neurons, not one network's: memories with other seeds
-serve it as well. Deploy it with the same neurons, rates and synapses
+serve it as well. For the order-16 classifier on the emulator this gave
+62.6 % instead of 55.0 % on 500 test images, against 67.0 % for the rate
+model. Deploy it with the same neurons, rates and synapses
 (`evaluate_psmnist` reads them from the model's ``config.json`` and warns
 otherwise).
 
