@@ -27,6 +27,7 @@ from nengo_lmu.training import (
     stream_memories,
     train,
 )
+from nengo_lmu.validation import check_integer
 
 #: Defaults: a Loihi-friendly ReLU hidden layer on an order-256 memory of the
 #: whole 784-pixel sequence; 92,393 trainable parameters.
@@ -153,13 +154,12 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     if trained["scheme"] != "exact":
         spiking.setdefault("hold_steps", trained["hold_steps"])
         spiking.setdefault("window", trained["window"])
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0 (it fixes the memory), got {seed!r}")
+    seed = check_integer("seed", seed, minimum=0)  # it fixes the memory
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     x, y = data["train"]
     xv, yv = data["valid"]
     for name, n, total in (("n_train", n_train, len(x)), ("n_valid", n_valid, len(xv))):
-        if not isinstance(n, (int, np.integer)) or not 1 <= n <= total:
+        if check_integer(name, n) > total:
             raise ValueError(f"{name} must be an integer in 1..{total}, got {n!r}")
     net = SpikingLMUClassifier(config, params, xv[:N_CALIBRATION], memory="spiking",
                                memory_neurons=memory_neurons,
@@ -170,7 +170,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
         spiking_memory={"memory_neurons": net.memory_neurons,
                         "memory_max_rate": net.memory_max_rate,
                         "memory_synapse": net.memory_synapse,
-                        "hidden_synapse": net.hidden_synapse, "seed": int(seed),
+                        "hidden_synapse": net.hidden_synapse, "seed": seed,
                         "dt": net.dt})
     x, y = check_sequences(x[:n_train], y[:n_train])
     xv, yv = check_sequences(xv[:n_valid], yv[:n_valid])

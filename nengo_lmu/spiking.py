@@ -313,7 +313,7 @@ def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progres
             spikes = np.zeros((b, len(w["bias"])))
             current = np.zeros_like(spikes)
             u_in = np.zeros((b, C_T.shape[0]))
-            decoded = probe = np.zeros((b, D.shape[1]))
+            decoded = probe = np.zeros((b, D.shape[1]))  # output of the previous step
             for t in range(n_steps):
                 if w["a_in"] is None:
                     u_in = ub[:, t]
@@ -322,11 +322,10 @@ def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progres
                     u_in = w["a_in"] * u_in + (1 - w["a_in"]) * prev
                 current = w["a_rec"] * current + (1 - w["a_rec"]) * (spikes @ W_T)
                 neuron_type.step(dt, current + u_in @ C_T + w["bias"], spikes, **state)
-                if synapse is not None:  # the previous step's output, as nengo probes
-                    probe = a_probe * probe + (1 - a_probe) * decoded
-                decoded = spikes @ D
-                if synapse is None:
-                    probe = decoded
+                previous, decoded = decoded, spikes @ D
+                # a filtered nengo probe reads the previous step's output
+                probe = (decoded if synapse is None
+                         else a_probe * probe + (1 - a_probe) * previous)
                 if which[t] >= 0:
                     result[start:start + b, which[t]] = probe
             tracker.total_progress.step(b * n_steps)
