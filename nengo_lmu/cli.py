@@ -255,6 +255,7 @@ def cmd_psmnist_train(args, parser):
         verbose=0 if args.no_progress else 1,
         readout=args.readout, hold_steps=args.hold_steps, window=args.window,
         memory_noise=args.memory_noise, readout_draws=args.readout_draws,
+        readout_loss=args.readout_loss,
         **{flag: True for flag in RECURRENT_FLAGS if getattr(args, flag)},
     )
     best = history["best"]
@@ -281,6 +282,9 @@ def cmd_psmnist_finetune(args, parser):
           f"{best['val_accuracy'] * 100:.2f} % (epoch {best['epoch']}); "
           f"{history['simulate_s']:.0f} s simulating the memory, {history['wall_s']:.0f} s "
           f"in all; model in {args.out} (evaluate it with --backend loihi --memory spiking)")
+    print(f"validation accuracy with the hidden neurons spiking as on chip (simulated): "
+          f"{history['val_spiking_accuracy_before'] * 100:.2f} % before, "
+          f"{history['val_spiking_accuracy'] * 100:.2f} % after fine-tuning")
     return 0
 
 
@@ -612,6 +616,8 @@ def build_parser():
     psmnist = sub.add_parser("psmnist", help="permuted sequential MNIST: train, finetune, "
                              "evaluate")
     ps_sub = psmnist.add_subparsers(dest="psmnist_command", metavar="COMMAND", required=True)
+    from nengo_lmu.training import READOUT_LOSSES  # pylint: disable=import-outside-toplevel
+
     tr = ps_sub.add_parser(
         "train", help="train an LMU with NengoDL (resumes from DIR's checkpoint)",
         description="Train a psMNIST LMU classifier with NengoDL. A checkpoint is "
@@ -664,6 +670,10 @@ def build_parser():
     tr.add_argument("--readout-draws", type=_number(int, "--readout-draws", 1), default=2,
                     help="with --readout hold: augmented copies of the training set "
                     "(default: %(default)s)")
+    tr.add_argument("--readout-loss", choices=READOUT_LOSSES, default="draw",
+                    help="with --readout hold: the loss of each copy read at one drawn "
+                    "shift of the window (draw), or of the logits averaged over the window, "
+                    "as the chip reads out (window) (default: %(default)s)")
     tr.add_argument("--no-progress", action="store_true", help="no progress bars")
     tr.set_defaults(func=cmd_psmnist_train)
 
@@ -687,11 +697,18 @@ def build_parser():
         ("epochs", int, 1, False, "epochs"),
         ("learning_rate", float, 0, True, "initial learning rate, cosine-decayed"),
         ("weight_decay", float, 0, False, "AdamW weight decay"),
-        ("readout_draws", int, 1, False, "shifts of the readout window drawn per image"),
+        ("readout_draws", int, 1, False, "with --readout-loss draw: shifts of the readout "
+         "window drawn per image"),
+        ("max_rate", float, 0, True, "rate in Hz of the 99th percentile of the hidden "
+         "neurons on chip; evaluate uses it by default"),
     ):
         flag = "--" + key.replace("_", "-")
         ft.add_argument(flag, type=_number(kind, flag, minimum, exclusive=exclusive),
                         default=FINETUNE[key], help=f"{text} (default: %(default)s)")
+    ft.add_argument("--readout-loss", choices=READOUT_LOSSES, default=FINETUNE["readout_loss"],
+                    help="the loss of the logits averaged over the readout window, as the "
+                    "chip reads out (window), or of each drawn shift (draw) "
+                    "(default: %(default)s)")
     ft.add_argument("--hold-steps", type=_number(int, "--hold-steps", 1), default=None,
                     help="zero steps after each image (default: the model's, or 40)")
     ft.add_argument("--window", type=_number(int, "--window", 1), default=None,

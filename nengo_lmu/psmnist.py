@@ -58,7 +58,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
                   learning_rate=DEFAULTS["learning_rate"],
                   weight_decay=DEFAULTS["weight_decay"], clipnorm="auto", n_train=None,
                   source="auto", readout="exact", hold_steps=40, window=30,
-                  memory_noise=0.0, readout_draws=2,
+                  memory_noise=0.0, readout_draws=2, readout_loss="draw",
                   verbose=1, seed=0, **flags):
     """Train a psMNIST LMU into the model directory ``out`` (resumable).
 
@@ -69,7 +69,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     ``n_train`` limits the training set to its first ``n_train`` images
     (for quick runs); validation always uses the 10,000 validation images.
     ``readout="hold"`` (with ``hold_steps``, ``window``, ``memory_noise``,
-    ``readout_draws``) trains for the spiking memory's readout (see
+    ``readout_draws``, ``readout_loss``) trains for the spiking memory's readout (see
     `nengo_lmu.training.train`); `evaluate_psmnist` then uses the same
     ``hold_steps`` and ``window`` by default.
     Returns the training history (see `nengo_lmu.training.train`).
@@ -81,7 +81,8 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     if learning_rate == "auto":
         learning_rate = LEARNING_RATES[method]
     config = model_config(units, order, neuron_type, **flags)
-    readout_settings(readout, hold_steps, window, memory_noise, readout_draws)  # before loading
+    readout_settings(readout, hold_steps, window, memory_noise, readout_draws,  # before loading
+                     readout_loss=readout_loss)
     if readout != "exact" and method != "parallel":
         raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
     data = load_psmnist(permutation_seed, source=source)
@@ -95,7 +96,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
         batch_size=batch_size, learning_rate=learning_rate, weight_decay=weight_decay,
         clipnorm=clipnorm, seed=seed, verbose=verbose, readout=readout,
         hold_steps=hold_steps, window=window, memory_noise=memory_noise,
-        readout_draws=readout_draws,
+        readout_draws=readout_draws, readout_loss=readout_loss,
         meta={"task": "psmnist", "permutation_seed": int(permutation_seed),
               "data_source": data.source},
     )
@@ -107,7 +108,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
 #: Defaults of `finetune_psmnist`.
 FINETUNE = dict(memory_neurons=30, memory_max_rate=700.0, seed=0, n_train=50000,
                 n_valid=2000, epochs=20, learning_rate=1e-3, weight_decay=0.01,
-                readout_draws=2)
+                readout_draws=1, readout_loss="window", max_rate=500.0)
 
 
 def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
@@ -115,7 +116,9 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                      n_train=FINETUNE["n_train"], n_valid=FINETUNE["n_valid"],
                      epochs=FINETUNE["epochs"], learning_rate=FINETUNE["learning_rate"],
                      weight_decay=FINETUNE["weight_decay"],
-                     readout_draws=FINETUNE["readout_draws"], batch_size=100, source="auto",
+                     readout_draws=FINETUNE["readout_draws"],
+                     readout_loss=FINETUNE["readout_loss"], max_rate=FINETUNE["max_rate"],
+                     batch_size=100, source="auto",
                      progress_bar=True, verbose=1, **spiking):
     """Fine-tune a trained model's classifier against its spiking memory on Loihi.
 
@@ -130,8 +133,10 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     (`SpikingLMUClassifier.memory_states`), and on the first ``n_valid``
     validation images back to back, and trains the hidden and output layers,
     starting from the model's weights, on those states with NengoDL
-    (``readout="spiking"`` of `nengo_lmu.training.train`: ``readout_draws``
-    shifts of the readout window per image).
+    (``readout="spiking"`` of `nengo_lmu.training.train`; by default with
+    ``readout_loss="window"``, the loss of the logits averaged over the
+    readout window as the chip reads them out; ``readout_loss="draw"``
+    trains on ``readout_draws`` shifts of the window per image instead).
 
     ``out`` becomes a model directory like any other (resumable; the states
     are simulated again on resume, identically). Its ``config.json`` records
@@ -161,45 +166,54 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     for name, n, total in (("n_train", n_train, len(x)), ("n_valid", n_valid, len(xv))):
         if check_integer(name, n) > total:
             raise ValueError(f"{name} must be an integer in 1..{total}, got {n!r}")
-    net = SpikingLMUClassifier(config, params, xv[:N_CALIBRATION], memory="spiking",
+    x_cal = xv[:N_CALIBRATION]  # as evaluate_psmnist calibrates
+    net = SpikingLMUClassifier(config, params, x_cal, memory="spiking",
                                memory_neurons=memory_neurons,
                                memory_max_rate=memory_max_rate, seed=seed,
-                               **spiking)  # validates everything
+                               max_rate=max_rate, **spiking)  # validates everything
     settings = readout_settings(
         "spiking", net.hold_steps, net.window, readout_draws=readout_draws,
+        readout_loss=readout_loss,
         spiking_memory={"memory_neurons": net.memory_neurons,
                         "memory_max_rate": net.memory_max_rate,
                         "memory_synapse": net.memory_synapse,
                         "hidden_synapse": net.hidden_synapse, "seed": seed,
-                        "dt": net.dt})
+                        "dt": net.dt, "max_rate": net.max_rate})
     x, y = check_sequences(x[:n_train], y[:n_train])
     xv, yv = check_sequences(xv[:n_valid], yv[:n_valid])
     rng = np.random.RandomState(seed)
     before = (np.arange(n_train) + rng.randint(1, max(n_train, 2), size=n_train)) % n_train
-    e_x = net.params["e_x"][0, 0]
     start = time.perf_counter()
-    states = (
-        e_x * net.memory_states(x, x[before], progress_bar=progress_bar),
-        e_x * net.memory_states(xv, np.concatenate([np.zeros_like(xv[:1]), xv[:-1]]),
-                                progress_bar=progress_bar),
-    )
+    states = (net.memory_states(x, x[before], progress_bar=progress_bar),
+              net.memory_states(xv, np.concatenate([np.zeros_like(xv[:1]), xv[:-1]]),
+                                progress_bar=progress_bar))
     simulate_s = time.perf_counter() - start
+    e_x = net.params["e_x"][0, 0]  # the memory does not depend on it (see final_memory)
     # the model as it was, read from the same simulated memory
-    val_before = accuracy(stream_logits(config, net.params, states[1]), yv)
+    val_before = accuracy(stream_logits(config, net.params, e_x * states[1]), yv)
+    spikes_before = accuracy(net.simulate_readout(states[1])[0], yv)
     if verbose:
-        print(f"before fine-tuning: validation accuracy {val_before:.4f} on the simulated "
-              "spiking memory")
+        print(f"before fine-tuning, on the simulated spiking memory: validation accuracy "
+              f"{val_before:.4f}, {spikes_before:.4f} with the hidden neurons spiking")
     history = train(
         config, (x, y), (xv, yv), out, epochs=epochs, method="parallel",
         batch_size=batch_size, learning_rate=learning_rate, weight_decay=weight_decay,
         seed=seed, verbose=verbose, readout="spiking", hold_steps=settings["hold_steps"],
-        window=settings["window"], readout_draws=readout_draws, memory_states=states,
+        window=settings["window"], readout_draws=readout_draws,
+        readout_loss=readout_loss, memory_states=(e_x * states[0], e_x * states[1]),
         spiking_memory=settings["spiking_memory"], initial_params=params,
         meta={"task": "psmnist", "permutation_seed": run_config.get("permutation_seed", 0),
               "data_source": data.source, "base_model": os.path.abspath(model_dir)},
     )
     history["simulate_s"] = simulate_s
     history["val_accuracy_before"] = val_before
+    # the tuned classifier with its spikes, deployed as evaluate deploys it
+    tuned = SpikingLMUClassifier(config, load_model(out)[1], x_cal,
+                                 memory="spiking", memory_neurons=memory_neurons,
+                                 memory_max_rate=memory_max_rate, seed=seed,
+                                 max_rate=max_rate, **spiking)
+    history["val_spiking_accuracy_before"] = spikes_before
+    history["val_spiking_accuracy"] = accuracy(tuned.simulate_readout(states[1])[0], yv)
     history["wall_s"] = time.perf_counter() - start
     save_figure(plot_history(history), os.path.join(out, "training.png"), dpi=110)
     return history
@@ -312,7 +326,9 @@ def _use_trained_memory(trained, spiking, memory):
     """Default the spiking settings of a model fine-tuned against a spiking
     memory (`finetune_psmnist`) to that memory's; warn if the memory's
     neurons or synapses differ. Another seed is fine: the fine-tuning learns
-    the distortion of Loihi's neurons, which memories of any seed share."""
+    the distortion of Loihi's neurons, which memories of any seed share.
+    The hidden neurons' ``max_rate`` chosen at fine-tuning is a default too
+    (older fine-tuned models do not record one)."""
     keys = ("memory_neurons", "memory_max_rate", "memory_synapse", "hidden_synapse")
     differ = [k for k in keys if k in spiking and spiking[k] != trained[k]]
     if memory == "spiking" and differ:
@@ -322,8 +338,9 @@ def _use_trained_memory(trained, spiking, memory):
             + ", ".join(f"{k}={spiking[k]}" for k in differ)
             + "; it may read this memory less well"
         )
-    for k in (*keys, "seed"):
-        spiking.setdefault(k, trained[k])
+    for k in (*keys, "seed", "max_rate"):
+        if k in trained:
+            spiking.setdefault(k, trained[k])
 
 
 def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking):

@@ -45,6 +45,13 @@ METHODS = ("parallel", "sequential")
 #: (`nengo_lmu.spiking.SpikingLMUClassifier.memory_states`).
 READOUTS = ("exact", "hold", "spiking")
 
+#: Losses of the ``"hold"`` and ``"spiking"`` readouts: ``"draw"`` is the
+#: cross-entropy of the logits at one shift of the readout window drawn per
+#: training copy (``readout_draws`` copies); ``"window"`` is the cross-entropy
+#: of the logits averaged over all the window's shifts, which is what the
+#: spiking classifier reads out (`stream_logits`).
+READOUT_LOSSES = ("draw", "window")
+
 _DENSE_STEP = {}
 
 
@@ -319,19 +326,22 @@ def stream_memory(lmu, x, shifts, x_prev=None, hold_steps=0, params=None):
     return out
 
 
-def hold_memory(lmu, x, hold_steps, window, draws=1, memory_noise=0.0, rng=None):
+def hold_memory(lmu, x, hold_steps, window, draws=1, memory_noise=0.0, rng=None,
+                all_shifts=False):
     """Training memory states for the ``"hold"`` readout (data augmentation).
 
     For each of ``draws`` copies of ``x``: a shift drawn uniformly from
-    `hold_shifts`, a random other sequence of ``x`` (followed by
-    ``hold_steps`` zeros) before the sequence, and, with ``memory_noise > 0``,
-    Gaussian noise of that fraction of each dimension's largest ``|m_T|``
-    on ``x`` (spike noise).
+    `hold_shifts` (or, with ``all_shifts``, every shift), a random other
+    sequence of ``x`` (followed by ``hold_steps`` zeros) before the
+    sequence, and, with ``memory_noise > 0``, Gaussian noise of that
+    fraction of each dimension's largest ``|m_T|`` on ``x`` (spike noise).
 
     Returns
     -------
     m : ndarray, shape ``(draws * n, memory_d * order)``
-        Copy ``j`` of sequence ``i`` in row ``j * n + i``.
+        Copy ``j`` of sequence ``i`` in row ``j * n + i``; with
+        ``all_shifts``, shape ``(draws * n, window + 1, memory_d * order)``,
+        one column per shift.
     """
     rng = np.random.RandomState(0) if rng is None else rng
     x = np.asarray(x)
@@ -340,9 +350,14 @@ def hold_memory(lmu, x, hold_steps, window, draws=1, memory_noise=0.0, rng=None)
     scale = np.abs(lmu.closed_form_memory(x)).max(axis=0) if memory_noise > 0 else None
     # all random choices first, so that the noise does not change them
     prev = (np.arange(n) + rng.randint(1, max(n, 2), size=(draws, n))) % n  # never itself
-    shift = rng.choice(shifts, size=(draws, n))
-    m = np.concatenate([stream_memory(lmu, x, shift[j], x_prev=x[prev[j]],
-                                      hold_steps=hold_steps) for j in range(draws)])
+    if all_shifts:
+        m = np.stack([np.concatenate([stream_memory(lmu, x, s, x_prev=x[prev[j]],
+                                                    hold_steps=hold_steps)
+                                      for j in range(draws)]) for s in shifts], axis=1)
+    else:
+        shift = rng.choice(shifts, size=(draws, n))
+        m = np.concatenate([stream_memory(lmu, x, shift[j], x_prev=x[prev[j]],
+                                          hold_steps=hold_steps) for j in range(draws)])
     if memory_noise > 0:
         m += memory_noise * scale * rng.normal(size=m.shape)
     return m
@@ -364,8 +379,12 @@ def stream_memories(lmu, x, hold_steps, window):
 
 
 def readout_settings(readout="exact", hold_steps=40, window=30, memory_noise=0.0,
-                     readout_draws=2, spiking_memory=None):
+                     readout_draws=2, spiking_memory=None, readout_loss="draw"):
     """The validated readout settings as recorded in ``config.json``.
+
+    ``readout_loss`` (`READOUT_LOSSES`) is recorded as ``loss``. With
+    ``readout="spiking"`` and ``readout_loss="window"``, ``readout_draws``
+    must be 1: the given states hold every shift of one stream already.
 
     ``spiking_memory`` (``readout="spiking"`` only, and required there):
     the settings of the spiking memory the states came from
@@ -380,13 +399,18 @@ def readout_settings(readout="exact", hold_steps=40, window=30, memory_noise=0.0
         raise ValueError(f"memory_noise must be a finite number >= 0, got {memory_noise!r}")
     settings = {"scheme": readout, "hold_steps": int(hold_steps), "window": int(window),
                 "memory_noise": float(memory_noise),
-                "readout_draws": check_integer("readout_draws", readout_draws)}
+                "readout_draws": check_integer("readout_draws", readout_draws),
+                "loss": check_choice("readout_loss", readout_loss, READOUT_LOSSES)}
     if (readout == "spiking") != (spiking_memory is not None):
         raise ValueError("spiking_memory (the memory's settings) goes with readout='spiking', "
                          "and only with it")
     if readout == "spiking":
         if memory_noise:
             raise ValueError("memory_noise applies to readout='hold' only")
+        if readout_loss == "window" and readout_draws != 1:
+            raise ValueError(
+                f"readout_draws must be 1 with readout='spiking' and readout_loss='window' "
+                f"(the memory states hold every shift of one stream), got {readout_draws!r}")
         settings["spiking_memory"] = dict(spiking_memory)
     return settings
 
@@ -520,6 +544,14 @@ def accuracy(logits, y):
     return float(np.mean(np.argmax(logits, axis=-1) == np.asarray(y).ravel()))
 
 
+def _window_crossentropy(y_true, y_pred):
+    """Cross-entropy of the logits averaged over the steps (the readout window)."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    return tf.keras.losses.sparse_categorical_crossentropy(
+        y_true[:, -1], tf.reduce_mean(y_pred, axis=1), from_logits=True)
+
+
 def train(
     config,
     train_data,
@@ -544,6 +576,7 @@ def train(
     memory_states=None,
     spiking_memory=None,
     initial_params=None,
+    readout_loss="draw",
 ):
     """Train an `LMUClassifier` with NengoDL, checkpointing every epoch.
 
@@ -606,6 +639,13 @@ def train(
     initial_params : dict, optional
         Start from these weights (e.g. a trained model's, to fine-tune it);
         a checkpoint in ``out_dir`` takes precedence.
+    readout_loss : {"draw", "window"}
+        ``"hold"`` and ``"spiking"`` only (`READOUT_LOSSES`). ``"draw"``:
+        each training copy is read at one shift of the window. ``"window"``:
+        the loss is that of the logits averaged over every shift of the
+        window, as the spiking classifier reads out (NengoDL then runs
+        ``window + 1`` steps per copy, one per shift; the hidden layer has no
+        recurrence, so the steps are independent).
 
     Returns
     -------
@@ -618,7 +658,7 @@ def train(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     readout_config = readout_settings(readout, hold_steps, window, memory_noise, readout_draws,
-                                      spiking_memory)
+                                      spiking_memory, readout_loss)
     if readout != "exact" and method != "parallel":
         raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
     if readout != "exact" and config.get("input_to_hidden"):
@@ -662,6 +702,8 @@ def train(
         with open(config_path, encoding="utf-8") as f:
             previous = json.load(f)
         previous.setdefault("readout", {"scheme": "exact"})  # written before readouts
+        if previous["readout"]["scheme"] != "exact":
+            previous["readout"].setdefault("loss", "draw")  # written before readout losses
         for key in ("model", "readout", *(meta or {})):
             if previous.get(key) != run_config[key]:
                 raise ValueError(
@@ -674,27 +716,37 @@ def train(
     write_json(config_path, run_config)
 
     clf = configure_nengo_dl(build_classifier(config, params=params, method=method))
-    if readout == "hold":
-        m = hold_memory(clf.lmu, x_train, hold_steps, window, draws=readout_draws,
-                        memory_noise=memory_noise, rng=np.random.RandomState(seed))
-        x_feed = {clf.lmu.memory_input: m[:, None, :],
-                  clf.input: np.zeros((len(m), 1, input_d), dtype=np.float32)}
-        y_fit = np.tile(y_train, readout_draws)
-        v_memories = stream_memories(clf.lmu, x_val, hold_steps, window)
-    elif readout == "spiking":
-        # one shift per draw and sequence, as hold_memory draws them
-        n = len(x_train)
-        shift = np.random.RandomState(seed).randint(len(m_train), size=(readout_draws, n))
-        m = np.concatenate([m_train[shift[j], np.arange(n)] for j in range(readout_draws)])
-        x_feed = {clf.lmu.memory_input: m[:, None, :],
-                  clf.input: np.zeros((len(m), 1, input_d), dtype=np.float32)}
-        y_fit = np.tile(y_train, readout_draws)
-        v_memories = m_val
+    n_steps = 1 if method == "parallel" else x_train.shape[1]
+    loss = tf.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if readout != "exact":
+        window_loss = readout_loss == "window"
+        if readout == "hold":
+            m = hold_memory(clf.lmu, x_train, hold_steps, window, draws=readout_draws,
+                            memory_noise=memory_noise, rng=np.random.RandomState(seed),
+                            all_shifts=window_loss)
+            v_memories = stream_memories(clf.lmu, x_val, hold_steps, window)
+        elif window_loss:
+            m = m_train.transpose(1, 0, 2)  # every shift of each training stream
+            v_memories = m_val
+        else:
+            # one shift per draw and sequence, as hold_memory draws them
+            n = len(x_train)
+            shift = np.random.RandomState(seed).randint(len(m_train), size=(readout_draws, n))
+            m = np.concatenate([m_train[shift[j], np.arange(n)] for j in range(readout_draws)])
+            v_memories = m_val
+        m = m.reshape(len(m), -1, m.shape[-1]).astype(np.float32)  # (copies, steps, size)
+        n_steps = m.shape[1]
+        x_feed = {clf.lmu.memory_input: m,
+                  clf.input: np.zeros((len(m), n_steps, input_d), dtype=np.float32)}
+        # one target per copy and step (the window loss reads the last)
+        y_fit = np.repeat(np.tile(y_train, len(m) // len(y_train))[:, None, None], n_steps, axis=1)
+        if window_loss:
+            loss = _window_crossentropy
+            clf.config[clf.probe].keep_history = True  # the loss reads every step
     else:
         x_feed = _inputs(clf, x_train, method)
-        y_fit = y_train
+        y_fit = y_train.reshape(-1, 1, 1)
         v_feed = _inputs(clf, x_val, method)
-    n_steps = 1 if method == "parallel" else x_train.shape[1]
     decay_epochs = decay_epochs or epochs
     first = len(history["epoch"])
     best = history["best"]["val_accuracy"] if history["best"] else -1.0
@@ -709,7 +761,7 @@ def train(
         )
         sim.compile(
             optimizer=optimizer,
-            loss={clf.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+            loss={clf.probe: loss},
         )
         for epoch in range(first, epochs):
             lr = 0.5 * learning_rate * (1 + np.cos(np.pi * min(epoch, decay_epochs) / decay_epochs))
@@ -718,7 +770,7 @@ def train(
             if verbose:
                 log(f"Epoch {epoch + 1}/{epochs} (learning rate {lr:.2e})")
             fit = sim.fit(
-                x_feed, {clf.probe: y_fit.reshape(-1, 1, 1)}, epochs=1,
+                x_feed, {clf.probe: y_fit}, epochs=1,
                 n_steps=n_steps, verbose=verbose, shuffle=True,
             )
             epoch_s = time.perf_counter() - start

@@ -7,7 +7,9 @@ import pytest
 
 from nengo_lmu.lmu import LMU
 from nengo_lmu.training import (
+    READOUT_LOSSES,
     READOUTS,
+    _window_crossentropy,
     feedforward_logits,
     hold_memory,
     hold_shifts,
@@ -89,6 +91,50 @@ def test_hold_memory_augmentation(rng, allclose):
     assert 0.07 < rel < 0.13
 
 
+def test_hold_memory_all_shifts(rng, allclose):
+    lmu = _lmu()
+    x = rng.uniform(-1, 1, (5, 40, 1))
+    m = hold_memory(lmu, x, hold_steps=8, window=5, draws=2, rng=np.random.RandomState(1),
+                    all_shifts=True)
+    assert m.shape == (10, 6, lmu.order)
+    # each row: one other sequence before it, read at every shift in order
+    for row in range(10):
+        i = row % 5
+        errors = [max(np.abs(stream_memory(lmu, x[i:i + 1], s, x_prev=x[k:k + 1],
+                                           hold_steps=8)[0] - m[row, j]).max()
+                      for j, s in enumerate(hold_shifts(8, 5)))
+                  for k in range(5) if k != i]
+        assert min(errors) < 1e-12
+
+
+def test_window_crossentropy(rng, allclose):
+    """The window loss is the cross-entropy of the logits averaged over the steps."""
+    logits = rng.normal(size=(4, 6, 3)).astype(np.float32)
+    y = rng.randint(3, size=4)
+    mean = logits.mean(axis=1)
+    expected = np.log(np.exp(mean).sum(axis=1)) - mean[np.arange(4), y]
+    targets = np.repeat(y[:, None, None], 6, axis=1)
+    assert allclose(_window_crossentropy(targets, logits).numpy(), expected, rtol=1e-5)
+
+
+def test_train_window_loss(tmp_path, rng):
+    """The hold readout trains with the window loss too, and records it."""
+    T = 20
+    y = np.tile([0, 1], 50)
+    x = np.zeros((100, T, 1))
+    x[:, T // 2:, 0] = np.where(y == 1, 1.0, -1.0)[:, None]
+    x += 0.1 * rng.normal(size=x.shape)
+    config = dict(n_classes=2, units=16, order=4, theta=float(T), input_d=1)
+    out = tmp_path / "model"
+    history = train(config, (x, y), (x, y), str(out), epochs=8, batch_size=50,
+                    learning_rate=1e-2, verbose=0, log=lambda *a: None, readout="hold",
+                    hold_steps=6, window=4, readout_draws=1, readout_loss="window")
+    with open(out / "config.json", encoding="utf-8") as f:
+        assert json.load(f)["readout"]["loss"] == "window"
+    assert history["best"]["val_accuracy"] > 0.9
+    assert history["loss"][-1] < history["loss"][0]
+
+
 def test_stream_logits_average(rng, allclose):
     config = {"hidden_neuron_type": "RectifiedLinear"}
     params = {"W_m": rng.normal(size=(7, 4)), "bias": rng.normal(size=7),
@@ -124,11 +170,19 @@ def test_readout_settings():
     assert readout_settings("exact") == {"scheme": "exact"}
     assert readout_settings("hold", 20, 10, 0.05, 1) == {
         "scheme": "hold", "hold_steps": 20, "window": 10, "memory_noise": 0.05,
-        "readout_draws": 1}
+        "readout_draws": 1, "loss": "draw"}
     assert readout_settings("spiking", 20, 10, readout_draws=3,
                             spiking_memory={"seed": 2}) == {
         "scheme": "spiking", "hold_steps": 20, "window": 10, "memory_noise": 0.0,
-        "readout_draws": 3, "spiking_memory": {"seed": 2}}
+        "readout_draws": 3, "loss": "draw", "spiking_memory": {"seed": 2}}
+    assert readout_settings("spiking", 20, 10, readout_draws=1, spiking_memory={"seed": 2},
+                            readout_loss="window")["loss"] == "window"
+    with pytest.raises(ValueError, match="readout_draws must be 1 with readout='spiking' "
+                       "and readout_loss='window'"):
+        readout_settings("spiking", readout_draws=2, spiking_memory={}, readout_loss="window")
+    with pytest.raises(ValueError, match="readout_loss must be one of"):
+        readout_settings("hold", readout_loss="mean")
+    assert READOUT_LOSSES == ("draw", "window")
     with pytest.raises(ValueError, match="memory_noise applies to readout='hold' only"):
         readout_settings("spiking", memory_noise=0.1, spiking_memory={"seed": 2})
     assert READOUTS == ("exact", "hold", "spiking")
@@ -149,7 +203,7 @@ def test_train_hold_readout_recorded(tmp_path, rng):
     with open(out / "config.json", encoding="utf-8") as f:
         run_config = json.load(f)
     assert run_config["readout"] == {"scheme": "hold", "hold_steps": 6, "window": 4,
-                                     "memory_noise": 0.01, "readout_draws": 2}
+                                     "memory_noise": 0.01, "readout_draws": 2, "loss": "draw"}
     assert history["best"]["val_accuracy"] > 0.9
     # resuming with another readout is refused
     with pytest.raises(ValueError, match="readout"):

@@ -13,6 +13,7 @@ from nengo_lmu.networks import LegendreMemory
 from nengo_lmu.psmnist import load_model, loihi_report, train_psmnist
 from nengo_lmu.spiking import (
     SpikingLMUClassifier,
+    chip_neuron_type,
     loihi_memory_neuron,
     simulate_memory,
     spiking_neuron_type,
@@ -201,6 +202,55 @@ def test_quantization_report_counts_zeroed_weights():
     assert 0 < report["relative_error"] < 0.01
 
 
+@pytest.mark.parametrize("rate_type", ["RectifiedLinear", "LIFRate"])
+def test_simulate_readout_matches_nengo(small, rate_type, allclose):
+    """The simulated readout equals the hidden layer in nengo.Simulator with the
+    chip's neuron model, driven by the same memory states from the same voltages."""
+    params, x = small
+    config = dict(CONFIG, hidden_neuron_type=rate_type)
+    net = SpikingLMUClassifier(config, params, x[:20], hold_steps=12, window=8, max_rate=300)
+    rng = np.random.RandomState(5)
+    states = rng.uniform(-1, 1, size=(9, 3, CONFIG["order"])) * net.m_scale
+    logits, rates = net.simulate_readout(states, rng=np.random.RandomState(7))
+    assert logits.shape == (3, CONFIG["n_classes"]) and rates.shape == (3, CONFIG["units"])
+    neuron = chip_neuron_type(net.neuron_type)
+    rng = np.random.RandomState(7)  # the voltages simulate_readout draws
+    neuron.make_state(CONFIG["units"], rng)
+    voltages = rng.uniform(0, 1, (3, CONFIG["units"]))
+    e_x = net.params["e_x"][0, 0]
+    for i in range(3):
+        with nengo.Network() as model:
+            u = nengo.Node(lambda t, i=i: states[int(round(t / net.dt)) - 1, i])
+            start = {"voltage": voltages[i]}
+            if rate_type == "LIFRate":
+                neuron_i = type(neuron)(tau_rc=neuron.tau_rc, tau_ref=neuron.tau_ref,
+                                        amplitude=neuron.amplitude, initial_state=start)
+            else:
+                neuron_i = type(neuron)(amplitude=neuron.amplitude, initial_state=start)
+            h = nengo.Ensemble(CONFIG["units"], 1, neuron_type=neuron_i,
+                               gain=np.full(CONFIG["units"], net.alpha),
+                               bias=net.alpha * net.params["bias"])
+            nengo.Connection(u, h.neurons, transform=net.params["W_m"] * e_x, synapse=None)
+            p = nengo.Probe(h.neurons)
+        with nengo.Simulator(model, dt=net.dt, progress_bar=False) as sim:
+            sim.run_steps(9)
+        assert allclose(rates[i], sim.data[p][1:].mean(axis=0))
+    assert allclose(logits, rates @ net.params["W_out"].T + net.params["b_out"])
+    with pytest.raises(ValueError, match=r"states must have shape \(window \+ 1 = 9"):
+        net.simulate_readout(states[1:])
+
+
+def test_chip_neuron_type():
+    from nengo_loihi.neurons import LoihiLIF, LoihiSpikingRectifiedLinear
+
+    relu = chip_neuron_type(nengo.SpikingRectifiedLinear(amplitude=0.5))
+    assert isinstance(relu, LoihiSpikingRectifiedLinear) and relu.amplitude == 0.5
+    lif = chip_neuron_type(nengo.LIF(tau_rc=0.03, amplitude=0.01))
+    assert isinstance(lif, LoihiLIF) and lif.tau_rc == 0.03 and lif.amplitude == 0.01
+    rates = nengo.RectifiedLinear()
+    assert chip_neuron_type(rates) is rates
+
+
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("loihi") / "model"
@@ -236,12 +286,16 @@ def test_finetune_cli(model_dir, tmp_path, capsys):
     out = tmp_path / "tuned"
     assert main(["psmnist", "finetune", "--model", str(model_dir), "--out", str(out),
                  "--n-train", "200", "--n-valid", "100", "--epochs", "2", "--seed", "3",
-                 "--memory-neurons", "20", "--no-progress"]) == 0
-    assert "on the simulated spiking memory" in capsys.readouterr().out
+                 "--memory-neurons", "20", "--max-rate", "300", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "on the simulated spiking memory" in printed
+    assert "with the hidden neurons spiking as on chip (simulated)" in printed
     run_config, params = load_model(str(out))
     assert run_config["readout"]["scheme"] == "spiking"
+    assert run_config["readout"]["loss"] == "window"  # the default
     memory = run_config["readout"]["spiking_memory"]
     assert memory["seed"] == 3 and memory["memory_neurons"] == 20
+    assert memory["max_rate"] == 300
     _, base = load_model(str(model_dir))
     assert params["W_out"].shape == base["W_out"].shape
     assert not np.allclose(params["W_out"], base["W_out"])
@@ -252,6 +306,7 @@ def test_finetune_cli(model_dir, tmp_path, capsys):
                  "--no-progress"]) == 0
     result = json.loads(path.read_text())
     assert result["seed"] == 3 and result["memory_neurons"] == 20
+    assert result["max_rate"] == 300
     assert 0 <= result["base_rate_stream_accuracy"] <= 1
     with pytest.warns(UserWarning, match="fine-tuned against a spiking memory with "
                       "memory_neurons=20, not memory_neurons=10"):
@@ -278,6 +333,9 @@ def test_train_spiking_readout_errors(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["psmnist", "finetune", "--model", "/nonexistent", "--out", "Y"], "does not exist"),
     (["psmnist", "finetune", "--model", "X", "--out", "Y", "--seed", "-1"], "--seed"),
+    (["psmnist", "finetune", "--model", "X", "--out", "Y", "--readout-loss", "mean"],
+     "--readout-loss"),
+    (["psmnist", "finetune", "--model", "X", "--out", "Y", "--max-rate", "0"], "--max-rate"),
     (["psmnist", "evaluate", "--model", "X", "--memory", "spiking"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--seed", "1"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--backend", "loihi", "--memory-max-rate", "0"],
