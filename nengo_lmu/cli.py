@@ -677,7 +677,10 @@ def build_parser():
     tr.add_argument("--no-progress", action="store_true", help="no progress bars")
     tr.set_defaults(func=cmd_psmnist_train)
 
-    from nengo_lmu.psmnist import FINETUNE  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.psmnist import (  # pylint: disable=import-outside-toplevel
+        FINETUNE,
+        MEMORY_WEIGHTS,
+    )
 
     ft = ps_sub.add_parser(
         "finetune", help="fine-tune a model's classifier against its spiking memory on Loihi",
@@ -705,6 +708,9 @@ def build_parser():
         flag = "--" + key.replace("_", "-")
         ft.add_argument(flag, type=_number(kind, flag, minimum, exclusive=exclusive),
                         default=FINETUNE[key], help=f"{text} (default: %(default)s)")
+    ft.add_argument("--weights", choices=MEMORY_WEIGHTS, default=FINETUNE["weights"],
+                    help="the simulated memory's recurrent weights: the 8-bit ones Loihi "
+                    "stores, or nengo's floating-point ones (default: %(default)s)")
     ft.add_argument("--readout-loss", choices=READOUT_LOSSES, default=FINETUNE["readout_loss"],
                     help="the loss of the logits averaged over the readout window, as the "
                     "chip reads out (window), or of each drawn shift (draw) "

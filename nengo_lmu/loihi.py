@@ -351,6 +351,76 @@ def network_report(network, dt=0.001):
     return report
 
 
+def _discretized_build(network, dt=0.001, seed=None):
+    """nengo_loihi's floating-point build of ``network`` (split into cores, as
+    `nengo_loihi.Simulator` builds it, not discretized), and every block
+    discretized by nengo_loihi's own `~nengo_loihi.builder.discretize.discretize_block`
+    (a copy), with the warnings that gave: ``(model, [(block, discretized,
+    warnings), ...])``. ``seed`` defaults to the network's own."""
+    import copy  # pylint: disable=import-outside-toplevel
+    import warnings  # pylint: disable=import-outside-toplevel
+
+    from nengo_loihi.builder import Model  # pylint: disable=import-outside-toplevel
+    from nengo_loihi.builder.discretize import (  # pylint: disable=import-outside-toplevel
+        discretize_block,
+    )
+
+    from nengo_lmu.backends import loihi_decode_tau  # pylint: disable=import-outside-toplevel
+
+    model = Model(dt=dt)
+    tau = loihi_decode_tau(network)
+    if tau is not None:
+        model.decode_tau = tau
+    model.seeds[network] = network.seed if seed is None else seed
+    model.seeded[network] = model.seeds[network] is not None
+    model.build(network, precompute=True, discretize=False)
+    blocks = []
+    for block in model.blocks:
+        quantized = copy.deepcopy(block)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            discretize_block(quantized)
+        blocks.append((block, quantized, caught))
+    return model, blocks
+
+
+def chip_weights(network, connections, dt=0.001, seed=None):
+    """The weights Loihi stores for ``connections``, in floating-point units.
+
+    nengo_loihi stores 8-bit weights with one exponent per synapse, scaled
+    to each block's largest weight, and loses further bits where a synapse's
+    weights are far below that (see `quantization_report`). For each of
+    ``connections`` (each built as one dense on-chip synapse, e.g. between
+    ensembles of ``network``), this returns ``(w, w_q)``: the weights
+    nengo_loihi builds before discretizing (pre neurons x post neurons) and
+    the discretized weights scaled back to the same units (least squares
+    over the synapse). `nengo_lmu.spiking.simulate_memory` runs a memory
+    with them (``quantized=True``).
+
+    Raises a `ValueError` for a connection that is not one dense synapse
+    (sparse, split across cores, or off chip).
+    """
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    model, blocks = _discretized_build(network, dt, seed)
+    where = {id(syn): (quantized, i) for block, quantized, _ in blocks
+             for i, syn in enumerate(block.synapses)}
+    out = {}
+    for conn in connections:
+        syn = model.objs[conn].get("weights") if conn in model.objs else None
+        dense = syn is not None and all(
+            np.array_equal(np.ravel(idx), np.arange(np.size(w)))
+            for w, idx in zip(syn.weights, syn.indices))
+        if not dense or id(syn) not in where:
+            raise ValueError(f"{conn} is not one dense on-chip synapse")
+        quantized, i = where[id(syn)]
+        w = np.array([np.ravel(x) for x in syn.weights], dtype=np.float64)
+        q = np.array([np.ravel(x) for x in quantized.synapses[i].weights], dtype=np.float64)
+        scale = np.sum(w * q) / np.sum(q * q) if np.any(q) else 0.0
+        out[conn] = (w, scale * q)
+    return out
+
+
 def quantization_report(network, dt=0.001, seed=None, tol=0.01):
     """What Loihi's weight quantization does to ``network``, before it runs.
 
@@ -367,7 +437,7 @@ def quantization_report(network, dt=0.001, seed=None, tol=0.01):
     dt : float
         Simulator step (s).
     seed : int, optional
-        Build seed.
+        Build seed (default: the network's own, as the simulators use).
     tol : float
         Blocks whose relative weight error exceeds ``tol`` are listed in
         ``degraded``.
@@ -382,25 +452,11 @@ def quantization_report(network, dt=0.001, seed=None, tol=0.01):
         in nengo_loihi's "Lost N extra bits in weight rounding"), ``degraded`` (label,
         relative error and zeroed weights of each block above ``tol``).
     """
-    import copy  # pylint: disable=import-outside-toplevel
     import re  # pylint: disable=import-outside-toplevel
-    import warnings  # pylint: disable=import-outside-toplevel
 
     import numpy as np  # pylint: disable=import-outside-toplevel
-    from nengo_loihi.builder import Model  # pylint: disable=import-outside-toplevel
-    from nengo_loihi.builder.discretize import (  # pylint: disable=import-outside-toplevel
-        discretize_block,
-    )
 
-    from nengo_lmu.backends import loihi_decode_tau  # pylint: disable=import-outside-toplevel
-
-    model = Model(dt=dt)
-    tau = loihi_decode_tau(network)
-    if tau is not None:
-        model.decode_tau = tau
-    model.seeds[network] = seed
-    model.seeded[network] = seed is not None
-    model.build(network, precompute=True, discretize=False)
+    _, blocks = _discretized_build(network, dt, seed)
 
     def flat(synapse):
         return np.concatenate([np.ravel(w) for w in synapse.weights]) if synapse.weights else np.zeros(0)
@@ -409,12 +465,8 @@ def quantization_report(network, dt=0.001, seed=None, tol=0.01):
     err2 = norm2 = 0.0
     lost_bits = {}
     degraded = []
-    for block in model.blocks:
+    for block, quantized, caught in blocks:
         before = [flat(s).astype(np.float64) for s in block.synapses]
-        quantized = copy.deepcopy(block)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            discretize_block(quantized)
         lost = [int(m.group(1)) for m in
                 (re.search(r"Lost (\d+) extra bits", str(w.message)) for w in caught) if m]
         if lost:

@@ -27,7 +27,7 @@ from nengo_lmu.training import (
     stream_memories,
     train,
 )
-from nengo_lmu.validation import check_integer
+from nengo_lmu.validation import check_choice, check_integer
 
 #: Defaults: a Loihi-friendly ReLU hidden layer on an order-256 memory of the
 #: whole 784-pixel sequence; 92,393 trainable parameters.
@@ -108,7 +108,11 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
 #: Defaults of `finetune_psmnist`.
 FINETUNE = dict(memory_neurons=30, memory_max_rate=700.0, seed=0, n_train=50000,
                 n_valid=2000, epochs=20, learning_rate=1e-3, weight_decay=0.01,
-                readout_draws=1, readout_loss="window", max_rate=500.0)
+                readout_draws=1, readout_loss="window", max_rate=500.0, weights="loihi")
+
+#: Weights of the simulated memory in `finetune_psmnist`: Loihi's 8-bit ones
+#: (`nengo_lmu.loihi.chip_weights`) or nengo's floating-point ones.
+MEMORY_WEIGHTS = ("loihi", "float")
 
 
 def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
@@ -118,7 +122,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                      weight_decay=FINETUNE["weight_decay"],
                      readout_draws=FINETUNE["readout_draws"],
                      readout_loss=FINETUNE["readout_loss"], max_rate=FINETUNE["max_rate"],
-                     batch_size=100, source="auto",
+                     weights=FINETUNE["weights"], batch_size=100, source="auto",
                      progress_bar=True, verbose=1, **spiking):
     """Fine-tune a trained model's classifier against its spiking memory on Loihi.
 
@@ -130,7 +134,8 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     calibrated the same way, with the given ``seed``, ``memory_neurons`` and
     ``memory_max_rate``), simulates its memory with Loihi's neuron model on
     the first ``n_train`` training images, each after another random one
-    (`SpikingLMUClassifier.memory_states`), and on the first ``n_valid``
+    (`SpikingLMUClassifier.memory_states`; with the recurrent weights Loihi
+    stores, ``weights="loihi"``, or nengo's, ``"float"``), and on the first ``n_valid``
     validation images back to back, and trains the hidden and output layers,
     starting from the model's weights, on those states with NengoDL
     (``readout="spiking"`` of `nengo_lmu.training.train`; by default with
@@ -147,6 +152,9 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     `SpikingLMUClassifier` (``hold_steps``, ``window``, ``memory_synapse``,
     ``hidden_synapse``); ``hold_steps`` and ``window`` default to the
     model's own readout, if it was trained with ``readout="hold"``.
+    ``max_rate`` (of the hidden neurons on chip) is recorded too; the
+    history adds the validation accuracy with the hidden neurons spiking
+    (`SpikingLMUClassifier.simulate_readout`) before and after.
     Returns the training history.
     """
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
@@ -160,6 +168,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
         spiking.setdefault("hold_steps", trained["hold_steps"])
         spiking.setdefault("window", trained["window"])
     seed = check_integer("seed", seed, minimum=0)  # it fixes the memory
+    check_choice("weights", weights, MEMORY_WEIGHTS)
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     x, y = data["train"]
     xv, yv = data["valid"]
@@ -178,15 +187,16 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                         "memory_max_rate": net.memory_max_rate,
                         "memory_synapse": net.memory_synapse,
                         "hidden_synapse": net.hidden_synapse, "seed": seed,
-                        "dt": net.dt, "max_rate": net.max_rate})
+                        "dt": net.dt, "max_rate": net.max_rate, "weights": weights})
     x, y = check_sequences(x[:n_train], y[:n_train])
     xv, yv = check_sequences(xv[:n_valid], yv[:n_valid])
     rng = np.random.RandomState(seed)
     before = (np.arange(n_train) + rng.randint(1, max(n_train, 2), size=n_train)) % n_train
     start = time.perf_counter()
-    states = (net.memory_states(x, x[before], progress_bar=progress_bar),
+    quantized = weights == "loihi"
+    states = (net.memory_states(x, x[before], progress_bar=progress_bar, quantized=quantized),
               net.memory_states(xv, np.concatenate([np.zeros_like(xv[:1]), xv[:-1]]),
-                                progress_bar=progress_bar))
+                                progress_bar=progress_bar, quantized=quantized))
     simulate_s = time.perf_counter() - start
     e_x = net.params["e_x"][0, 0]  # the memory does not depend on it (see final_memory)
     # the model as it was, read from the same simulated memory

@@ -216,8 +216,13 @@ def _lowpass_decay(synapse, dt, what):
     return float(np.exp(-dt / synapse.tau))
 
 
-def memory_weights(memory):
+def memory_weights(memory, quantized=False):
     """The neuron-level weights of a spiking `LegendreMemory`, from nengo's build.
+
+    With ``quantized``, the recurrent weights are those Loihi stores:
+    nengo_loihi's discretization of them (`nengo_lmu.loihi.chip_weights`).
+    The memory sums many small weights over hundreds of steps, so their
+    rounding matters (see the module notes).
 
     Returns a dict: ``W`` (N, N) recurrent neuron-to-neuron weights
     including the gains, ``C`` (N, memory_d) input weights including the
@@ -247,6 +252,13 @@ def memory_weights(memory):
             for name in ens[0].neuron_type.state
         }
         in_synapses, rec_synapses = set(), set()
+        chip = {}
+        if quantized:
+            from nengo_lmu.loihi import chip_weights  # pylint: disable=import-outside-toplevel
+
+            chip = chip_weights(memory, [c for c in memory.all_connections
+                                         if c.pre_obj in rows and c.post_obj in rows],
+                                dt=memory.dt)
         for conn in memory.all_connections:
             w = data[conn].weights
             if conn.pre_obj in rows and conn.post_obj in rows:
@@ -255,6 +267,8 @@ def memory_weights(memory):
                     block = w
                 else:  # decoders, then the post ensemble's scaled encoders
                     block = data[conn.post_obj].scaled_encoders @ w
+                if conn in chip:
+                    block = _rescaled(block, *chip[conn], conn)
                 out["W"][rows[conn.post_obj], rows[conn.pre_obj]] += block
             elif conn.pre_obj in rows and conn.post_obj is memory.output:
                 cols = np.arange(size)[conn.post_slice]
@@ -276,7 +290,17 @@ def memory_weights(memory):
     return out
 
 
-def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progress_bar=True):
+def _rescaled(block, w_loihi, w_chip, conn):
+    """``w_chip`` (pre x post, nengo_loihi's units) in the units of nengo's
+    ``block`` (post x pre), which nengo_loihi's ``w_loihi`` is a multiple of."""
+    scale = np.sum(block * w_loihi.T) / np.sum(w_loihi**2)
+    if np.linalg.norm(scale * w_loihi.T - block) > 1e-4 * np.linalg.norm(block):
+        raise ValueError(f"nengo_loihi built other weights than nengo for {conn}")
+    return scale * w_chip.T
+
+
+def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progress_bar=True,
+                    quantized=False):
     """Run a spiking `LegendreMemory` on many input streams at once.
 
     The equivalent of running ``memory`` in `nengo.Simulator` once per
@@ -305,6 +329,10 @@ def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progres
     batch_size : int
         Streams simulated together.
     progress_bar : bool
+    quantized : bool
+        Use the recurrent weights Loihi stores (`memory_weights`), as the
+        emulator and the chip run them; the neurons and filters are
+        nengo's floating-point ones either way.
 
     Returns
     -------
@@ -321,7 +349,7 @@ def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progres
         raise ValueError(f"steps must be integers in 0..{n_steps - 1}")
     a_probe = _lowpass_decay(synapse, memory.dt, "synapse")
     batch_size = check_integer("batch_size", batch_size)
-    w = memory_weights(memory)
+    w = memory_weights(memory, quantized=quantized)
     neuron_type, dt = w["neuron_type"], memory.dt
     W_T, D, C_T = w["W"].T, w["D"], w["C"].T
     which = np.full(n_steps, -1)
@@ -519,7 +547,7 @@ class SpikingLMUClassifier(nengo.Network):
 
         return hidden_rates(self.model_config, self.params, m * self.params["e_x"][0, 0])
 
-    def memory_states(self, x, x_prev=None, progress_bar=True, batch_size=500):
+    def memory_states(self, x, x_prev=None, progress_bar=True, batch_size=500, quantized=False):
         """What the hidden layer reads from the spiking memory during the hold.
 
         Simulates this classifier's own spiking memory (`simulate_memory`:
@@ -539,6 +567,8 @@ class SpikingLMUClassifier(nengo.Network):
         progress_bar : bool
         batch_size : int
             Sequences simulated together.
+        quantized : bool
+            With the recurrent weights Loihi stores (`simulate_memory`).
 
         Returns
         -------
@@ -570,7 +600,8 @@ class SpikingLMUClassifier(nengo.Network):
         last = stream.shape[1] - self.hold_steps - 1  # the last element of x
         steps = last + hold_shifts(self.hold_steps, self.window)
         m = simulate_memory(self.memory, stream, synapse=self.hidden_synapse, steps=steps,
-                            batch_size=batch_size, progress_bar=progress_bar)
+                            batch_size=batch_size, progress_bar=progress_bar,
+                            quantized=quantized)
         return m.transpose(1, 0, 2).astype(np.float32)
 
     def simulate_readout(self, states, rng=None):
