@@ -114,13 +114,17 @@ def run_finetuned(args, model, memory, settings):
         history = finetune_psmnist(model, tuned, hold_steps=args.hold_steps, window=args.window,
                                    progress_bar=False, verbose=0, **memory)
     _log(f"fine-tuned model, memory spiking on chip: {args.n_spiking} images")
+    # the hidden neurons' rate is the one fine-tuning chose (in its config.json)
     res = evaluate_psmnist(tuned, backend="loihi", n_test=args.n_spiking, memory="spiking",
-                           **memory, **settings)
-    out = {k: res[k] for k in ("accuracy", "n_test", "s_per_image", "seed", "memory_neurons")}
+                           **memory, hold_steps=settings["hold_steps"],
+                           window=settings["window"])
+    out = {k: res[k] for k in ("accuracy", "n_test", "s_per_image", "seed", "memory_neurons",
+                               "max_rate")}
     out["model"] = tuned
     if history is not None:
-        out["finetune"] = {k: history[k] for k in ("best", "val_accuracy_before",
-                                                   "simulate_s", "wall_s")}
+        out["finetune"] = {k: history[k] for k in (
+            "best", "val_accuracy_before", "val_spiking_accuracy_before",
+            "val_spiking_accuracy", "simulate_s", "wall_s")}
     return out
 
 
@@ -193,7 +197,8 @@ def format_table(results):
                     f"    fine-tuned against that spiking memory ({f['model']}): Loihi "
                     f"{100 * f['accuracy']:6.2f} % on the same images, "
                     f"{100 * (rate_reference(r) - f['accuracy']):.2f} points below the "
-                    f"rate model ({f['s_per_image']:.2f} s per image)")
+                    f"rate model ({f['s_per_image']:.2f} s per image, hidden neurons at "
+                    f"{f.get('max_rate', r['max_rate']):.0f} Hz)")
     if "speed" in results:
         s = results["speed"]
         lines.append(

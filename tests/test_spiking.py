@@ -8,13 +8,14 @@ import pytest
 
 from nengo_lmu.backends import make_simulator
 from nengo_lmu.cli import main
-from nengo_lmu.loihi import quantization_report
+from nengo_lmu.loihi import chip_weights, quantization_report
 from nengo_lmu.networks import LegendreMemory
 from nengo_lmu.psmnist import load_model, loihi_report, train_psmnist
 from nengo_lmu.spiking import (
     SpikingLMUClassifier,
     chip_neuron_type,
     loihi_memory_neuron,
+    memory_weights,
     simulate_memory,
     spiking_neuron_type,
 )
@@ -251,6 +252,47 @@ def test_chip_neuron_type():
     assert chip_neuron_type(rates) is rates
 
 
+def test_chip_weights_quantize():
+    with nengo.Network(seed=0) as net:
+        u = nengo.Node([0.5])
+        a = nengo.Ensemble(4, 1, neuron_type=nengo.SpikingRectifiedLinear())
+        b = nengo.Ensemble(2, 1, neuron_type=nengo.SpikingRectifiedLinear())
+        w = np.array([[1.0, 1e-4, 0.5, 0.0], [0.25, -1e-5, -1.0, 0.1]])
+        conn = nengo.Connection(a.neurons, b.neurons, transform=w)
+        off_chip = nengo.Connection(u, a)
+    (w_float, w_chip), = chip_weights(net, [conn]).values()
+    # nengo_loihi's weights are the transform (pre x post) times the post gains
+    gain = nengo.Simulator(net, progress_bar=False).data[b].gain
+    ratio = w_float / (w.T * gain)
+    assert np.allclose(ratio[w.T != 0], ratio[0, 0])
+    # 8-bit weights scaled to the largest (1.0): 1e-4 and 1e-5 round to zero
+    assert np.all((w_chip == 0) == (np.abs(w.T) < 1e-3))
+    assert 0 < np.linalg.norm(w_chip - w_float) / np.linalg.norm(w_float) < 0.01
+    with pytest.raises(ValueError, match="not one dense on-chip synapse"):
+        chip_weights(net, [off_chip])
+
+
+def test_memory_weights_quantized():
+    """The recurrent weights Loihi stores: each ensemble-to-ensemble block on an
+    8-bit grid, a few percent off nengo's floating-point weights."""
+    mem = LegendreMemory(0.3, 4, n_neurons=30, neuron_type=loihi_memory_neuron(),
+                         loihi_input=True, seed=3, max_rates=nengo.dists.Uniform(500, 700))
+    w_float = memory_weights(mem)
+    w_chip = memory_weights(mem, quantized=True)
+    assert np.array_equal(w_chip["C"], w_float["C"]) and np.array_equal(w_chip["D"], w_float["D"])
+    error = np.linalg.norm(w_chip["W"] - w_float["W"]) / np.linalg.norm(w_float["W"])
+    assert 0.001 < error < 0.05
+    for i in range(4):
+        for j in range(4):
+            chip = w_chip["W"][30 * i:30 * (i + 1), 30 * j:30 * (j + 1)]
+            assert len(np.unique(chip)) <= 511  # at most 255 magnitudes and a sign
+            assert len(np.unique(w_float["W"][30 * i:30 * (i + 1), 30 * j:30 * (j + 1)])) > 511
+    u = np.random.RandomState(0).uniform(-0.5, 0.5, (2, 50, 1))
+    float_states = simulate_memory(mem, u, progress_bar=False)
+    chip_states = simulate_memory(mem, u, progress_bar=False, quantized=True)
+    assert not np.allclose(chip_states, float_states)
+
+
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("loihi") / "model"
@@ -296,6 +338,7 @@ def test_finetune_cli(model_dir, tmp_path, capsys):
     memory = run_config["readout"]["spiking_memory"]
     assert memory["seed"] == 3 and memory["memory_neurons"] == 20
     assert memory["max_rate"] == 300
+    assert memory["weights"] == "loihi"  # simulated with the weights Loihi stores
     _, base = load_model(str(model_dir))
     assert params["W_out"].shape == base["W_out"].shape
     assert not np.allclose(params["W_out"], base["W_out"])
@@ -336,6 +379,7 @@ def test_train_spiking_readout_errors(tmp_path):
     (["psmnist", "finetune", "--model", "X", "--out", "Y", "--readout-loss", "mean"],
      "--readout-loss"),
     (["psmnist", "finetune", "--model", "X", "--out", "Y", "--max-rate", "0"], "--max-rate"),
+    (["psmnist", "finetune", "--model", "X", "--out", "Y", "--weights", "int8"], "--weights"),
     (["psmnist", "evaluate", "--model", "X", "--memory", "spiking"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--seed", "1"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--backend", "loihi", "--memory-max-rate", "0"],
