@@ -24,6 +24,8 @@ benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/), about thr
 	$(PY) benchmarks/psmnist.py --out results/benchmarks
 	$(PY) benchmarks/loihi.py --out results/benchmarks
 	$(PY) benchmarks/spiking_memory.py --out results/benchmarks
+	$(PY) benchmarks/hidden_rate.py --out results/benchmarks \
+		--model results/benchmarks/psmnist-order-16-hold-finetuned-seed-0
 	$(PY) benchmarks/capacity.py --out results/benchmarks --lstm-time-budget 900
 	$(PY) benchmarks/mackey_glass.py --out results/benchmarks
 
