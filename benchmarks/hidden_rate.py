@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from nengo_lmu.io import save_figure, write_json
-from nengo_lmu.psmnist import N_CALIBRATION, load_model
+from nengo_lmu.psmnist import N_CALIBRATION, load_model, spiking_settings
 from nengo_lmu.training import accuracy, stream_logits
 
 
@@ -36,27 +36,23 @@ def run(args):
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     run_config, params = load_model(args.model)
-    config, readout = run_config["model"], run_config.get("readout", {})
-    memory = dict(readout.get("spiking_memory", {}))
-    settings = {k: memory[k] for k in ("memory_neurons", "memory_max_rate", "memory_synapse",
-                                       "hidden_synapse") if k in memory}
-    for k in ("hold_steps", "window"):
-        if k in readout:
-            settings[k] = readout[k]
-    seed = memory.get("seed", args.seed)
+    config = run_config["model"]
+    memory = run_config.get("readout", {}).get("spiking_memory", {})
+    settings = spiking_settings(run_config)  # deployed as evaluate deploys it
+    seed = settings.setdefault("seed", args.seed)  # for a model not fine-tuned
     xv, yv = load_psmnist(run_config.get("permutation_seed", 0))["valid"]
     x_cal, x, y = xv[:N_CALIBRATION], xv[:args.n_valid], yv[:args.n_valid]
 
     def classifier(max_rate):
-        return SpikingLMUClassifier(config, params, x_cal, memory="spiking", seed=seed,
-                                    max_rate=max_rate, **settings)
+        return SpikingLMUClassifier(config, params, x_cal, memory="spiking",
+                                    **{**settings, "max_rate": max_rate})
 
     start = time.perf_counter()
-    states = classifier(args.max_rates[0]).memory_states(
+    net = classifier(args.max_rates[0])
+    states = net.memory_states(
         x, np.concatenate([np.zeros_like(x[:1]), x[:-1]]), progress_bar=False,
         quantized=memory.get("weights", "loihi") == "loihi")
     simulate_s = time.perf_counter() - start
-    net = classifier(args.max_rates[0])
     rate = accuracy(stream_logits(config, net.params, net.params["e_x"][0, 0] * states), y)
     rows = []
     for max_rate in args.max_rates:

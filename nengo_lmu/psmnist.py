@@ -193,10 +193,12 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     rng = np.random.RandomState(seed)
     before = (np.arange(n_train) + rng.randint(1, max(n_train, 2), size=n_train)) % n_train
     start = time.perf_counter()
-    quantized = weights == "loihi"
-    states = (net.memory_states(x, x[before], progress_bar=progress_bar, quantized=quantized),
-              net.memory_states(xv, np.concatenate([np.zeros_like(xv[:1]), xv[:-1]]),
-                                progress_bar=progress_bar, quantized=quantized))
+    # training images each after a random other one, validation images back
+    # to back; simulated in one call (one build of the memory's weights)
+    m = net.memory_states(np.concatenate([x, xv]),
+                          np.concatenate([x[before], np.zeros_like(xv[:1]), xv[:-1]]),
+                          progress_bar=progress_bar, quantized=weights == "loihi")
+    states = (m[:, :n_train], m[:, n_train:])
     simulate_s = time.perf_counter() - start
     e_x = net.params["e_x"][0, 0]  # the memory does not depend on it (see final_memory)
     # the model as it was, read from the same simulated memory
@@ -298,11 +300,7 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
         x, y = x[:n_test], y[:n_test]
     if backend == "loihi":
         trained = run_config.get("readout", {"scheme": "exact"})
-        if trained["scheme"] != "exact":
-            spiking.setdefault("hold_steps", trained["hold_steps"])
-            spiking.setdefault("window", trained["window"])
-        if trained["scheme"] == "spiking":
-            _use_trained_memory(trained["spiking_memory"], spiking, memory)
+        spiking = spiking_settings(run_config, memory, **spiking)
         result = _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
                                    memory, progress_bar, spiking)
         result["training_readout"] = trained
@@ -330,6 +328,23 @@ def _rate_stream_accuracy(model_dir, x, y, hold_steps, window):
     clf = build_classifier(run_config["model"], params=params, method="parallel")
     memories = stream_memories(clf.lmu, x, hold_steps, window)
     return accuracy(stream_logits(run_config["model"], clf.get_params(), memories), y)
+
+
+def spiking_settings(run_config, memory="spiking", **spiking):
+    """The `nengo_lmu.spiking.SpikingLMUClassifier` settings to deploy a model
+    with (``run_config`` is its ``config.json``): ``spiking``, completed by
+    the readout the model was trained for (``hold_steps``, ``window``) and,
+    for a model fine-tuned against a spiking memory (`finetune_psmnist`),
+    that memory's settings and the hidden neurons' ``max_rate``; warns if
+    ``spiking`` asks for other neurons or synapses than it was tuned on."""
+    spiking = dict(spiking)
+    trained = run_config.get("readout", {"scheme": "exact"})
+    if trained["scheme"] != "exact":
+        spiking.setdefault("hold_steps", trained["hold_steps"])
+        spiking.setdefault("window", trained["window"])
+    if trained["scheme"] == "spiking":
+        _use_trained_memory(trained["spiking_memory"], spiking, memory)
+    return spiking
 
 
 def _use_trained_memory(trained, spiking, memory):
@@ -395,9 +410,7 @@ def loihi_report(model_dir, memory="exact", source="auto", **spiking):
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     run_config, params = load_model(model_dir)
-    trained = run_config.get("readout", {"scheme": "exact"})
-    if trained["scheme"] == "spiking":
-        _use_trained_memory(trained["spiking_memory"], spiking, memory)
+    spiking = spiking_settings(run_config, memory, **spiking)
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     x_cal = data["valid"][0][:N_CALIBRATION]
     net = SpikingLMUClassifier(run_config["model"], params, x_cal, memory=memory, **spiking)
