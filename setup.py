@@ -8,7 +8,7 @@ root = pathlib.Path(__file__).parent
 version = {}
 exec((root / "nengo_lmu" / "version.py").read_text(), version)
 
-# The stack known to work together (REFERENCE section 5): NengoDL 3.6 imports
+# The stack known to work together (docs/stack.md): NengoDL 3.6 imports
 # keras.engine, gone in TensorFlow 2.13; nengo 3.2 is the newest nengo that
 # both nengo-dl 3.6 and nengo-loihi 1.1 support.
 core = [

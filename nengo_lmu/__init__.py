@@ -1,15 +1,28 @@
 """nengo-lmu: Legendre Memory Units as Nengo networks, for NengoDL and Loihi.
 
-Layers, each depending only on those above it: `nengo_lmu.systems` (the
-mathematics, numpy/scipy) -> `nengo_lmu.networks`, `nengo_lmu.lmu` (Nengo
-networks) -> `nengo_lmu.backends`, `nengo_lmu.training`, `nengo_lmu.loihi`,
-`nengo_lmu.spiking`, `nengo_lmu.keras` (simulators, NengoDL training, Loihi
-resources, rate-to-spiking conversion, keras-lmu import) ->
-`nengo_lmu.delay`, `nengo_lmu.data`, `nengo_lmu.psmnist`,
-`nengo_lmu.learning`, `nengo_lmu.capacity`, `nengo_lmu.mackey_glass`,
-`nengo_lmu.cli` (applications).
+Layers, each depending only on those above it (``docs/architecture.md``):
+
+- base: `nengo_lmu.validation`, `nengo_lmu.io`, `nengo_lmu.metrics`,
+  `nengo_lmu.plots`, `nengo_lmu.version`;
+- mathematics (numpy/scipy): `nengo_lmu.systems`;
+- networks and models: `nengo_lmu.neurons`, `nengo_lmu.networks`
+  (`LegendreMemory`), `nengo_lmu.lmu` (`LMU`, `LMUClassifier`),
+  `nengo_lmu.readout` (the hold/stream readout scheme),
+  `nengo_lmu.model_dir` (model directories, deployment settings),
+  `nengo_lmu.data`;
+- backend glue: `nengo_lmu.backends` (`make_simulator`), `nengo_lmu.training`
+  (NengoDL), `nengo_lmu.loihi` (chip resources and weights),
+  `nengo_lmu.spiking` (`SpikingLMUClassifier`), `nengo_lmu.keras`
+  (`from_keras`);
+- applications: `nengo_lmu.tasks` (delay, psMNIST, capacity, Mackey-Glass,
+  online learning, baselines) and `nengo_lmu.cli` (the ``nengo-lmu`` command).
+
+``import nengo_lmu`` loads none of TensorFlow, NengoDL, nengo_loihi or
+keras-lmu; they load when used. The module paths of 0.1 (``nengo_lmu.psmnist``
+and the other applications) keep working with a `DeprecationWarning`.
 """
 
+from nengo_lmu import _deprecated
 from nengo_lmu.backends import make_simulator
 from nengo_lmu.keras import from_keras
 from nengo_lmu.lmu import LMU, LMUClassifier
@@ -23,6 +36,8 @@ from nengo_lmu.systems import (
     legendre_delay_matrices,
 )
 from nengo_lmu.version import version as __version__
+
+_deprecated.install()
 
 __all__ = [
     "LMU",

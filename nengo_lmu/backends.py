@@ -61,6 +61,18 @@ def route_memory_inputs(network, backend):
             conn.synapse = None if backend == "loihi" else net.realised_tau
 
 
+def loihi_model(network, dt=0.001):
+    """A `nengo_loihi.builder.Model` for ``network``: its on-chip input filter
+    (``decode_tau``) set to the memories' synapse (`loihi_decode_tau`)."""
+    from nengo_loihi.builder import Model  # pylint: disable=import-outside-toplevel
+
+    model = Model(dt=dt)
+    tau = loihi_decode_tau(network)
+    if tau is not None:
+        model.decode_tau = tau
+    return model
+
+
 def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
     """Build a simulator of ``network`` for ``backend``.
 
@@ -90,10 +102,7 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
     import nengo_loihi  # pylint: disable=import-outside-toplevel
 
     kwargs.pop("progress_bar", None)  # nengo_loihi warns that it has none
-    model = nengo_loihi.builder.Model(dt=dt)
-    tau = loihi_decode_tau(network)
-    if tau is not None:
-        model.decode_tau = tau
+    model = loihi_model(network, dt)
     kwargs.setdefault("precompute", True)
     with warnings.catch_warnings():
         # nengo_loihi's emulator fills integer arrays with NaN placeholders

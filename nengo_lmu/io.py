@@ -47,3 +47,14 @@ def save_figure(fig, path, close=True, **kwargs):
         import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
 
         plt.close(fig)
+
+
+def save_result(out_dir, name, data, fig=None, dpi=110):
+    """Write a result as ``out_dir/name.json`` (and its figure as
+    ``out_dir/name.png``), atomically; return the paths written."""
+    paths = [os.path.join(out_dir, f"{name}.json")]
+    write_json(paths[0], data)
+    if fig is not None:
+        paths.append(os.path.join(out_dir, f"{name}.png"))
+        save_figure(fig, paths[1], dpi=dpi)
+    return paths

@@ -171,10 +171,39 @@ def _value(weight):
     return np.array(weight.numpy() if hasattr(weight, "numpy") else weight, dtype=np.float64)
 
 
-def _lmu_supports_memory_bias():
-    from nengo_lmu.lmu import PARAM_SHAPES  # pylint: disable=import-outside-toplevel
+def _theta(layer, feedforward, tf):
+    """theta in steps: the trained value when it is trainable."""
+    if not feedforward and layer.trainable_theta:
+        theta_inv = float(tf.keras.backend.get_value(layer.theta_inv))
+        if not np.isfinite(theta_inv) or theta_inv <= 0:
+            raise ValueError(
+                f"the trained theta_inv of {layer.name!r} is {theta_inv}: theta "
+                "would not be a positive finite number of steps"
+            )
+        return 1.0 / theta_inv
+    return float(layer.theta if feedforward else layer._init_theta)
 
-    return "memory_bias" in PARAM_SHAPES
+
+def _hidden_cell(layer, tf):
+    """The layer's hidden cell, if the Nengo LMU can express it."""
+    cell = layer.hidden_cell
+    Dense, SimpleRNNCell = tf.keras.layers.Dense, tf.keras.layers.SimpleRNNCell
+    if cell is None:
+        raise ValueError(
+            f"{layer.name!r} has hidden_cell=None (its output is the memory "
+            "itself), which the Nengo LMU cannot express: its output is always a "
+            "hidden ensemble of neurons, and no nengo neuron type is linear. Use a "
+            "Dense or SimpleRNNCell hidden cell"
+        )
+    if type(cell) not in (Dense, SimpleRNNCell):
+        raise ValueError(
+            f"unsupported hidden_cell {type(cell).__name__} ({cell.name!r}): only "
+            "tf.keras.layers.Dense and tf.keras.layers.SimpleRNNCell (exactly those "
+            "classes, not subclasses) have an equivalent Nengo LMU hidden layer"
+        )
+    if not cell.built:  # pragma: no cover (keras-lmu builds it with the layer)
+        raise ValueError(f"the hidden cell {cell.name!r} is not built")
+    return cell
 
 
 def keras_params(model_or_layer):
@@ -218,36 +247,9 @@ def keras_params(model_or_layer):
     if discretizer not in ("zoh", "euler"):  # pragma: no cover (keras-lmu checks)
         raise ValueError(f"unknown discretizer {discretizer!r}")
 
-    # theta: the trained value when trainable
-    if not feedforward and layer.trainable_theta:
-        theta_inv = float(tf.keras.backend.get_value(layer.theta_inv))
-        if not np.isfinite(theta_inv) or theta_inv <= 0:
-            raise ValueError(
-                f"the trained theta_inv of {layer.name!r} is {theta_inv}: theta "
-                "would not be a positive finite number of steps"
-            )
-        theta = 1.0 / theta_inv
-    else:
-        theta = float(layer.theta if feedforward else layer._init_theta)
-
-    # hidden cell
-    cell = layer.hidden_cell
-    Dense, SimpleRNNCell = tf.keras.layers.Dense, tf.keras.layers.SimpleRNNCell
-    if cell is None:
-        raise ValueError(
-            f"{layer.name!r} has hidden_cell=None (its output is the memory "
-            "itself), which the Nengo LMU cannot express: its output is always a "
-            "hidden ensemble of neurons, and no nengo neuron type is linear. Use a "
-            "Dense or SimpleRNNCell hidden cell"
-        )
-    if type(cell) not in (Dense, SimpleRNNCell):
-        raise ValueError(
-            f"unsupported hidden_cell {type(cell).__name__} ({cell.name!r}): only "
-            "tf.keras.layers.Dense and tf.keras.layers.SimpleRNNCell (exactly those "
-            "classes, not subclasses) have an equivalent Nengo LMU hidden layer"
-        )
-    if not cell.built:  # pragma: no cover (keras-lmu builds it with the layer)
-        raise ValueError(f"the hidden cell {cell.name!r} is not built")
+    theta = _theta(layer, feedforward, tf)
+    cell = _hidden_cell(layer, tf)
+    SimpleRNNCell = tf.keras.layers.SimpleRNNCell
     hidden_recurrent = type(cell) is SimpleRNNCell
     units = int(cell.units)
     hidden_neuron_type = _neuron_type(cell.activation, cell, tf)
@@ -267,16 +269,12 @@ def keras_params(model_or_layer):
             f"hidden kernel {hidden_kernel.shape}"
         )
 
-    if layer.bias is not None:
-        memory_bias = _value(layer.bias)
-        if np.any(memory_bias != 0) and not _lmu_supports_memory_bias():
-            raise ValueError(
-                f"{layer.name!r} has use_bias=True with a nonzero memory bias, which "
-                "the Nengo LMU has no parameter for (its memory input is "
-                "e_x x + e_h h + e_m m, without a constant term)"
-            )
-    else:
-        memory_bias = np.zeros(memory_d)
+    if layer.bias is not None and np.any(_value(layer.bias) != 0):
+        raise ValueError(
+            f"{layer.name!r} has use_bias=True with a nonzero memory bias, which "
+            "the Nengo LMU has no parameter for (its memory input is "
+            "e_x x + e_h h + e_m m, without a constant term)"
+        )
 
     params = {
         "e_x": kernel[:input_d].T,
@@ -306,9 +304,6 @@ def keras_params(model_or_layer):
         hidden_recurrent=hidden_recurrent,
         discretizer=discretizer,
     )
-    if _lmu_supports_memory_bias():
-        params["memory_bias"] = memory_bias
-        kwargs["use_memory_bias"] = layer.bias is not None
     params = {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in params.items()}
     return params, kwargs
 
@@ -374,7 +369,7 @@ def from_keras(model_or_layer, **lmu_kwargs):
     """
     from nengo_lmu.lmu import LMU  # pylint: disable=import-outside-toplevel
 
-    refused = sorted(set(lmu_kwargs) & set(_STRUCTURAL + ("use_memory_bias",)))
+    refused = sorted(set(lmu_kwargs) & set(_STRUCTURAL))
     if refused:
         raise ValueError(
             f"from_keras takes {refused} from the Keras layer; they cannot be "

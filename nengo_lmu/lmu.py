@@ -19,6 +19,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu.networks import ONE_STEP_DELAY, LegendreMemory
+from nengo_lmu.neurons import make_neuron_type
 from nengo_lmu.systems import DISCRETIZERS, LegendreDelay
 from nengo_lmu.validation import check_choice, check_integer
 
@@ -397,3 +398,28 @@ class LMUClassifier(nengo.Network):
             params["W_out"] = np.array(sim.data[self.conn_out].weights)
             params["b_out"] = np.array(sim.data[self.conn_bias].weights)[:, 0]
         return params
+
+
+def build_classifier(config, params=None, method="sequential", seed=None):
+    """The `LMUClassifier` of a model's ``config`` (``config.json``'s ``model``).
+
+    Parameters
+    ----------
+    config : dict
+        ``n_classes`` plus the `LMU` arguments, ``hidden_neuron_type`` by
+        name (`nengo_lmu.neurons.NEURON_TYPES`).
+    params : dict, optional
+        Weights (e.g. a model directory's ``params.npz``).
+    method : {"sequential", "parallel"}
+        ``"sequential"``: the temporal network, one step per sequence
+        element; ``"parallel"``: the one-step network fed the closed-form
+        memory (``closed_form=True``).
+    seed : int, optional
+        Seed of the network (and of the initial weights, without ``params``).
+    """
+    kwargs = dict(config)
+    n_classes = kwargs.pop("n_classes")
+    kwargs["hidden_neuron_type"] = make_neuron_type(
+        kwargs.pop("hidden_neuron_type", "RectifiedLinear"))
+    kwargs["closed_form"] = method == "parallel"
+    return LMUClassifier(n_classes, params=params, seed=seed, **kwargs)

@@ -169,71 +169,16 @@ def resource_report(sim, cores_per_chip=CORES_PER_CHIP, allocate=True):
             The simulator's target (``"sim"``: emulator, ``"loihi"``:
             board) and which allocation gave the chip count.
     """
-    import nengo  # pylint: disable=import-outside-toplevel
-    import numpy as np  # pylint: disable=import-outside-toplevel
-
     model = sim.model
     limits = chip_limits(cores_per_chip)
     blocks = list(model.blocks)
-
-    per_core = []
-    for block in blocks:
-        synapses = block.synapses
-        nonzero = sum(
-            int(np.count_nonzero(_hardware_weights(s, w)))
-            for s in synapses
-            for w in s.weights
-        )
-        per_core.append(
-            {
-                "label": str(block.label),
-                "compartments": int(block.compartment.n_compartments),
-                "in_axons": int(sum(s.n_axons for s in synapses)),
-                "out_axons": int(sum(a.axon_slots() for a in block.axons)),
-                "synapse_bits": int(sum(s.bits() for s in synapses)),
-                "synapses": int(sum(s.size() for s in synapses)),
-                "synapses_nonzero": nonzero,
-            }
-        )
-
-    ensemble_blocks = {}
-    for obj, built in model.objs.items():
-        if isinstance(obj, nengo.Ensemble) and "out" in built:
-            out = built["out"]
-            for block in out if isinstance(out, (list, tuple)) else [out]:
-                if block in model.blocks:
-                    ensemble_blocks[id(block)] = block
-    neurons_ensembles = sum(
-        b.compartment.n_compartments for b in ensemble_blocks.values()
-    )
-
+    per_core = [_core_usage(block) for block in blocks]
+    neurons_ensembles = _ensemble_compartments(model)
     chips = allocator = None
     if allocate and blocks:
-        board, allocator = _allocate(sim, len(blocks), cores_per_chip)
-        chips = board.n_chips
-        core_of_block = {
-            id(block): core
-            for chip in board.chips
-            for core in chip.cores
-            for block in core.blocks
-        }
-        for block, info in zip(blocks, per_core):
-            core = core_of_block[id(block)]
-            info["compartment_cfgs"] = len(core.compartment_cfgs)
-            info["vth_cfgs"] = len(core.vth_cfgs)
-            info["synapse_cfgs"] = sum(c is not None for c in core.synapse_cfgs)
-            info["stdp_pre_cfgs"] = len(core.stdp_pre_cfgs)
-
+        chips, allocator = _allocate_cores(sim, blocks, per_core, cores_per_chip)
     checked = _CORE_RESOURCES + (tuple(_CFG_LIMITS) if chips is not None else ())
-    violations = []
-    if len(blocks) > cores_per_chip:
-        violations.append(f"{len(blocks)} cores > {cores_per_chip} cores per chip")
-    for info in per_core:
-        for key in checked:
-            if info[key] > limits[key]:
-                violations.append(
-                    f"core {info['label']}: {key} {info[key]} > {limits[key]}"
-                )
+    violations = _violations(per_core, limits, checked, len(blocks), cores_per_chip)
     max_utilization = {
         key: max((info[key] / limits[key] for info in per_core), default=0.0)
         for key in checked
@@ -244,16 +189,7 @@ def resource_report(sim, cores_per_chip=CORES_PER_CHIP, allocate=True):
         "target": getattr(sim, "target", None),
         "cores": len(blocks),
         "chips": chips,
-        "neurons": int(sum(info["compartments"] for info in per_core)),
-        "neurons_ensembles": int(neurons_ensembles),
-        "neurons_other": int(
-            sum(info["compartments"] for info in per_core) - neurons_ensembles
-        ),
-        "synapses": int(sum(info["synapses"] for info in per_core)),
-        "synapses_nonzero": int(sum(info["synapses_nonzero"] for info in per_core)),
-        "synapse_bits": int(sum(info["synapse_bits"] for info in per_core)),
-        "axons": int(sum(info["out_axons"] for info in per_core)),
-        "in_axons": int(sum(info["in_axons"] for info in per_core)),
+        **_totals(per_core, neurons_ensembles),
         "input_channels": len(inputs),
         "input_neurons": int(sum(getattr(i, "n_neurons", 0) for i in inputs)),
         "output_channels": len(model.probes),
@@ -267,6 +203,88 @@ def resource_report(sim, cores_per_chip=CORES_PER_CHIP, allocate=True):
         "chip_limits": limits,
         "allocator": allocator,
     }
+
+
+def _totals(per_core, neurons_ensembles):
+    """The per-core counts summed over the cores."""
+
+    def total(key):
+        return int(sum(info[key] for info in per_core))
+
+    return {
+        "neurons": total("compartments"),
+        "neurons_ensembles": int(neurons_ensembles),
+        "neurons_other": int(total("compartments") - neurons_ensembles),
+        "synapses": total("synapses"),
+        "synapses_nonzero": total("synapses_nonzero"),
+        "synapse_bits": total("synapse_bits"),
+        "axons": total("out_axons"),
+        "in_axons": total("in_axons"),
+    }
+
+
+def _core_usage(block):
+    """What one block (one core) uses: compartments, axons, synapses."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    synapses = block.synapses
+    return {
+        "label": str(block.label),
+        "compartments": int(block.compartment.n_compartments),
+        "in_axons": int(sum(s.n_axons for s in synapses)),
+        "out_axons": int(sum(a.axon_slots() for a in block.axons)),
+        "synapse_bits": int(sum(s.bits() for s in synapses)),
+        "synapses": int(sum(s.size() for s in synapses)),
+        "synapses_nonzero": sum(int(np.count_nonzero(_hardware_weights(s, w)))
+                                for s in synapses for w in s.weights),
+    }
+
+
+def _ensemble_compartments(model):
+    """Compartments of the blocks that hold `nengo.Ensemble` neurons."""
+    import nengo  # pylint: disable=import-outside-toplevel
+
+    ensemble_blocks = {}
+    for obj, built in model.objs.items():
+        if isinstance(obj, nengo.Ensemble) and "out" in built:
+            out = built["out"]
+            for block in out if isinstance(out, (list, tuple)) else [out]:
+                if block in model.blocks:
+                    ensemble_blocks[id(block)] = block
+    return sum(b.compartment.n_compartments for b in ensemble_blocks.values())
+
+
+def _allocate_cores(sim, blocks, per_core, cores_per_chip):
+    """Place the blocks on cores; add each core's configuration-table counts
+    to ``per_core``; return ``(chips, allocator)``."""
+    board, allocator = _allocate(sim, len(blocks), cores_per_chip)
+    core_of_block = {
+        id(block): core
+        for chip in board.chips
+        for core in chip.cores
+        for block in core.blocks
+    }
+    for block, info in zip(blocks, per_core):
+        core = core_of_block[id(block)]
+        info["compartment_cfgs"] = len(core.compartment_cfgs)
+        info["vth_cfgs"] = len(core.vth_cfgs)
+        info["synapse_cfgs"] = sum(c is not None for c in core.synapse_cfgs)
+        info["stdp_pre_cfgs"] = len(core.stdp_pre_cfgs)
+    return board.n_chips, allocator
+
+
+def _violations(per_core, limits, checked, n_cores, cores_per_chip):
+    """Every limit exceeded, in words."""
+    violations = []
+    if n_cores > cores_per_chip:
+        violations.append(f"{n_cores} cores > {cores_per_chip} cores per chip")
+    for info in per_core:
+        for key in checked:
+            if info[key] > limits[key]:
+                violations.append(
+                    f"core {info['label']}: {key} {info[key]} > {limits[key]}"
+                )
+    return violations
 
 
 def format_resource_report(report, per_core=False):
@@ -360,17 +378,13 @@ def _discretized_build(network, dt=0.001, seed=None):
     import copy  # pylint: disable=import-outside-toplevel
     import warnings  # pylint: disable=import-outside-toplevel
 
-    from nengo_loihi.builder import Model  # pylint: disable=import-outside-toplevel
     from nengo_loihi.builder.discretize import (  # pylint: disable=import-outside-toplevel
         discretize_block,
     )
 
-    from nengo_lmu.backends import loihi_decode_tau  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.backends import loihi_model  # pylint: disable=import-outside-toplevel
 
-    model = Model(dt=dt)
-    tau = loihi_decode_tau(network)
-    if tau is not None:
-        model.decode_tau = tau
+    model = loihi_model(network, dt)
     model.seeds[network] = network.seed if seed is None else seed
     model.seeded[network] = model.seeds[network] is not None
     model.build(network, precompute=True, discretize=False)

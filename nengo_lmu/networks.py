@@ -160,88 +160,82 @@ class LegendreMemory(nengo.Network):
         if isinstance(input_synapse, str) and input_synapse == "default":
             input_synapse = None if self.loihi_input else self.synapse
         self.input_synapse = input_synapse
-        size = self.memory_d * self.order
-        eye = np.eye(self.memory_d)
-
         with self:
             self.input = nengo.Node(size_in=self.memory_d, label="input")
             if self.n_per_dimension is None:
-                Ad, Bd = self.system.discretize(self.dt, method=self.discretizer)
-                self.state = nengo.Node(size_in=size, label="state")
-                nengo.Connection(
-                    self.state,
-                    self.state,
-                    transform=np.kron(eye, Ad),
-                    synapse=ONE_STEP_DELAY,
-                )
-                nengo.Connection(
-                    self.input, self.state, transform=np.kron(eye, Bd), synapse=None
-                )
-                self.output = self.state
-                self.state_ensembles = []
-                self.input_connections = []
-                self.A_rec = self.B_in = None
-                return
-
-            if self.mapping == "discrete":
-                # on Loihi the synapse is the chip's quantized lowpass
-                A_rec, B_in = self.system.discrete_mapping(self.realised_tau, self.dt)
+                self._build_exact()
             else:
-                A_rec, B_in = self.system.continuous_mapping(self.synapse)
-            self.A_rec, self.B_in = A_rec, B_in
+                # realise (principle 3), then build populations and wiring
+                if self.mapping == "discrete":
+                    # on Loihi the synapse is the chip's quantized lowpass
+                    self.A_rec, self.B_in = self.system.discrete_mapping(
+                        self.realised_tau, self.dt)
+                else:
+                    self.A_rec, self.B_in = self.system.continuous_mapping(self.synapse)
+                self._build_ensembles(max_rates, intercepts)
+                self._connect(recurrent_solver)
 
-            # Sample the tuning ourselves so that the input can be wired to
-            # the neurons directly (see below) with the gains every backend
-            # uses: nengo and nengo_loihi both honour explicit gain/bias.
-            rng = np.random.RandomState(self.seed)
-            radii = self.radius
-            if radii.size == self.order:
-                radii = np.tile(radii, self.memory_d)
-            self.state_ensembles = []
-            for d in range(size):
-                gain, bias = neuron_type.gain_bias(
-                    _sample(max_rates, self.n_per_dimension, rng),
-                    _sample(intercepts, self.n_per_dimension, rng),
-                )
-                self.state_ensembles.append(
-                    nengo.Ensemble(
-                        self.n_per_dimension,
-                        1,
-                        radius=radii[d],
-                        encoders=rng.choice([-1.0, 1.0], size=(self.n_per_dimension, 1)),
-                        gain=gain,
-                        bias=bias,
-                        neuron_type=neuron_type,
-                        label=f"m[{d}]",
+    def _build_exact(self):
+        """The exact discrete system: a state node closed by a one-step delay."""
+        size, eye = self.memory_d * self.order, np.eye(self.memory_d)
+        Ad, Bd = self.system.discretize(self.dt, method=self.discretizer)
+        self.state = nengo.Node(size_in=size, label="state")
+        nengo.Connection(self.state, self.state, transform=np.kron(eye, Ad),
+                         synapse=ONE_STEP_DELAY)
+        nengo.Connection(self.input, self.state, transform=np.kron(eye, Bd), synapse=None)
+        self.output = self.state
+        self.state_ensembles = []
+        self.input_connections = []
+        self.A_rec = self.B_in = None
+
+    def _build_ensembles(self, max_rates, intercepts):
+        """One ensemble per state variable, its tuning sampled here."""
+        # Sample the tuning ourselves so that the input can be wired to
+        # the neurons directly (see `_connect`) with the gains every backend
+        # uses: nengo and nengo_loihi both honour explicit gain/bias.
+        rng = np.random.RandomState(self.seed)
+        radii = self.radius
+        if radii.size == self.order:
+            radii = np.tile(radii, self.memory_d)
+        n = self.n_per_dimension
+        self.state_ensembles = []
+        for d in range(self.memory_d * self.order):
+            gain, bias = self.neuron_type.gain_bias(
+                _sample(max_rates, n, rng), _sample(intercepts, n, rng))
+            self.state_ensembles.append(nengo.Ensemble(
+                n, 1, radius=radii[d], encoders=rng.choice([-1.0, 1.0], size=(n, 1)),
+                gain=gain, bias=bias, neuron_type=self.neuron_type, label=f"m[{d}]",
+            ))
+
+    def _connect(self, recurrent_solver):
+        """Input, recurrent (``A_rec``) and output connections."""
+        ens = self.state_ensembles
+        self.output = nengo.Node(size_in=self.memory_d * self.order, label="output")
+        self.input_connections = []
+        for k in range(self.memory_d):
+            for i in range(self.order):
+                post = ens[k * self.order + i]
+                # B_in u enters through the neurons' input weights rather
+                # than the encoders: nengo_loihi then sends u itself
+                # (|u| <= 1) to the chip and scales it there, instead of
+                # sending B_in u / radius, which saturates its input
+                # neurons for the higher Legendre dimensions.
+                # (backends multiply connections into neurons by gain)
+                self.input_connections.append(nengo.Connection(
+                    self.input[k],
+                    post.neurons,
+                    transform=post.encoders * (self.B_in[i, 0] / post.radius),
+                    synapse=self.input_synapse,
+                ))
+                nengo.Connection(post, self.output[k * self.order + i], synapse=None)
+                for j in range(self.order):
+                    nengo.Connection(
+                        ens[k * self.order + j],
+                        post,
+                        transform=self.A_rec[i, j],
+                        synapse=self.realised_tau,
+                        solver=recurrent_solver,
                     )
-                )
-            ens = self.state_ensembles
-            self.output = nengo.Node(size_in=size, label="output")
-            self.input_connections = []
-            for k in range(self.memory_d):
-                for i in range(self.order):
-                    post = ens[k * self.order + i]
-                    # B_in u enters through the neurons' input weights rather
-                    # than the encoders: nengo_loihi then sends u itself
-                    # (|u| <= 1) to the chip and scales it there, instead of
-                    # sending B_in u / radius, which saturates its input
-                    # neurons for the higher Legendre dimensions.
-                    # (backends multiply connections into neurons by gain)
-                    self.input_connections.append(nengo.Connection(
-                        self.input[k],
-                        post.neurons,
-                        transform=post.encoders * (B_in[i, 0] / post.radius),
-                        synapse=self.input_synapse,
-                    ))
-                    nengo.Connection(post, self.output[k * self.order + i], synapse=None)
-                    for j in range(self.order):
-                        nengo.Connection(
-                            ens[k * self.order + j],
-                            post,
-                            transform=A_rec[i, j],
-                            synapse=self.realised_tau,
-                            solver=recurrent_solver,
-                        )
 
     def state_estimate(self, decoded, u, dt=None):
         """Estimate the memory state from its decoded output and its input.

@@ -8,100 +8,36 @@ attached). Only feed-forward LMUs (no hidden recurrence, no memory feedback:
 the configuration the parallel path trains) are supported.
 
 **Rate to spiking.** Each rate type maps to its spiking counterpart
-(`SPIKING_COUNTERPARTS`). For rectified-linear neurons the rates are scaled
+(`nengo_lmu.neurons`). For rectified-linear neurons the rates are scaled
 up, which changes nothing in the rate model because ReLU is homogeneous: the
 hidden neurons get gain ``alpha``, bias ``alpha * b`` and output amplitude
 ``1 / alpha``, with ``alpha`` chosen on calibration sequences so that the
-99th percentile of the active neurons' rates is ``max_rate``. More spikes per
-step means less quantization noise, up to Loihi's limit of one spike per
-step (rates above ~1/(4 dt) are quantized coarsely to whole inter-spike
-intervals; `check_rates` warns).
+99th percentile of the active neurons' rates is ``max_rate``.
 
-**Readout scheme.** A spiking hidden layer reads the memory through spikes,
-so the value at one step cannot be read in one step. The hidden layer has no
-recurrence, so ``h_T`` depends only on the memory's final state ``m_T``:
-each sequence is followed by ``hold_steps`` extra steps and the logits are
-``W_out`` times the hidden neurons' spike rates averaged over the last
-``window`` of them (the first ``hold_steps - window`` let the input filters
-and the neurons settle), plus ``b_out``.
+**Readout** (`nengo_lmu.readout.ReadoutScheme`): each sequence is followed
+by ``hold_steps`` steps and the logits are ``W_out`` times the hidden
+neurons' spike rates over the last ``window`` of them, plus ``b_out``.
 
 - ``memory="exact"``: the memory runs off chip, exactly, in closed form;
-  the chip receives ``m_T`` for the ``hold_steps`` of each sequence (Loihi
-  input spikes encode values in [-1, 1], so each memory dimension is scaled
-  by its calibration maximum and the scale is undone in the on-chip weights).
-  A sequence costs ``hold_steps`` chip steps.
+  the chip receives ``m_T`` for the ``hold_steps`` of each sequence, each
+  dimension scaled into Loihi's input range [-1, 1] by its calibration
+  maximum (undone in the on-chip weights). ``hold_steps`` chip steps per
+  sequence.
 - ``memory="spiking"``: the memory runs on chip as a spiking
   `LegendreMemory` (principle 3, discrete mapping, ``memory_neurons`` per
-  state variable, radii from calibration); one sequence element per
-  ``dt``, then ``hold_steps`` steps of zero input, during which the window
-  keeps sliding (``hold_steps / theta`` of it). A sequence costs
-  ``T + hold_steps`` chip steps. Neuron-to-neuron recurrent weights grow
-  as ``(order * memory_neurons)^2``: see `nengo_lmu.loihi.resource_report`.
+  state variable of Loihi's neuron model, radii from calibration), one
+  sequence element per ``dt``, then ``hold_steps`` steps of zero input.
+  ``T + hold_steps`` chip steps per sequence; sequences run back to back
+  (nengo_loihi 1.1 cannot reset a simulator), so train the classifier for
+  this readout (``readout="hold"`` or ``"spiking"`` of
+  `nengo_lmu.training.train`).
 
-**The spiking memory on Loihi** (``benchmarks/spiking_memory.py`` measures
-each step). Loihi's spiking ReLU fires at most once per step and resets its
-voltage to zero, dropping what was above threshold; its rate is a staircase
-of whole-step intervals (1000, 500, 333, 250, ... Hz at ``dt`` = 1 ms). A
-feed-forward layer barely notices (the exact-memory classifier loses under a
-point), but the memory is a recurrent integrator over 784 steps and
-accumulates every distortion. At order 16 with 30 neurons per dimension the
-decoded state is off by about 0.05 of each dimension's range with ideal
-integrate-and-fire neurons in nengo, 0.16 with Loihi's neuron model and 0.17
-on the emulator (which adds 8-bit weights and input spikes). Slow neurons
-are far worse (a neuron answers a change only at its next spike), hence
-``memory_max_rate`` of 700 Hz; wide intercepts at such rates mean large
-biases, which push nengo_loihi's per-core weight exponent down and cost the
-recurrent weights bits, hence `MEMORY_INTERCEPTS`. In exploratory runs,
-more neurons per dimension (50), a longer synapse (0.2 s), radii from whole
-trajectories and dithering noise did not help, and holding each element for
-2-4 steps helped little for 2-4 times the steps. Decoders solved on the
-simulated spike trains of Loihi's neuron model, driven by the exact memory
-of calibration images (teacher forcing), cut the memory's error in nengo
-from 0.16 to 0.12 and on the emulator from 0.17 to 0.15, but left the
-classifier on the emulator where it was (58 % on 100 images), and on
-band-limited white noise they did worse than nengo's decoders; decoders
-solved on evaluation points drawn from the memory's trajectories did worse
-(0.20 against 0.18 on 100 test images). The loss is in the dynamics of Loihi's neurons inside the
-recurrent loop: with ideal integrate-and-fire neurons the same network
-gives 0.05, and with rate neurons that have Loihi's staircase rate curve
-0.08; at 200 Hz with 100 neurons per dimension the staircase rate neurons
-give 0.03 and Loihi's spiking neurons 0.31.
-
-**Training against the spiking memory.** The distortion is large but
-deterministic: the same image gives the same spikes. The memory's neurons
-are therefore Loihi's own model (`loihi_memory_neuron`) on every backend,
-`simulate_memory` runs that memory exactly as `nengo.Simulator` would but
-vectorised over thousands of sequences (with ``quantized=True``, with the
-recurrent weights as nengo_loihi discretizes them for the chip,
-`nengo_lmu.loihi.chip_weights`), `SpikingLMUClassifier.memory_states`
-returns what the hidden layer reads from it during the hold, and
-`nengo_lmu.psmnist.finetune_psmnist` (``nengo-lmu psmnist finetune``)
-trains the hidden and output layers on those states (``readout="spiking"``
-of `nengo_lmu.training.train`, on the logits averaged over the readout
-window as the chip reads them out: ``readout_loss="window"``).
-`SpikingLMUClassifier.simulate_readout` then runs the hidden layer's spikes
-(Loihi's neuron model) on the simulated states, which scores the whole
-spiking classifier on thousands of validation images in seconds and chose
-the hidden neurons' rate (``benchmarks/hidden_rate.py``). Spiking networks
-are chaotic: a simulated memory does not follow the chip's spike for spike
-(in a white-noise trial at order 16 the decoded state of a quantized
-simulation was 14 % off the emulator's and 12 % off the float
-simulation's), but it has the chip's systematic distortion, which is what
-the classifier learns. Fine-tuned on floating-point weights, it learned
-the distortion of Loihi's neurons rather than one network's (memories with
-other seeds served it as well; not measured for Loihi's weights, which are
-each network's own). For the order-16 classifier on the emulator this gave
-65.8 % instead of 55.0 % on 500 test images, against 67.0 % for the rate
-model. Deploy it with the same neurons, rates and synapses
-(`evaluate_psmnist` reads them from the model's ``config.json`` and warns
-otherwise).
-
-Sequences run back to back in one simulation (nengo_loihi 1.1 cannot reset
-a simulator). With ``memory="spiking"`` the previous sequence is therefore
-still partly in the memory, and the window slides during the hold: a
-classifier trained on ``m_T`` is very sensitive to both, so train it for
-this readout with ``readout="hold"`` (`nengo_lmu.training.train`) and
-compare with ``rate_logits(x, scheme="stream")``.
+`simulate_memory` runs a spiking memory as `nengo.Simulator` does, vectorised
+over thousands of sequences, which makes training against the memory the
+chip holds affordable (`nengo_lmu.tasks.psmnist.finetune_psmnist`). The
+deployment defaults are `nengo_lmu.model_dir.SpikingSettings`. What the
+spiking memory costs on Loihi and why, with the measurements, is in
+``docs/spiking_memory.md``.
 """
 
 import warnings
@@ -110,10 +46,28 @@ import nengo
 import numpy as np
 from nengo.utils.progress import Progress, ProgressTracker
 
+from nengo_lmu._deprecated import moved_attributes
 from nengo_lmu.backends import make_simulator, run_with_progress
+from nengo_lmu.lmu import build_classifier
+from nengo_lmu.model_dir import SpikingSettings
 from nengo_lmu.networks import LegendreMemory
+from nengo_lmu.neurons import (
+    HOMOGENEOUS,
+    SPIKING_COUNTERPARTS,
+    check_spiking_counterpart,
+    chip_neuron_type,
+    loihi_memory_neuron,
+    spiking_neuron_type,
+)
+from nengo_lmu.readout import (
+    ReadoutScheme,
+    feedforward_logits,
+    hidden_rates,
+    hold_stream,
+    stream_rate_logits,
+)
 from nengo_lmu.systems import LegendreDelay
-from nengo_lmu.validation import check_choice, check_integer, check_positive
+from nengo_lmu.validation import check_choice, check_integer
 
 MEMORY_MODES = ("exact", "spiking")
 
@@ -122,68 +76,6 @@ MEMORY_MODES = ("exact", "spiking")
 #: the biases fit, and large biases (wide intercepts at high rates) cost the
 #: recurrent weights bits (see `nengo_lmu.loihi.quantization_report`).
 MEMORY_INTERCEPTS = nengo.dists.Uniform(-0.2, 0.2)
-
-#: The spiking counterpart of each hidden rate type (names of
-#: `nengo_lmu.training.NEURON_TYPES`); rate types absent here cannot run on Loihi.
-SPIKING_COUNTERPARTS = {
-    "RectifiedLinear": "SpikingRectifiedLinear",
-    "SpikingRectifiedLinear": "SpikingRectifiedLinear",
-    "LoihiSpikingRectifiedLinear": "LoihiSpikingRectifiedLinear",
-    "LIFRate": "LIF",
-    "LIF": "LIF",
-    "LoihiLIFRate": "LoihiLIF",
-}
-_HOMOGENEOUS = ("SpikingRectifiedLinear", "LoihiSpikingRectifiedLinear")
-
-
-def spiking_neuron_type(rate_type, amplitude=1.0):
-    """The spiking counterpart of the rate type named ``rate_type``.
-
-    Raises a `ValueError` naming the Loihi-compatible types for types Loihi
-    cannot run (``Tanh``, ``Sigmoid``, ...).
-    """
-    if rate_type not in SPIKING_COUNTERPARTS:
-        raise ValueError(
-            f"hidden neuron type {rate_type!r} cannot run on Loihi; train with one of "
-            f"{sorted(SPIKING_COUNTERPARTS)} (e.g. --neuron-type RectifiedLinear)"
-        )
-    name = SPIKING_COUNTERPARTS[rate_type]
-    if name.startswith("Loihi"):
-        import nengo_loihi.neurons  # pylint: disable=import-outside-toplevel
-
-        cls = getattr(nengo_loihi.neurons, name)
-    else:
-        cls = getattr(nengo, name)
-    # Loihi starts every neuron at rest; so does nengo with this initial state
-    rest = {"voltage": nengo.dists.Choice([0.0])}
-    if name in _HOMOGENEOUS:
-        return cls(amplitude=amplitude, initial_state=rest)
-    # LIF types were trained with amplitude 0.01 (see training.NEURON_TYPES)
-    return cls(amplitude=0.01, initial_state=rest)
-
-
-def chip_neuron_type(neuron_type):
-    """nengo_loihi's model of how Loihi runs ``neuron_type``.
-
-    Loihi resets a neuron's voltage to zero after a spike and fires at most
-    once per step, so `~nengo.SpikingRectifiedLinear` and `~nengo.LIF` run
-    as nengo_loihi's `~nengo_loihi.neurons.LoihiSpikingRectifiedLinear` and
-    `~nengo_loihi.neurons.LoihiLIF` (same parameters); other types are
-    returned as they are.
-    """
-    import nengo_loihi.neurons  # pylint: disable=import-outside-toplevel
-
-    loihi = nengo_loihi.neurons
-    if isinstance(neuron_type, (loihi.LoihiSpikingRectifiedLinear, loihi.LoihiLIF)):
-        return neuron_type
-    if isinstance(neuron_type, nengo.SpikingRectifiedLinear):
-        return loihi.LoihiSpikingRectifiedLinear(amplitude=neuron_type.amplitude)
-    if isinstance(neuron_type, nengo.LIF):
-        return loihi.LoihiLIF(tau_rc=neuron_type.tau_rc, tau_ref=neuron_type.tau_ref,
-                              min_voltage=neuron_type.min_voltage,
-                              amplitude=neuron_type.amplitude)
-    return neuron_type
-
 
 def spiking_memory(theta, order, radius, n_neurons, max_rate, synapse=0.1, dt=0.001,
                    neuron_type=None, intercepts=MEMORY_INTERCEPTS, seed=None, label=None):
@@ -203,21 +95,6 @@ def spiking_memory(theta, order, radius, n_neurons, max_rate, synapse=0.1, dt=0.
     )
 
 
-def loihi_memory_neuron():
-    """Loihi's spiking rectified-linear neuron (nengo_loihi's model of it),
-    starting at rest: the spiking memory's neuron type.
-
-    On `nengo_loihi.Simulator` it is the chip's neuron; on `nengo.Simulator`
-    and in `simulate_memory` it reproduces it (reset to zero, whole-step
-    inter-spike intervals), so a classifier can be trained against the
-    memory the chip runs.
-    """
-    import nengo_loihi.neurons  # pylint: disable=import-outside-toplevel
-
-    return nengo_loihi.neurons.LoihiSpikingRectifiedLinear(
-        initial_state={"voltage": nengo.dists.Choice([0.0])})
-
-
 def _lowpass_decay(synapse, dt, what):
     """``exp(-dt / tau)`` of a `nengo.Lowpass` (0 for ``None``: no filter)."""
     if synapse is None:
@@ -235,7 +112,7 @@ def memory_weights(memory, quantized=False):
     With ``quantized``, the recurrent weights are those Loihi stores:
     nengo_loihi's discretization of them (`nengo_lmu.loihi.chip_weights`).
     The memory sums many small weights over hundreds of steps, so their
-    rounding matters (see the module notes).
+    rounding matters (see docs/spiking_memory.md).
 
     Returns a dict: ``W`` (N, N) recurrent neuron-to-neuron weights
     including the gains, ``C`` (N, memory_d) input weights including the
@@ -326,7 +203,7 @@ def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progres
     result equals nengo's to rounding (``tests/test_spiking.py``). For a
     few hundred streams it is about a hundred times faster than nengo (or
     NengoDL) per stream, which is what makes training a classifier against
-    the spiking memory affordable (`nengo_lmu.psmnist.finetune_psmnist`).
+    the spiking memory affordable (`nengo_lmu.tasks.psmnist.finetune_psmnist`).
 
     Parameters
     ----------
@@ -448,7 +325,7 @@ class SpikingLMUClassifier(nengo.Network):
         A spiking neuron answers a change of its input only at its next
         spike, and in the recurrent memory that lag becomes error: slow
         neurons (100 Hz) make the memory on Loihi useless, hundreds of Hz
-        keep the lag to a step or two; see the module notes.
+        keep the lag to a step or two; see docs/spiking_memory.md.
     memory_synapse : float
         Principle-3 synapse of the spiking memory (s).
     hidden_synapse : float
@@ -458,40 +335,33 @@ class SpikingLMUClassifier(nengo.Network):
     seed : int, optional
     """
 
-    def __init__(self, config, params, calibration_x, memory="exact", max_rate=250.0,
-                 hold_steps=40, window=30, memory_neurons=50, memory_max_rate=700.0,
-                 memory_synapse=0.1, hidden_synapse=0.005, dt=0.001, label=None, seed=None,
-                 add_to_container=None):
+    def __init__(self, config, params, calibration_x, memory="exact",
+                 max_rate=SpikingSettings.max_rate, hold_steps=ReadoutScheme.hold_steps,
+                 window=ReadoutScheme.window, memory_neurons=SpikingSettings.memory_neurons,
+                 memory_max_rate=SpikingSettings.memory_max_rate,
+                 memory_synapse=SpikingSettings.memory_synapse,
+                 hidden_synapse=SpikingSettings.hidden_synapse, dt=SpikingSettings.dt,
+                 label=None, seed=None, add_to_container=None):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        # check everything before anything is built
         _check_config(config)
         self.model_config = dict(config)
         self.memory_mode = check_choice("memory", memory, MEMORY_MODES)
-        self.max_rate = check_positive("max_rate", max_rate)
-        self.hold_steps = check_integer("hold_steps", hold_steps)
-        self.window = check_integer("window", window)
-        if self.window > self.hold_steps:
-            raise ValueError(f"window ({window}) must be at most hold_steps ({hold_steps})")
-        self.dt = check_positive("dt", dt)
-        if self.max_rate * self.dt > 1:
+        self.settings = SpikingSettings(
+            max_rate=max_rate, memory_neurons=memory_neurons, memory_max_rate=memory_max_rate,
+            memory_synapse=memory_synapse, hidden_synapse=hidden_synapse, dt=dt)
+        self.scheme = ReadoutScheme(hold_steps, window)
+        rate_type = check_spiking_counterpart(config.get("hidden_neuron_type",
+                                                         "RectifiedLinear"))
+        calibration_x = np.asarray(calibration_x, dtype=np.float64)
+        if calibration_x.ndim != 3 or calibration_x.shape[2] != 1 or len(calibration_x) < 1:
             raise ValueError(
-                f"max_rate must be below 1/dt = {1 / dt:g} Hz (one spike per step), "
-                f"got {max_rate}"
+                f"calibration_x must have shape (n >= 1, T, 1), got {calibration_x.shape}"
             )
-        self.memory_neurons = check_integer("memory_neurons", memory_neurons)
-        self.memory_max_rate = check_positive("memory_max_rate", memory_max_rate)
-        if self.memory_max_rate * self.dt > 1:
-            raise ValueError(
-                f"memory_max_rate must be at most 1/dt = {1 / dt:g} Hz (one spike per "
-                f"step), got {memory_max_rate}"
-            )
-        self.memory_synapse = check_positive("memory_synapse", memory_synapse)
-        self.hidden_synapse = check_positive("hidden_synapse", hidden_synapse)
-        rate_type = config.get("hidden_neuron_type", "RectifiedLinear")
-        spiking_neuron_type(rate_type)  # raises for types Loihi cannot run
+        if config.get("input_to_hidden"):
+            raise ValueError("input_to_hidden is not supported by SpikingLMUClassifier")
 
         # the rate model's pieces, validated by building it (no simulation)
-        from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
-
         rate = build_classifier(config, params=params, method="parallel")
         self.params = rate.get_params()
         self.n_classes, self.units = rate.n_classes, rate.lmu.units
@@ -500,21 +370,31 @@ class SpikingLMUClassifier(nengo.Network):
         self.n_trainable = rate.n_trainable
         self._rate = rate
 
-        calibration_x = np.asarray(calibration_x, dtype=np.float64)
-        if calibration_x.ndim != 3 or calibration_x.shape[2] != 1 or len(calibration_x) < 1:
-            raise ValueError(
-                f"calibration_x must have shape (n >= 1, T, 1), got {calibration_x.shape}"
-            )
+        # calibration: the memory's radii and the hidden neurons' rate scale
         self.n_steps = calibration_x.shape[1]
         m_cal = self.final_memory(calibration_x)
         self.m_scale = memory_radius(m_cal)
         act = self.rate_activities(m_cal)
         active = act[act > 0]
         ref = np.percentile(active, 99) if active.size else 1.0
-        homogeneous = SPIKING_COUNTERPARTS[rate_type] in _HOMOGENEOUS
+        homogeneous = SPIKING_COUNTERPARTS[rate_type] in HOMOGENEOUS
         self.alpha = self.max_rate / ref if homogeneous else 1.0
         self.neuron_type = spiking_neuron_type(rate_type, amplitude=1.0 / self.alpha)
+        self._build()
 
+    # the settings, by name (`SpikingSettings`, `ReadoutScheme`)
+    max_rate = property(lambda self: self.settings.max_rate)
+    memory_neurons = property(lambda self: self.settings.memory_neurons)
+    memory_max_rate = property(lambda self: self.settings.memory_max_rate)
+    memory_synapse = property(lambda self: self.settings.memory_synapse)
+    hidden_synapse = property(lambda self: self.settings.hidden_synapse)
+    dt = property(lambda self: self.settings.dt)
+    hold_steps = property(lambda self: self.scheme.hold_steps)
+    window = property(lambda self: self.scheme.window)
+
+    def _build(self):
+        """The spiking network: input, memory (exact input node or spiking),
+        hidden ensemble, probe."""
         p = self.params
         with self:
             self.input = nengo.Node(np.zeros(1), label="x")
@@ -535,15 +415,13 @@ class SpikingLMUClassifier(nengo.Network):
                 self.memory_input = None
                 self.memory = spiking_memory(
                     self.n_steps * self.dt, self.order, self.m_scale, self.memory_neurons,
-                    self.memory_max_rate, synapse=self.memory_synapse, dt=self.dt, seed=seed,
+                    self.memory_max_rate, synapse=self.memory_synapse, dt=self.dt, seed=self.seed,
                     neuron_type=loihi_memory_neuron(),
                 )
                 nengo.Connection(self.input, self.memory.input, synapse=None)
                 nengo.Connection(self.memory.output, self.hidden.neurons,
                                  transform=p["W_m"] * p["e_x"][0, 0],
                                  synapse=self.hidden_synapse)
-            if config.get("input_to_hidden"):
-                raise ValueError("input_to_hidden is not supported by SpikingLMUClassifier")
             self.probe = nengo.Probe(self.hidden.neurons, synapse=None)
 
     # -- the rate model, for calibration and comparison ---------------------
@@ -556,8 +434,6 @@ class SpikingLMUClassifier(nengo.Network):
     def rate_activities(self, m):
         """The rate model's hidden activities for final memory states ``m``
         (`final_memory`, before ``e_x``)."""
-        from nengo_lmu.training import hidden_rates  # pylint: disable=import-outside-toplevel
-
         return hidden_rates(self.model_config, self.params, m * self.params["e_x"][0, 0])
 
     def memory_states(self, x, x_prev=None, progress_bar=True, batch_size=500, quantized=False):
@@ -568,8 +444,8 @@ class SpikingLMUClassifier(nengo.Network):
         sequences) on the stream ``x_prev[i]``, ``hold_steps`` zeros,
         ``x[i]``, ``hold_steps`` zeros, as `run` presents sequences back to
         back, and returns its decoded output through ``hidden_synapse`` after
-        each shift of `nengo_lmu.training.hold_shifts`: the spiking
-        counterpart of `nengo_lmu.training.stream_memories`, and what
+        each shift of `nengo_lmu.readout.hold_shifts`: the spiking
+        counterpart of `nengo_lmu.readout.stream_memories`, and what
         ``readout="spiking"`` trains on (`nengo_lmu.training.train`).
 
         Parameters
@@ -595,23 +471,12 @@ class SpikingLMUClassifier(nengo.Network):
                 "memory_states needs a seeded classifier (seed=...): without a seed, "
                 "every build draws the memory's decoders anew"
             )
-        from nengo_lmu.training import hold_shifts  # pylint: disable=import-outside-toplevel
-
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 3 or x.shape[1:] != (self.n_steps, 1):
             raise ValueError(f"x must have shape (n, {self.n_steps}, 1), got {x.shape}")
-        n = len(x)
-        zeros = np.zeros((n, self.hold_steps, 1))
-        parts = [x, zeros]
-        if x_prev is not None:
-            x_prev = np.asarray(x_prev, dtype=np.float64)
-            if x_prev.shape != x.shape:
-                raise ValueError(f"x_prev must have the shape of x {x.shape}, "
-                                 f"got {x_prev.shape}")
-            parts = [x_prev, zeros, *parts]
-        stream = np.concatenate(parts, axis=1)
+        stream = hold_stream(x, self.hold_steps, self.hold_steps, x_prev=x_prev)
         last = stream.shape[1] - self.hold_steps - 1  # the last element of x
-        steps = last + hold_shifts(self.hold_steps, self.window)
+        steps = last + self.scheme.shifts
         m = simulate_memory(self.memory, stream, synapse=self.hidden_synapse, steps=steps,
                             batch_size=batch_size, progress_bar=progress_bar,
                             quantized=quantized)
@@ -626,14 +491,14 @@ class SpikingLMUClassifier(nengo.Network):
         inter-spike interval when the window opens), with spikes averaged
         over the last ``window`` steps as `run` reads them. Seconds for
         thousands of sequences, against seconds per sequence on the
-        emulator: `nengo_lmu.psmnist.finetune_psmnist` uses it to score the
+        emulator: `nengo_lmu.tasks.psmnist.finetune_psmnist` uses it to score the
         classifier with its spikes on validation data.
 
         Parameters
         ----------
         states : ndarray, shape ``(window + 1, n, order)``
             The memory as the hidden layer reads it (`memory_states`, before
-            ``e_x``), at each shift of `nengo_lmu.training.hold_shifts`.
+            ``e_x``), at each shift of `nengo_lmu.readout.hold_shifts`.
         rng : `numpy.random.RandomState`, optional
 
         Returns
@@ -688,7 +553,7 @@ class SpikingLMUClassifier(nengo.Network):
             )
             self.input.output = np.zeros(1)
         else:
-            stream = np.concatenate([x[:, :, 0], np.zeros((n, self.hold_steps))], axis=1)
+            stream = hold_stream(x, self.hold_steps, self.hold_steps)
             self.input.output = nengo.processes.PresentInput(
                 stream.reshape(-1, 1), presentation_time=self.dt
             )
@@ -720,21 +585,20 @@ class SpikingLMUClassifier(nengo.Network):
         ``"stream"``: the rate model read as `run` reads the spiking one:
         ``x`` back to back (each sequence after the previous one and
         ``hold_steps`` zeros), logits averaged over the readout's shifts
-        (`nengo_lmu.training.hold_shifts`). With ``memory="spiking"`` the
+        (`nengo_lmu.readout.hold_shifts`). With ``memory="spiking"`` the
         gap between these logits' accuracy and `run`'s is what the spikes
         cost; models trained with ``readout="hold"``
         (`nengo_lmu.training.train`) are trained for this scheme.
         """
         check_choice("scheme", scheme, ("exact", "stream"))
-        from nengo_lmu.training import (  # pylint: disable=import-outside-toplevel
-            feedforward_logits,
-            stream_logits,
-            stream_memories,
-        )
-
         if scheme == "stream":
-            memories = stream_memories(self._rate.lmu, np.asarray(x), self.hold_steps,
-                                       self.window)
-            return stream_logits(self.model_config, self.params, memories)
+            return stream_rate_logits(self._rate.lmu, self.model_config, self.params, x,
+                                      self.hold_steps, self.window)
         return feedforward_logits(self.model_config, self.params,
                                   self._rate.lmu.closed_form_memory(x))
+
+
+# names that moved out of this module in 0.2
+__getattr__ = moved_attributes(__name__, dict.fromkeys(
+    ("SPIKING_COUNTERPARTS", "spiking_neuron_type", "chip_neuron_type", "loihi_memory_neuron"),
+    "nengo_lmu.neurons"))

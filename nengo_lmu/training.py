@@ -23,34 +23,27 @@ which makes backpropagation through the 784 steps of psMNIST several times
 faster on a CPU than NengoDL's default plan.
 """
 
-import json
 import os
 import time
 
 import nengo
 import numpy as np
 
-from nengo_lmu.io import atomic_path, write_json
-from nengo_lmu.lmu import LMUClassifier
-from nengo_lmu.validation import check_choice, check_integer, check_sequences, is_finite_real
+from nengo_lmu._deprecated import moved_attributes
+from nengo_lmu.io import write_json
+from nengo_lmu.lmu import build_classifier
+from nengo_lmu.metrics import accuracy
+from nengo_lmu.model_dir import CONFIG, commit_epoch, resume
+from nengo_lmu.readout import (
+    ReadoutScheme,
+    hold_memory,
+    readout_settings,
+    stream_logits,
+    stream_memories,
+)
+from nengo_lmu.validation import check_sequences
 
 METHODS = ("parallel", "sequential")
-
-#: Memory readout schemes the parallel path trains for: ``"exact"`` reads
-#: ``m_T`` (the rate model's scheme); ``"hold"`` reads the memory as the
-#: spiking classifier does (`nengo_lmu.spiking`, ``memory="spiking"``):
-#: sequences back to back, each followed by ``hold_steps`` zero inputs, read
-#: during the last ``window`` of them (`hold_shifts`); ``"spiking"`` reads
-#: the same way the spiking memory itself, simulated with Loihi's neuron model
-#: (`nengo_lmu.spiking.SpikingLMUClassifier.memory_states`).
-READOUTS = ("exact", "hold", "spiking")
-
-#: Losses of the ``"hold"`` and ``"spiking"`` readouts: ``"draw"`` is the
-#: cross-entropy of the logits at one shift of the readout window drawn per
-#: training copy (``readout_draws`` copies); ``"window"`` is the cross-entropy
-#: of the logits averaged over all the window's shifts, which is what the
-#: spiking classifier reads out (`stream_logits`).
-READOUT_LOSSES = ("draw", "window")
 
 _DENSE_STEP = {}
 
@@ -240,181 +233,6 @@ def configure_nengo_dl(clf, fast=True):
     return clf
 
 
-def save_params(path, params, **meta):
-    """Save a params dict (and JSON-able metadata) as ``.npz``, atomically."""
-    arrays = {f"param/{k}": np.asarray(v) for k, v in params.items()}
-    arrays["meta"] = np.array(json.dumps(meta))
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-
-
-def load_params(path):
-    """Load ``(params, meta)`` saved by `save_params`, without pickle."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no params file at {path}")
-    with np.load(path, allow_pickle=False) as data:
-        params = {k[len("param/"):]: data[k] for k in data.files if k.startswith("param/")}
-        meta = json.loads(str(data["meta"])) if "meta" in data.files else {}
-    return params, meta
-
-
-def hold_shifts(hold_steps, window):
-    """Shifts ``s`` (zero steps after a sequence) of the ``"hold"`` readout.
-
-    ``hold_steps - window, ..., hold_steps`` (``window + 1`` values): the
-    spiking readout averages over the last ``window`` steps of the hold, and
-    the one extra step earlier covers the one-step input delay of the chip.
-    """
-    hold_steps = check_integer("hold_steps", hold_steps)
-    window = check_integer("window", window)
-    if window > hold_steps:
-        raise ValueError(f"window ({window}) must be at most hold_steps ({hold_steps})")
-    return np.arange(hold_steps - window, hold_steps + 1)
-
-
-def stream_memory(lmu, x, shifts, x_prev=None, hold_steps=0, params=None):
-    """Exact memory of sequences in a back-to-back stream, read after a shift.
-
-    The stream is ``x_prev[i]``, ``hold_steps`` zeros, ``x[i]``, then
-    ``shifts[i]`` zeros; the result is the memory state at its end,
-
-    computed with `LMU.closed_form_memory` of that stream (one matrix
-    product per distinct shift, no loop over time). With ``shifts = 0`` and
-    no ``x_prev`` this is `LMU.closed_form_memory` of ``x``.
-
-    Parameters
-    ----------
-    lmu : `nengo_lmu.lmu.LMU`
-        A feed-forward LMU (its system, discretizer and ``e_x``).
-    x : ndarray, shape ``(n, T, input_d)``
-    shifts : int or array of int, shape ``(n,)``
-        Zero steps after each sequence (>= 0).
-    x_prev : ndarray, shape ``(n, T, input_d)``, optional
-        The sequence before each one (default: nothing, the memory starts
-        at rest).
-    hold_steps : int
-        Zero steps between ``x_prev[i]`` and ``x[i]``.
-    params : dict, optional
-        Weights (``e_x`` is used); ``lmu``'s by default.
-
-    Returns
-    -------
-    ndarray, shape ``(n, memory_d * order)``
-    """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 3 or x.shape[2] != lmu.input_d:
-        raise ValueError(f"x must have shape (n, n_steps, input_d={lmu.input_d}), got {x.shape}")
-    n, T, _ = x.shape
-    shifts = np.broadcast_to(np.asarray(shifts), (n,))
-    if not np.issubdtype(shifts.dtype, np.integer) or np.any(shifts < 0):
-        raise ValueError("shifts must be integers >= 0")
-    hold_steps = check_integer("hold_steps", hold_steps, minimum=0)
-    if x_prev is not None:
-        x_prev = np.asarray(x_prev, dtype=np.float64)
-        if x_prev.shape != x.shape:
-            raise ValueError(f"x_prev must have the shape of x {x.shape}, got {x_prev.shape}")
-    input_d = x.shape[2]
-    out = np.empty((n, lmu.memory_d * lmu.order))
-    for s in np.unique(shifts):
-        rows = np.flatnonzero(shifts == s)
-        # the stream itself, zeros included, through the one closed form
-        parts = [x[rows], np.zeros((len(rows), s, input_d))]
-        if x_prev is not None:
-            parts = [x_prev[rows], np.zeros((len(rows), hold_steps, input_d)), *parts]
-        out[rows] = lmu.closed_form_memory(np.concatenate(parts, axis=1), params=params)
-    return out
-
-
-def hold_memory(lmu, x, hold_steps, window, draws=1, memory_noise=0.0, rng=None,
-                all_shifts=False):
-    """Training memory states for the ``"hold"`` readout (data augmentation).
-
-    For each of ``draws`` copies of ``x``: a shift drawn uniformly from
-    `hold_shifts` (or, with ``all_shifts``, every shift), a random other
-    sequence of ``x`` (followed by ``hold_steps`` zeros) before the
-    sequence, and, with ``memory_noise > 0``, Gaussian noise of that
-    fraction of each dimension's largest ``|m_T|`` on ``x`` (spike noise).
-
-    Returns
-    -------
-    m : ndarray, shape ``(draws * n, memory_d * order)``
-        Copy ``j`` of sequence ``i`` in row ``j * n + i``; with
-        ``all_shifts``, shape ``(draws * n, window + 1, memory_d * order)``,
-        one column per shift.
-    """
-    rng = np.random.RandomState(0) if rng is None else rng
-    x = np.asarray(x)
-    n = len(x)
-    shifts = hold_shifts(hold_steps, window)
-    scale = np.abs(lmu.closed_form_memory(x)).max(axis=0) if memory_noise > 0 else None
-    # all random choices first, so that the noise does not change them
-    prev = (np.arange(n) + rng.randint(1, max(n, 2), size=(draws, n))) % n  # never itself
-    if all_shifts:
-        m = np.stack([np.concatenate([stream_memory(lmu, x, s, x_prev=x[prev[j]],
-                                                    hold_steps=hold_steps)
-                                      for j in range(draws)]) for s in shifts], axis=1)
-    else:
-        shift = rng.choice(shifts, size=(draws, n))
-        m = np.concatenate([stream_memory(lmu, x, shift[j], x_prev=x[prev[j]],
-                                          hold_steps=hold_steps) for j in range(draws)])
-    if memory_noise > 0:
-        m += memory_noise * scale * rng.normal(size=m.shape)
-    return m
-
-
-def stream_memories(lmu, x, hold_steps, window):
-    """Exact memory of ``x`` run back to back (each after the previous one and
-    ``hold_steps`` zeros, the first from rest), at every shift of `hold_shifts`.
-
-    Returns
-    -------
-    ndarray, shape ``(window + 1, n, memory_d * order)``, float32
-    """
-    x = np.asarray(x)
-    prev = np.concatenate([np.zeros_like(x[:1]), x[:-1]])
-    out = [stream_memory(lmu, x, s, x_prev=prev, hold_steps=hold_steps).astype(np.float32)
-           for s in hold_shifts(hold_steps, window)]
-    return np.array(out)  # x_prev zero for the first: it starts from rest
-
-
-def readout_settings(readout="exact", hold_steps=40, window=30, memory_noise=0.0,
-                     readout_draws=2, spiking_memory=None, readout_loss="draw"):
-    """The validated readout settings as recorded in ``config.json``.
-
-    ``readout_loss`` (`READOUT_LOSSES`) is recorded as ``loss``. With
-    ``readout="spiking"`` and ``readout_loss="window"``, ``readout_draws``
-    must be 1: the given states hold every shift of one stream already.
-
-    ``spiking_memory`` (``readout="spiking"`` only, and required there):
-    the settings of the spiking memory the states came from
-    (``memory_neurons``, ``memory_max_rate``, ``seed``, ...), recorded so
-    that the classifier is deployed with a memory of those settings.
-    """
-    check_choice("readout", readout, READOUTS)
-    if readout == "exact":
-        return {"scheme": "exact"}
-    hold_shifts(hold_steps, window)  # validates both
-    if not is_finite_real(memory_noise) or memory_noise < 0:
-        raise ValueError(f"memory_noise must be a finite number >= 0, got {memory_noise!r}")
-    settings = {"scheme": readout, "hold_steps": int(hold_steps), "window": int(window),
-                "memory_noise": float(memory_noise),
-                "readout_draws": check_integer("readout_draws", readout_draws),
-                "loss": check_choice("readout_loss", readout_loss, READOUT_LOSSES)}
-    if (readout == "spiking") != (spiking_memory is not None):
-        raise ValueError("spiking_memory (the memory's settings) goes with readout='spiking', "
-                         "and only with it")
-    if readout == "spiking":
-        if memory_noise:
-            raise ValueError("memory_noise applies to readout='hold' only")
-        if readout_loss == "window" and readout_draws != 1:
-            raise ValueError(
-                f"readout_draws must be 1 with readout='spiking' and readout_loss='window' "
-                f"(the memory states hold every shift of one stream), got {readout_draws!r}")
-        settings["spiking_memory"] = dict(spiking_memory)
-    return settings
-
-
 def _check_memory_states(memory_states, n_train, n_valid, window, size):
     """Validate ``(train, valid)`` memory states for ``readout="spiking"``."""
     if memory_states is None or len(memory_states) != 2:
@@ -431,29 +249,6 @@ def _check_memory_states(memory_states, n_train, n_valid, window, size):
     return out
 
 
-def hidden_rates(config, params, m):
-    """Rates of a feed-forward classifier's hidden (rate) neurons for memory
-    states ``m``: ``rates(W_m m + bias)`` in numpy, with ``m`` including
-    ``e_x`` (as `LMU.closed_form_memory` returns it) and no input to the
-    hidden layer."""
-    J = np.asarray(m) @ params["W_m"].T + params["bias"]
-    neuron = make_neuron_type(config.get("hidden_neuron_type", "RectifiedLinear"))
-    return neuron.rates(J, np.ones(J.shape[-1]), np.zeros(J.shape[-1]))
-
-
-def feedforward_logits(config, params, m):
-    """Logits of a feed-forward classifier (rate neurons) for memory states ``m``:
-    ``W_out hidden_rates(m) + b_out`` (`hidden_rates`)."""
-    return hidden_rates(config, params, m) @ params["W_out"].T + params["b_out"]
-
-
-def stream_logits(config, params, memories):
-    """Logits of the ``"hold"`` readout: `feedforward_logits` averaged over the
-    shifts of ``memories`` (`stream_memories`); the readout is linear, so this
-    is the readout of the hidden rates averaged over the window."""
-    return np.mean([feedforward_logits(config, params, m) for m in memories], axis=0)
-
-
 def _inputs(clf, x, method):
     """NengoDL input dict for sequences ``x`` (n, T, input_d)."""
     if method == "parallel":
@@ -461,46 +256,6 @@ def _inputs(clf, x, method):
         feeds[clf.input] = np.asarray(x[:, -1:, :], dtype=np.float32)
         return feeds
     return {clf.input: np.asarray(x, dtype=np.float32)}
-
-
-def build_classifier(config, params=None, method="sequential"):
-    """The `LMUClassifier` of ``config`` for ``method`` (parallel: closed form)."""
-    kwargs = dict(config)
-    n_classes = kwargs.pop("n_classes")
-    neuron = kwargs.pop("hidden_neuron_type", "RectifiedLinear")
-    kwargs["hidden_neuron_type"] = make_neuron_type(neuron)
-    kwargs["closed_form"] = method == "parallel"
-    return LMUClassifier(n_classes, params=params, **kwargs)
-
-
-#: Hidden neuron types by name: name -> (module, class, keyword arguments).
-#: LIF types get ``amplitude=0.01`` so that their rates (up to a few hundred
-#: Hz) enter the readout at the scale of a ReLU's outputs; ``Tanh`` gets
-#: ``tau_ref=1`` so that it computes tanh itself (nengo's default scales it
-#: to 400 Hz).
-NEURON_TYPES = {
-    "RectifiedLinear": ("nengo", "RectifiedLinear", {}),
-    "SpikingRectifiedLinear": ("nengo", "SpikingRectifiedLinear", {}),
-    "LIFRate": ("nengo", "LIFRate", {"amplitude": 0.01}),
-    "LIF": ("nengo", "LIF", {"amplitude": 0.01}),
-    "Tanh": ("nengo", "Tanh", {"tau_ref": 1.0}),
-    "LoihiLIFRate": ("nengo_loihi.neurons", "LoihiLIFRate", {"amplitude": 0.01}),
-    "LoihiSpikingRectifiedLinear": ("nengo_loihi.neurons", "LoihiSpikingRectifiedLinear", {}),
-}
-
-
-def make_neuron_type(name):
-    """A nengo neuron type from its name in `NEURON_TYPES` (or an instance)."""
-    if isinstance(name, nengo.neurons.NeuronType):
-        return name
-    if name not in NEURON_TYPES:
-        raise ValueError(
-            f"hidden_neuron_type must be one of {sorted(NEURON_TYPES)}, got {name!r}"
-        )
-    module, cls, kwargs = NEURON_TYPES[name]
-    import importlib  # pylint: disable=import-outside-toplevel
-
-    return getattr(importlib.import_module(module), cls)(**kwargs)
 
 
 def predict(clf, x, method="sequential", batch_size=100, backend="dl"):
@@ -539,11 +294,6 @@ def predict(clf, x, method="sequential", batch_size=100, backend="dl"):
     return out[:n]
 
 
-def accuracy(logits, y):
-    """Fraction of rows of ``logits`` whose argmax is the label ``y``."""
-    return float(np.mean(np.argmax(logits, axis=-1) == np.asarray(y).ravel()))
-
-
 def _window_crossentropy(y_true, y_pred):
     """Cross-entropy of the logits averaged over the steps (the readout window)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -552,32 +302,12 @@ def _window_crossentropy(y_true, y_pred):
         y_true[:, -1], tf.reduce_mean(y_pred, axis=1), from_logits=True)
 
 
-def train(
-    config,
-    train_data,
-    valid_data,
-    out_dir,
-    epochs=10,
-    method="parallel",
-    batch_size=100,
-    learning_rate=1e-3,
-    weight_decay=0.0,
-    clipnorm=None,
-    decay_epochs=None,
-    seed=0,
-    verbose=1,
-    log=print,
-    meta=None,
-    readout="exact",
-    hold_steps=40,
-    window=30,
-    memory_noise=0.0,
-    readout_draws=2,
-    memory_states=None,
-    spiking_memory=None,
-    initial_params=None,
-    readout_loss="draw",
-):
+def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
+          batch_size=100, learning_rate=1e-3, weight_decay=0.0, clipnorm=None,
+          decay_epochs=None, seed=0, verbose=1, log=print, meta=None, readout="exact",
+          hold_steps=ReadoutScheme.hold_steps, window=ReadoutScheme.window, memory_noise=0.0,
+          readout_draws=2, memory_states=None, spiking_memory=None, initial_params=None,
+          readout_loss="draw"):
     """Train an `LMUClassifier` with NengoDL, checkpointing every epoch.
 
     Parameters
@@ -652,9 +382,6 @@ def train(
     history : dict
         ``epoch``, ``loss``, ``val_accuracy``, ``epoch_s`` lists, ``best``.
     """
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    import nengo_dl  # pylint: disable=import-outside-toplevel
-
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     readout_config = readout_settings(readout, hold_steps, window, memory_noise, readout_draws,
@@ -664,17 +391,51 @@ def train(
     if readout != "exact" and config.get("input_to_hidden"):
         raise ValueError(f"readout={readout!r} does not support input_to_hidden")
     # validate the data before anything is built or written
-    input_d = int(config["input_d"])
+    (x_train, y_train), (x_val, y_val) = _check_data(config, train_data, valid_data,
+                                                     batch_size)
+    if readout == "spiking":
+        memory_states = _check_memory_states(
+            memory_states, len(x_train), len(x_val), window,
+            int(config.get("memory_d", 1)) * int(config["order"]))
+    elif memory_states is not None:
+        raise ValueError("memory_states go with readout='spiking' only")
+    run_config = {"model": config, "method": method, "batch_size": batch_size,
+                  "learning_rate": learning_rate, "weight_decay": weight_decay,
+                  "clipnorm": clipnorm,
+                  "epochs": epochs, "seed": seed, "readout": readout_config,
+                  **(meta or {})}
+    params, history = resume(out_dir, run_config, ("model", "readout", *(meta or {})), log)
+    if params is None:
+        params = initial_params
+    write_json(os.path.join(out_dir, CONFIG), run_config)
+
+    # the training seed also fixes the initial weights
+    clf = configure_nengo_dl(build_classifier(config, params=params, method=method, seed=seed))
+    if readout == "exact":
+        fit_data = _exact_fit_data(clf, method, x_train, y_train, x_val, y_val)
+    else:
+        fit_data = _hold_fit_data(clf, config, readout_config, seed, x_train, y_train, y_val,
+                                  x_val=x_val, memory_states=memory_states)
+    schedule = dict(epochs=epochs, learning_rate=learning_rate,
+                    decay_epochs=decay_epochs or epochs)
+    optimizer = dict(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm)
+    return _fit_epochs(clf, config, fit_data, history, out_dir, batch_size, seed, schedule,
+                       optimizer, verbose, log)
+
+
+def _check_data(config, train_data, valid_data, batch_size):
+    """Checked ``(x, y)`` of the training and validation data."""
+    input_d, n_classes = int(config["input_d"]), int(config["n_classes"])
     try:
         x_train, y_train = check_sequences(
             *train_data, n_steps=np.shape(train_data[0])[1], input_d=input_d,
-            n_classes=int(config["n_classes"]),
+            n_classes=n_classes,
         )
     except ValueError as e:
         raise ValueError(f"training data: {e}") from None
     try:
         x_val, y_val = check_sequences(*valid_data, n_steps=x_train.shape[1], input_d=input_d,
-                                       n_classes=int(config["n_classes"]))
+                                       n_classes=n_classes)
     except ValueError as e:
         raise ValueError(f"validation data (must match the training data): {e}") from None
     if len(x_train) % batch_size or len(x_val) % batch_size:
@@ -682,115 +443,113 @@ def train(
             f"batch_size ({batch_size}) must divide the numbers of training "
             f"({len(x_train)}) and validation ({len(x_val)}) sequences"
         )
-    if readout == "spiking":
-        m_train, m_val = _check_memory_states(
-            memory_states, len(x_train), len(x_val), window,
-            int(config.get("memory_d", 1)) * int(config["order"]))
-    elif memory_states is not None:
-        raise ValueError("memory_states go with readout='spiking' only")
-    os.makedirs(out_dir, exist_ok=True)
-    config_path = os.path.join(out_dir, "config.json")
-    ckpt_path = os.path.join(out_dir, "checkpoint.npz")
-    run_config = {"model": config, "method": method, "batch_size": batch_size,
-                  "learning_rate": learning_rate, "weight_decay": weight_decay,
-                  "clipnorm": clipnorm,
-                  "epochs": epochs, "seed": seed, "readout": readout_config,
-                  **(meta or {})}
-    history = {"epoch": [], "loss": [], "val_accuracy": [], "epoch_s": [], "best": None}
-    params = initial_params
-    if os.path.exists(config_path) and os.path.exists(ckpt_path):
-        with open(config_path, encoding="utf-8") as f:
-            previous = json.load(f)
-        previous.setdefault("readout", {"scheme": "exact"})  # written before readouts
-        if previous["readout"]["scheme"] != "exact":
-            previous["readout"].setdefault("loss", "draw")  # written before readout losses
-        for key in ("model", "readout", *(meta or {})):
-            if previous.get(key) != run_config[key]:
-                raise ValueError(
-                    f"{out_dir} holds a checkpoint of a different run ({key}: "
-                    f"{previous.get(key)} != {run_config[key]}); use another --out directory"
-                )
-        params, meta = load_params(ckpt_path)
-        history = meta["history"]
-        log(f"resuming from {ckpt_path} after epoch {history['epoch'][-1]}")
-    write_json(config_path, run_config)
+    return (x_train, y_train), (x_val, y_val)
 
-    clf = configure_nengo_dl(build_classifier(config, params=params, method=method))
+
+def _exact_fit_data(clf, method, x_train, y_train, x_val, y_val):
+    """NengoDL feeds and validation of the ``"exact"`` readout (``m_T``)."""
     n_steps = 1 if method == "parallel" else x_train.shape[1]
-    loss = tf.losses.SparseCategoricalCrossentropy(from_logits=True)
-    if readout != "exact":
-        window_loss = readout_loss == "window"
-        if readout == "hold":
-            m = hold_memory(clf.lmu, x_train, hold_steps, window, draws=readout_draws,
-                            memory_noise=memory_noise, rng=np.random.RandomState(seed),
-                            all_shifts=window_loss)
-            v_memories = stream_memories(clf.lmu, x_val, hold_steps, window)
-        elif window_loss:
+    v_feed = _inputs(clf, x_val, method)
+
+    def validate(sim, params):  # pylint: disable=unused-argument
+        logits = sim.predict(v_feed, n_steps=n_steps, verbose=0)[clf.probe][:, -1]
+        return accuracy(logits, y_val)
+
+    return {"x": _inputs(clf, x_train, method), "y": y_train.reshape(-1, 1, 1),
+            "n_steps": n_steps, "loss": None, "validate": validate}
+
+
+def _hold_fit_data(clf, config, readout_config, seed, x_train, y_train, y_val, x_val,
+                   memory_states=None):
+    """NengoDL feeds and validation of the ``"hold"`` and ``"spiking"`` readouts."""
+    scheme = ReadoutScheme.from_json(readout_config)
+    draws, window_loss = readout_config["readout_draws"], readout_config["loss"] == "window"
+    if readout_config["scheme"] == "hold":
+        m = hold_memory(clf.lmu, x_train, scheme.hold_steps, scheme.window, draws=draws,
+                        memory_noise=readout_config["memory_noise"],
+                        rng=np.random.RandomState(seed), all_shifts=window_loss)
+        v_memories = stream_memories(clf.lmu, x_val, scheme.hold_steps, scheme.window)
+    else:
+        m_train, v_memories = memory_states
+        if window_loss:
             m = m_train.transpose(1, 0, 2)  # every shift of each training stream
-            v_memories = m_val
         else:
             # one shift per draw and sequence, as hold_memory draws them
             n = len(x_train)
-            shift = np.random.RandomState(seed).randint(len(m_train), size=(readout_draws, n))
-            m = np.concatenate([m_train[shift[j], np.arange(n)] for j in range(readout_draws)])
-            v_memories = m_val
-        m = m.reshape(len(m), -1, m.shape[-1]).astype(np.float32)  # (copies, steps, size)
-        n_steps = m.shape[1]
-        x_feed = {clf.lmu.memory_input: m,
-                  clf.input: np.zeros((len(m), n_steps, input_d), dtype=np.float32)}
-        # one target per copy and step (the window loss reads the last)
-        y_fit = np.repeat(np.tile(y_train, len(m) // len(y_train))[:, None, None], n_steps, axis=1)
-        if window_loss:
-            loss = _window_crossentropy
-            clf.config[clf.probe].keep_history = True  # the loss reads every step
-    else:
-        x_feed = _inputs(clf, x_train, method)
-        y_fit = y_train.reshape(-1, 1, 1)
-        v_feed = _inputs(clf, x_val, method)
-    decay_epochs = decay_epochs or epochs
-    first = len(history["epoch"])
+            shift = np.random.RandomState(seed).randint(len(m_train), size=(draws, n))
+            m = np.concatenate([m_train[shift[j], np.arange(n)] for j in range(draws)])
+    m = m.reshape(len(m), -1, m.shape[-1]).astype(np.float32)  # (copies, steps, size)
+    n_steps = m.shape[1]
+    x_feed = {clf.lmu.memory_input: m,
+              clf.input: np.zeros((len(m), n_steps, clf.lmu.input_d), dtype=np.float32)}
+    # one target per copy and step (the window loss reads the last)
+    y_fit = np.repeat(np.tile(y_train, len(m) // len(y_train))[:, None, None], n_steps, axis=1)
+    if window_loss:
+        clf.config[clf.probe].keep_history = True  # the loss reads every step
+
+    def validate(sim, params):  # pylint: disable=unused-argument
+        return accuracy(stream_logits(config, params, v_memories), y_val)
+
+    return {"x": x_feed, "y": y_fit, "n_steps": n_steps,
+            "loss": _window_crossentropy if window_loss else None, "validate": validate}
+
+
+def _optimizer(learning_rate, weight_decay, clipnorm):
+    """Adam, or AdamW with ``weight_decay > 0``; gradients clipped to ``clipnorm``."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    clip = {} if clipnorm is None else {"global_clipnorm": clipnorm}
+    if weight_decay > 0:
+        return tf.optimizers.AdamW(learning_rate, weight_decay=weight_decay, **clip)
+    return tf.optimizers.Adam(learning_rate, **clip)
+
+
+def _fit_epochs(clf, config, fit_data, history, out_dir, batch_size, seed, schedule,
+                optimizer, verbose, log):
+    """Train epoch after epoch (cosine-decayed learning rate), committing each."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import nengo_dl  # pylint: disable=import-outside-toplevel
+
+    epochs, decay_epochs = schedule["epochs"], schedule["decay_epochs"]
+    loss = fit_data["loss"] or tf.losses.SparseCategoricalCrossentropy(from_logits=True)
     best = history["best"]["val_accuracy"] if history["best"] else -1.0
     with nengo_dl.Simulator(clf, minibatch_size=batch_size, progress_bar=False,
                             seed=seed) as sim:
         # compile once: recompiling every epoch retraces the whole graph
-        clip = {} if clipnorm is None else {"global_clipnorm": clipnorm}
-        optimizer = (
-            tf.optimizers.AdamW(learning_rate, weight_decay=weight_decay, **clip)
-            if weight_decay > 0
-            else tf.optimizers.Adam(learning_rate, **clip)
-        )
-        sim.compile(
-            optimizer=optimizer,
-            loss={clf.probe: loss},
-        )
-        for epoch in range(first, epochs):
-            lr = 0.5 * learning_rate * (1 + np.cos(np.pi * min(epoch, decay_epochs) / decay_epochs))
+        sim.compile(optimizer=_optimizer(**optimizer), loss={clf.probe: loss})
+        for epoch in range(len(history["epoch"]), epochs):
+            lr = 0.5 * schedule["learning_rate"] * (
+                1 + np.cos(np.pi * min(epoch, decay_epochs) / decay_epochs))
             sim.keras_model.optimizer.learning_rate.assign(lr)
             start = time.perf_counter()
             if verbose:
                 log(f"Epoch {epoch + 1}/{epochs} (learning rate {lr:.2e})")
-            fit = sim.fit(
-                x_feed, {clf.probe: y_fit}, epochs=1,
-                n_steps=n_steps, verbose=verbose, shuffle=True,
-            )
+            fit = sim.fit(fit_data["x"], {clf.probe: fit_data["y"]}, epochs=1,
+                          n_steps=fit_data["n_steps"], verbose=verbose, shuffle=True)
             epoch_s = time.perf_counter() - start
             params = clf.get_params(sim)
-            if readout in ("hold", "spiking"):
-                logits = stream_logits(config, params, v_memories)
-            else:
-                logits = sim.predict(v_feed, n_steps=n_steps, verbose=0)[clf.probe][:, -1]
-            val_acc = accuracy(logits, y_val)
+            val_acc = fit_data["validate"](sim, params)
             history["epoch"].append(epoch + 1)
             history["loss"].append(float(fit.history["loss"][-1]))
             history["val_accuracy"].append(val_acc)
             history["epoch_s"].append(epoch_s)
-            if val_acc > best:
+            is_best = val_acc > best
+            if is_best:
                 best = val_acc
                 history["best"] = {"epoch": epoch + 1, "val_accuracy": val_acc}
-                save_params(os.path.join(out_dir, "params.npz"), params, config=config,
-                            epoch=epoch + 1, val_accuracy=val_acc)
-            save_params(ckpt_path, params, config=config, history=history)
-            write_json(os.path.join(out_dir, "history.json"), history)
+            commit_epoch(out_dir, params, history, config, is_best)
             log(f"epoch {epoch + 1}: loss {history['loss'][-1]:.4f}, "
                 f"val_accuracy {val_acc:.4f}, {epoch_s:.1f} s")
     return history
+
+
+# names that moved out of this module in 0.2 (it holds NengoDL code only)
+__getattr__ = moved_attributes(__name__, {
+    **dict.fromkeys(("NEURON_TYPES", "make_neuron_type"), "nengo_lmu.neurons"),
+    **dict.fromkeys(("READOUTS", "READOUT_LOSSES", "hold_shifts", "stream_memory",
+                     "hold_memory", "stream_memories", "readout_settings", "hidden_rates",
+                     "feedforward_logits", "stream_logits"), "nengo_lmu.readout"),
+    **dict.fromkeys(("save_params", "load_params"), "nengo_lmu.model_dir"),
+    "build_classifier": "nengo_lmu.lmu",
+    "accuracy": "nengo_lmu.metrics",
+})

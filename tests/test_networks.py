@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from nengo_lmu import LegendreDelay, LegendreMemory, make_simulator
-from nengo_lmu.delay import run_delay
+from nengo_lmu.tasks.delay import run_delay
 
 
 def exact_memory_net(memory_d=2, order=5, theta=0.2, seed=0):

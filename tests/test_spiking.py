@@ -10,16 +10,13 @@ from nengo_lmu.backends import make_simulator
 from nengo_lmu.cli import main
 from nengo_lmu.loihi import chip_weights, quantization_report
 from nengo_lmu.networks import LegendreMemory
-from nengo_lmu.psmnist import load_model, loihi_report, train_psmnist
-from nengo_lmu.spiking import (
-    SpikingLMUClassifier,
-    chip_neuron_type,
-    loihi_memory_neuron,
-    memory_weights,
-    simulate_memory,
-    spiking_neuron_type,
-)
-from nengo_lmu.training import build_classifier, hold_shifts, predict, stream_memory, train
+from nengo_lmu.model_dir import load_model
+from nengo_lmu.tasks.psmnist import loihi_report, train_psmnist
+from nengo_lmu.neurons import chip_neuron_type, loihi_memory_neuron, spiking_neuron_type
+from nengo_lmu.spiking import SpikingLMUClassifier, memory_weights, simulate_memory
+from nengo_lmu.lmu import build_classifier
+from nengo_lmu.readout import hold_shifts, stream_memory
+from nengo_lmu.training import predict, train
 
 CONFIG = dict(n_classes=4, units=16, order=6, theta=30.0, input_d=1,
               hidden_neuron_type="RectifiedLinear")
@@ -393,3 +390,33 @@ def test_cli_errors(argv, message, capsys):
         main(argv)
     assert e.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_deploy_model_dir_without_tensorflow(small, tmp_path):
+    """A model directory deploys as a spiking network on nengo in a process
+    that never imports TensorFlow (nor NengoDL)."""
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.io import write_json  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.model_dir import save_params  # pylint: disable=import-outside-toplevel
+
+    params, x = small
+    save_params(str(tmp_path / "params.npz"), params, config=CONFIG)
+    write_json(str(tmp_path / "config.json"), {"model": CONFIG, "readout": {"scheme": "exact"}})
+    np.save(tmp_path / "x.npy", x)
+    code = f"""
+import sys
+import numpy as np
+from nengo_lmu.model_dir import deployment_settings, load_model
+from nengo_lmu.spiking import SpikingLMUClassifier
+run_config, params = load_model({str(tmp_path)!r})
+x = np.load({str(tmp_path / "x.npy")!r})
+net = SpikingLMUClassifier(run_config["model"], params, x, memory="exact", seed=0,
+                           **deployment_settings(run_config, "exact"))
+logits, _ = net.run(x[:2], backend="nengo", progress_bar=False)
+print(logits.shape[0], "tensorflow" in sys.modules, "nengo_dl" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["2", "False", "False"]

@@ -400,9 +400,9 @@ def plot_online_learning(results, window=2.0):
     window : float
         Seconds shown of the start of learning and of the test phase.
     """
-    from nengo_lmu.plots import _pyplot  # pylint: disable=import-outside-toplevel,protected-access
+    from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
 
-    plt = _pyplot()
+    plt = pyplot()
     results = [results] if isinstance(results, dict) else list(results)
     fig, axes = plt.subplots(
         len(results), 3, figsize=(12, 2.6 * len(results)), squeeze=False,

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from nengo_lmu.lmu import LMU
-from nengo_lmu.training import (
+from nengo_lmu.readout import (
     READOUT_LOSSES,
     READOUTS,
-    _window_crossentropy,
     feedforward_logits,
     hold_memory,
     hold_shifts,
@@ -17,8 +16,8 @@ from nengo_lmu.training import (
     stream_logits,
     stream_memories,
     stream_memory,
-    train,
 )
+from nengo_lmu.training import _window_crossentropy, train
 
 
 def _lmu(order=6, theta=40.0):
@@ -214,7 +213,7 @@ def test_train_hold_readout_recorded(tmp_path, rng):
 def test_spiking_rate_logits_stream(rng, allclose):
     """The spiking classifier's stream-scheme rate logits, stepped by hand."""
     from nengo_lmu.spiking import SpikingLMUClassifier
-    from nengo_lmu.training import build_classifier
+    from nengo_lmu.lmu import build_classifier
 
     T, hold, window = 30, 6, 4
     config = dict(n_classes=3, units=10, order=4, theta=float(T), input_d=1,

@@ -1,6 +1,6 @@
 """The paper's delay network on Loihi: run it as is.
 
-    python loihi/delay_network.py [--sim-time 50] [--seed 0] [--json PATH]
+    python examples/loihi/delay_network.py [--sim-time 50] [--seed 0] [--json PATH]
 
 Deploys a `nengo_lmu.LegendreMemory` of order 6 remembering a window of
 theta = 1 s, with 100 `nengo.SpikingRectifiedLinear` neurons per dimension
@@ -16,16 +16,12 @@ takes (`nengo_lmu.loihi.resource_report`).
 """
 
 import argparse
-import os
 import sys
 import time
 
-# Let the script run from a checkout without installing nengo_lmu.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from nengo_lmu.backends import make_simulator, run_with_progress  # noqa: E402
-from nengo_lmu.delay import R_VALUES, delay_network, evaluate_delay  # noqa: E402
-from nengo_lmu.loihi import format_resource_report, resource_report  # noqa: E402
+from nengo_lmu.backends import make_simulator, run_with_progress
+from nengo_lmu.loihi import format_resource_report, resource_report
+from nengo_lmu.tasks.delay import R_VALUES, delay_network, evaluate_delay
 
 #: The paper's Loihi delay network.
 PARAMS = dict(

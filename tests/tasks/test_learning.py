@@ -4,8 +4,8 @@ import nengo
 import numpy as np
 import pytest
 
-from nengo_lmu import learning
-from nengo_lmu.learning import (
+from nengo_lmu.tasks import learning
+from nengo_lmu.tasks.learning import (
     online_learning,
     online_learning_network,
     plot_online_learning,

@@ -1,7 +1,7 @@
 """Online learning on Loihi: a spiking LMU memory whose readout learns by PES.
 
-    python loihi/online_learning.py [--sim-time 40.5] [--seed 0] [--learning-rate 5e-4]
-                                    [--reference] [--out DIR]
+    python examples/loihi/online_learning.py [--sim-time 40.5] [--seed 0]
+        [--learning-rate 5e-4] [--test-fraction 0.2] [--reference] [--out DIR]
 
 A `nengo_lmu.LegendreMemory` (order 4, theta = 0.5 s, 100
 SpikingRectifiedLinear neurons per state variable, input filtered on chip)
@@ -11,7 +11,7 @@ to output the input delayed by theta / 2; the error (output - target) is
 computed on the host and sent to the chip's learning rules. Learning starts
 after a warm-up of theta and stops for the last 20 % of the run, which
 tests the learned readout with frozen weights
-(`nengo_lmu.learning.online_learning`).
+(`nengo_lmu.tasks.learning.online_learning`).
 
 With NxSDK installed and a Loihi board attached, nengo_loihi runs it on the
 board; otherwise on its emulator (this is printed first). Prints the RMSE of
@@ -25,10 +25,7 @@ import argparse
 import os
 import sys
 
-# Let the script run from a checkout without installing nengo_lmu.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from nengo_lmu.learning import DEFAULTS  # noqa: E402
+from nengo_lmu.tasks.learning import DEFAULTS
 
 
 def parse_args(argv=None):
@@ -97,7 +94,7 @@ def main(argv=None):
     from nengo_loihi.hardware import HAS_NXSDK  # pylint: disable=import-outside-toplevel
 
     from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.learning import (  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.learning import (  # pylint: disable=import-outside-toplevel
         learning_summary,
         online_learning,
         plot_online_learning,

@@ -13,19 +13,13 @@ import time
 import nengo
 import numpy as np
 
+from nengo_lmu._deprecated import moved_attributes
 from nengo_lmu.backends import check_backend, make_simulator, run_with_progress
+from nengo_lmu.metrics import nrmse_rms
 from nengo_lmu.networks import LegendreMemory
 
 R_VALUES = (0.0, 0.25, 0.5, 0.75, 1.0)
 STATES = ("current", "decoded")
-
-
-def nrmse(actual, target, axis=0):
-    """RMSE of ``actual`` against ``target``, divided by the RMS of ``target``."""
-    actual, target = np.asarray(actual), np.asarray(target)
-    return np.sqrt(np.mean((actual - target) ** 2, axis=axis)) / np.sqrt(
-        np.mean(target**2, axis=axis)
-    )
 
 
 def delay_network(
@@ -84,7 +78,7 @@ def evaluate_delay(memory, u, m, dt, r=R_VALUES, probe_synapse=0.05):
         raise ValueError(
             f"sim_time must exceed theta ({memory.theta} s) to score the delay task"
         )
-    errors = nrmse(decoded[skip:], truth[skip:])
+    errors = nrmse_rms(decoded[skip:], truth[skip:])
     return dict(zip(map(float, r), map(float, errors))), decoded, truth
 
 
@@ -177,3 +171,69 @@ def delay_report(order=6, n_neurons=100, theta=1.0, seed=0, dt=0.001):
     report = network_report(net, dt=dt)
     report.update(order=order, n_neurons_per_dimension=n_neurons)
     return report
+
+
+def plot_delay(results, window=(None, None)):
+    """Decoded delayed signals against the truth, one panel per ``r``.
+
+    Parameters
+    ----------
+    results : dict or list of dict
+        Outputs of `nengo_lmu.tasks.delay.run_delay` (several are overlaid, e.g.
+        the exact system and spiking backends).
+    window : (float, float)
+        Time range to show (s); by default the last 5 s.
+    """
+    from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
+
+    plt = pyplot()
+    results = [results] if isinstance(results, dict) else list(results)
+    first = results[0]
+    t, r = first["t"], first["r"]
+    lo, hi = window
+    hi = t[-1] if hi is None else hi
+    lo = max(t[0], hi - 5.0) if lo is None else lo
+    show = (t >= lo) & (t <= hi)
+    fig, axes = plt.subplots(len(r), 1, figsize=(9, 1.8 * len(r)), sharex=True)
+    axes = np.atleast_1d(axes)
+    for k, (ax, rk) in enumerate(zip(axes, r)):
+        ax.plot(t[show], first["truth"][show, k], "k", lw=2, label="true u(t - r theta)")
+        for res in results:
+            label = f"{res['backend']}, " + (
+                f"{res['n_neurons_total']} neurons" if res["n_neurons_total"] else "exact"
+            )
+            ax.plot(
+                t[show],
+                res["decoded"][show, k],
+                lw=1,
+                label=f"{label} (NRMSE {res['nrmse'][str(float(rk))]:.3f})",
+            )
+        ax.set_ylabel(f"r = {rk:g}")
+        ax.legend(loc="upper right", fontsize="x-small", ncol=2)
+    axes[-1].set_xlabel("time (s)")
+    fig.suptitle(
+        f"Legendre delay network: order {first['order']}, theta {first['theta']:g} s, "
+        f"{first['freq']:g} Hz white noise"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def format_delay_table(results):
+    """A text table of NRMSE per ``r``, one row per result of `run_delay`."""
+    r = results[0]["r"]
+    head = f"{'system':<34}" + "".join(f"{'r=' + format(x, 'g'):>8}" for x in r)
+    head += f"{'wall s':>9}"
+    lines = [head, "-" * len(head)]
+    for res in results:
+        name = res.get("name") or (
+            f"{res['backend']}, "
+            + (f"{res['n_neurons_total']} neurons" if res["n_neurons_total"] else "exact")
+        )
+        row = f"{name:<34}" + "".join(f"{res['nrmse'][str(float(x))]:>8.3f}" for x in r)
+        lines.append(row + f"{res['wall_s']:>9.1f}")
+    return "\n".join(lines)
+
+
+# names that moved here or away in 0.2
+__getattr__ = moved_attributes(__name__, {"nrmse": "nengo_lmu.metrics:nrmse_rms"})

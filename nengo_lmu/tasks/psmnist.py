@@ -6,27 +6,21 @@ accuracy, no pickle), ``checkpoint.npz`` (last finished epoch),
 ``history.json`` and ``training.png``: everything `evaluate` needs.
 """
 
-import json
 import os
 import time
-import warnings
 
 import numpy as np
 
+from nengo_lmu._deprecated import moved_attributes
+from nengo_lmu.backends import check_backend
 from nengo_lmu.data import check_sequences, load_psmnist
 from nengo_lmu.io import save_figure
-from nengo_lmu.training import (
-    METHODS,
-    NEURON_TYPES,
-    accuracy,
-    build_classifier,
-    load_params,
-    predict,
-    readout_settings,
-    stream_logits,
-    stream_memories,
-    train,
-)
+from nengo_lmu.lmu import build_classifier
+from nengo_lmu.metrics import accuracy
+from nengo_lmu.model_dir import SpikingSettings, deployment_settings, load_model
+from nengo_lmu.neurons import NEURON_TYPES, check_spiking_counterpart
+from nengo_lmu.readout import ReadoutScheme, readout_settings, stream_logits, stream_rate_logits
+from nengo_lmu.training import METHODS, predict, train
 from nengo_lmu.validation import check_choice, check_integer
 
 #: Defaults: a Loihi-friendly ReLU hidden layer on an order-256 memory of the
@@ -57,7 +51,8 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
                   neuron_type=DEFAULTS["neuron_type"], batch_size=DEFAULTS["batch_size"],
                   learning_rate=DEFAULTS["learning_rate"],
                   weight_decay=DEFAULTS["weight_decay"], clipnorm="auto", n_train=None,
-                  source="auto", readout="exact", hold_steps=40, window=30,
+                  source="auto", readout="exact", hold_steps=ReadoutScheme.hold_steps,
+                  window=ReadoutScheme.window,
                   memory_noise=0.0, readout_draws=2, readout_loss="draw",
                   verbose=1, seed=0, **flags):
     """Train a psMNIST LMU into the model directory ``out`` (resumable).
@@ -106,9 +101,13 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
 
 
 #: Defaults of `finetune_psmnist`.
-FINETUNE = dict(memory_neurons=30, memory_max_rate=700.0, seed=0, n_train=50000,
+#: The memory's and the hidden neurons' settings are the deployment defaults
+#: (`SpikingSettings`), so that `evaluate_psmnist` deploys what was tuned.
+FINETUNE = dict(memory_neurons=SpikingSettings.memory_neurons,
+                memory_max_rate=SpikingSettings.memory_max_rate, seed=0, n_train=50000,
                 n_valid=2000, epochs=20, learning_rate=1e-3, weight_decay=0.01,
-                readout_draws=1, readout_loss="window", max_rate=500.0, weights="loihi")
+                readout_draws=1, readout_loss="window", max_rate=SpikingSettings.max_rate,
+                weights="loihi")
 
 #: Weights of the simulated memory in `finetune_psmnist`: Loihi's 8-bit ones
 #: (`nengo_lmu.loihi.chip_weights`) or nengo's floating-point ones.
@@ -163,7 +162,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     if os.path.abspath(out) == os.path.abspath(model_dir):
         raise ValueError("out must be a new model directory, not the model's own")
     config = run_config["model"]
-    trained = run_config.get("readout", {"scheme": "exact"})
+    trained = run_config["readout"]
     if trained["scheme"] != "exact":
         spiking.setdefault("hold_steps", trained["hold_steps"])
         spiking.setdefault("window", trained["window"])
@@ -183,11 +182,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     settings = readout_settings(
         "spiking", net.hold_steps, net.window, readout_draws=readout_draws,
         readout_loss=readout_loss,
-        spiking_memory={"memory_neurons": net.memory_neurons,
-                        "memory_max_rate": net.memory_max_rate,
-                        "memory_synapse": net.memory_synapse,
-                        "hidden_synapse": net.hidden_synapse, "seed": seed,
-                        "dt": net.dt, "max_rate": net.max_rate, "weights": weights})
+        spiking_memory={**net.settings.to_json(), "seed": seed, "weights": weights})
     x, y = check_sequences(x[:n_train], y[:n_train])
     xv, yv = check_sequences(xv[:n_valid], yv[:n_valid])
     rng = np.random.RandomState(seed)
@@ -231,23 +226,6 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     return history
 
 
-def load_model(model_dir):
-    """``(config.json contents, params)`` of a trained model directory."""
-    config_path = os.path.join(model_dir, "config.json")
-    params_path = os.path.join(model_dir, "params.npz")
-    if not os.path.isdir(model_dir):
-        raise FileNotFoundError(f"model directory {model_dir} does not exist")
-    if not os.path.exists(config_path) or not os.path.exists(params_path):
-        raise FileNotFoundError(
-            f"{model_dir} is not a trained model: it needs config.json and params.npz "
-            "(written by `nengo-lmu psmnist train --out DIR`)"
-        )
-    with open(config_path, encoding="utf-8") as f:
-        run_config = json.load(f)
-    params, _ = load_params(params_path)
-    return run_config, params
-
-
 #: Validation images that calibrate a spiking model's scales (never test data).
 N_CALIBRATION = 1000
 
@@ -276,8 +254,6 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     ``**spiking`` goes to `SpikingLMUClassifier` (``max_rate``,
     ``hold_steps``, ``window``, ``memory_neurons``, ...).
     """
-    from nengo_lmu.backends import check_backend  # pylint: disable=import-outside-toplevel
-
     check_backend(backend)
     if network not in ("temporal", "closed-form"):
         raise ValueError(f"network must be 'temporal' or 'closed-form', got {network!r}")
@@ -287,9 +263,7 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     run_config, params = load_model(model_dir)
     config = run_config["model"]
     if backend == "loihi":
-        from nengo_lmu.spiking import spiking_neuron_type  # pylint: disable=import-outside-toplevel
-
-        spiking_neuron_type(config.get("hidden_neuron_type", "RectifiedLinear"))
+        check_spiking_counterpart(config.get("hidden_neuron_type", "RectifiedLinear"))
     elif spiking or memory != "exact":
         raise ValueError("memory and the spiking settings apply to backend='loihi' only")
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
@@ -299,8 +273,8 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
             raise ValueError(f"n_test must lie in 1..{len(x)}, got {n_test}")
         x, y = x[:n_test], y[:n_test]
     if backend == "loihi":
-        trained = run_config.get("readout", {"scheme": "exact"})
-        spiking = spiking_settings(run_config, memory, **spiking)
+        trained = run_config["readout"]
+        spiking = deployment_settings(run_config, memory, **spiking)
         result = _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
                                    memory, progress_bar, spiking)
         result["training_readout"] = trained
@@ -326,46 +300,8 @@ def _rate_stream_accuracy(model_dir, x, y, hold_steps, window):
     ``scheme="stream"``)."""
     run_config, params = load_model(model_dir)
     clf = build_classifier(run_config["model"], params=params, method="parallel")
-    memories = stream_memories(clf.lmu, x, hold_steps, window)
-    return accuracy(stream_logits(run_config["model"], clf.get_params(), memories), y)
-
-
-def spiking_settings(run_config, memory="spiking", **spiking):
-    """The `nengo_lmu.spiking.SpikingLMUClassifier` settings to deploy a model
-    with (``run_config`` is its ``config.json``): ``spiking``, completed by
-    the readout the model was trained for (``hold_steps``, ``window``) and,
-    for a model fine-tuned against a spiking memory (`finetune_psmnist`),
-    that memory's settings and the hidden neurons' ``max_rate``; warns if
-    ``spiking`` asks for other neurons or synapses than it was tuned on."""
-    spiking = dict(spiking)
-    trained = run_config.get("readout", {"scheme": "exact"})
-    if trained["scheme"] != "exact":
-        spiking.setdefault("hold_steps", trained["hold_steps"])
-        spiking.setdefault("window", trained["window"])
-    if trained["scheme"] == "spiking":
-        _use_trained_memory(trained["spiking_memory"], spiking, memory)
-    return spiking
-
-
-def _use_trained_memory(trained, spiking, memory):
-    """Default the spiking settings of a model fine-tuned against a spiking
-    memory (`finetune_psmnist`) to that memory's; warn if the memory's
-    neurons or synapses differ. Another seed is fine: the fine-tuning learns
-    the distortion of Loihi's neurons, which memories of any seed share.
-    The hidden neurons' ``max_rate`` chosen at fine-tuning is a default too
-    (older fine-tuned models do not record one)."""
-    keys = ("memory_neurons", "memory_max_rate", "memory_synapse", "hidden_synapse")
-    differ = [k for k in keys if k in spiking and spiking[k] != trained[k]]
-    if memory == "spiking" and differ:
-        warnings.warn(
-            "this classifier was fine-tuned against a spiking memory with "
-            + ", ".join(f"{k}={trained[k]}" for k in differ) + ", not "
-            + ", ".join(f"{k}={spiking[k]}" for k in differ)
-            + "; it may read this memory less well"
-        )
-    for k in (*keys, "seed", "max_rate"):
-        if k in trained:
-            spiking.setdefault(k, trained[k])
+    return accuracy(stream_rate_logits(clf.lmu, run_config["model"], clf.get_params(), x,
+                                       hold_steps, window), y)
 
 
 def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking):
@@ -410,7 +346,7 @@ def loihi_report(model_dir, memory="exact", source="auto", **spiking):
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     run_config, params = load_model(model_dir)
-    spiking = spiking_settings(run_config, memory, **spiking)
+    spiking = deployment_settings(run_config, memory, **spiking)
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     x_cal = data["valid"][0][:N_CALIBRATION]
     net = SpikingLMUClassifier(run_config["model"], params, x_cal, memory=memory, **spiking)
@@ -424,9 +360,9 @@ def loihi_report(model_dir, memory="exact", source="auto", **spiking):
 
 def plot_history(history):
     """Validation accuracy and training loss per epoch."""
-    from nengo_lmu.plots import _pyplot  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.5))
     ax0.plot(history["epoch"], np.array(history["val_accuracy"]) * 100, "o-")
     ax0.set_xlabel("epoch")
@@ -440,3 +376,10 @@ def plot_history(history):
     fig.suptitle("psMNIST LMU trained with NengoDL")
     fig.tight_layout()
     return fig
+
+
+# names that moved out of this module in 0.2
+__getattr__ = moved_attributes(__name__, {
+    "load_model": "nengo_lmu.model_dir",
+    "spiking_settings": "nengo_lmu.model_dir:deployment_settings",
+})

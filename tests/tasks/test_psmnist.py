@@ -5,8 +5,11 @@ import pytest
 
 from nengo_lmu.cli import main
 from nengo_lmu.data import load_psmnist
-from nengo_lmu.psmnist import evaluate_psmnist, load_model, train_psmnist
-from nengo_lmu.training import build_classifier, load_params, predict, save_params
+from nengo_lmu.model_dir import load_model
+from nengo_lmu.tasks.psmnist import evaluate_psmnist, train_psmnist
+from nengo_lmu.lmu import build_classifier
+from nengo_lmu.model_dir import load_params, save_params
+from nengo_lmu.training import predict
 
 SMALL = dict(units=24, order=16, n_train=3000, batch_size=100, learning_rate=1e-2,
              verbose=0)

@@ -1,0 +1,258 @@
+"""``nengo-lmu psmnist train|finetune|evaluate``: permuted sequential MNIST."""
+
+from nengo_lmu.cli.common import (
+    add_json,
+    add_no_progress,
+    add_out,
+    add_spiking_args,
+    number,
+    progress_verbose,
+    reject_spiking_args,
+    spiking_kwargs,
+)
+
+#: The LMU's recurrent options, each a store-true flag of ``psmnist train``.
+RECURRENT_FLAGS = ("hidden_to_memory", "memory_to_memory", "input_to_hidden",
+                   "hidden_recurrent")
+
+#: ``psmnist train``'s flags for a spiking readout (``--readout hold``).
+HOLD_FLAGS = ("readout", "hold_steps", "window", "memory_noise", "readout_draws",
+              "readout_loss")
+
+
+def cmd_psmnist_train(args, parser):
+    parallel_ok = not (args.hidden_to_memory or args.memory_to_memory or args.hidden_recurrent)
+    if args.method == "parallel" and not parallel_ok:
+        parser.error("--hidden-to-memory, --memory-to-memory and --hidden-recurrent "
+                     "need --method sequential (the parallel path needs an LTI memory)")
+    from nengo_lmu.tasks.psmnist import train_psmnist  # pylint: disable=import-outside-toplevel
+
+    history = train_psmnist(
+        args.out, epochs=args.epochs, method=args.method, units=args.units,
+        order=args.order, permutation_seed=args.permutation_seed,
+        neuron_type=args.neuron_type, batch_size=args.batch_size,
+        learning_rate="auto" if args.learning_rate is None else args.learning_rate,
+        weight_decay=args.weight_decay, n_train=args.n_train,
+        verbose=progress_verbose(args),
+        **{key: getattr(args, key) for key in HOLD_FLAGS},
+        **{flag: True for flag in RECURRENT_FLAGS if getattr(args, flag)},
+    )
+    best = history["best"]
+    print(f"best validation accuracy {best['val_accuracy'] * 100:.2f} % (epoch {best['epoch']}); "
+          f"{history['wall_s']:.0f} s this run; model in {args.out}")
+    return 0
+
+
+def cmd_psmnist_finetune(args, parser):  # pylint: disable=unused-argument
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+        FINETUNE,
+        finetune_psmnist,
+    )
+
+    readout = {k: getattr(args, k) for k in ("hold_steps", "window")
+               if getattr(args, k) is not None}
+    history = finetune_psmnist(
+        args.model, args.out, progress_bar=not args.no_progress,
+        verbose=progress_verbose(args),
+        **{key: getattr(args, key) for key in FINETUNE}, **readout,
+    )
+    best = history["best"]
+    print(f"best validation accuracy on the simulated spiking memory "
+          f"{best['val_accuracy'] * 100:.2f} % (epoch {best['epoch']}); "
+          f"{history['simulate_s']:.0f} s simulating the memory, {history['wall_s']:.0f} s "
+          f"in all; model in {args.out} (evaluate it with --backend loihi --memory spiking)")
+    print(f"validation accuracy with the hidden neurons spiking as on chip (simulated): "
+          f"{history['val_spiking_accuracy_before'] * 100:.2f} % before, "
+          f"{history['val_spiking_accuracy'] * 100:.2f} % after fine-tuning")
+    return 0
+
+
+def cmd_psmnist_evaluate(args, parser):
+    from nengo_lmu.io import write_json  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.psmnist import evaluate_psmnist  # pylint: disable=import-outside-toplevel
+
+    kwargs = {}
+    if args.backend == "loihi":
+        kwargs = dict(progress_bar=not args.no_progress, **spiking_kwargs(args))
+    else:
+        reject_spiking_args(parser, args)
+    result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test, **kwargs)
+    print(f"test accuracy {result['accuracy'] * 100:.2f} % on {result['n_test']} images "
+          f"({result['backend']}, {result['wall_s']:.0f} s)")
+    if args.backend == "loihi":
+        _print_loihi_result(result)
+    if args.json:
+        write_json(args.json, result)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _print_loihi_result(result):
+    print(f"rate model on the same images {result['rate_accuracy'] * 100:.2f} %; "
+          f"memory {result['memory']}; {result['steps_per_image']} chip steps and "
+          f"{result['s_per_image']:.2f} s per image on the emulator")
+    if "rate_stream_accuracy" in result:
+        print(f"rate model on the exact memory read as the chip reads it (back to back, "
+              f"window average) {result['rate_stream_accuracy'] * 100:.2f} %")
+    if "base_rate_stream_accuracy" in result:
+        print(f"the model before fine-tuning against the spiking memory, read the same "
+              f"way {result['base_rate_stream_accuracy'] * 100:.2f} %")
+
+
+def _add_train(ps_sub):
+    from nengo_lmu.neurons import NEURON_TYPES  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.readout import (  # pylint: disable=import-outside-toplevel
+        READOUT_LOSSES,
+        ReadoutScheme,
+    )
+    from nengo_lmu.tasks.psmnist import DEFAULTS  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.training import METHODS  # pylint: disable=import-outside-toplevel
+
+    tr = ps_sub.add_parser(
+        "train", help="train an LMU with NengoDL (resumes from DIR's checkpoint)",
+        description="Train a psMNIST LMU classifier with NengoDL. A checkpoint is "
+        "written after every epoch; rerunning the same command resumes.",
+    )
+    add_out(tr, "model directory")
+    tr.add_argument("--epochs", type=number(int, "--epochs", 1), default=DEFAULTS["epochs"],
+                    help="epochs in total (default: %(default)s)")
+    tr.add_argument("--method", choices=METHODS, default=DEFAULTS["method"],
+                    help="parallel (closed-form memory) or sequential (BPTT) "
+                    "(default: %(default)s)")
+    tr.add_argument("--units", type=number(int, "--units", 1), default=DEFAULTS["units"],
+                    help="hidden units (default: %(default)s)")
+    tr.add_argument("--order", type=number(int, "--order", 1), default=DEFAULTS["order"],
+                    help="memory order (default: %(default)s)")
+    tr.add_argument("--permutation-seed", type=number(int, "--permutation-seed", 0),
+                    default=DEFAULTS["permutation_seed"],
+                    help="seed of the pixel permutation (default: %(default)s)")
+    tr.add_argument("--neuron-type", choices=sorted(NEURON_TYPES),
+                    default=DEFAULTS["neuron_type"],
+                    help="hidden neuron type (default: %(default)s)")
+    tr.add_argument("--batch-size", type=number(int, "--batch-size", 1),
+                    default=DEFAULTS["batch_size"], help="minibatch size (default: %(default)s)")
+    tr.add_argument("--learning-rate", type=number(float, "--learning-rate", 0, exclusive=True),
+                    default=None,
+                    help="initial learning rate, cosine-decayed (default: 2e-3 for "
+                    "parallel, 1e-4 for sequential)")
+    tr.add_argument("--weight-decay", type=number(float, "--weight-decay", 0),
+                    default=DEFAULTS["weight_decay"],
+                    help="AdamW weight decay, 0 for plain Adam (default: %(default)s)")
+    tr.add_argument("--n-train", type=number(int, "--n-train", 1), default=None,
+                    help="use only the first N training images (default: all 50,000)")
+    for flag in RECURRENT_FLAGS:
+        tr.add_argument(f"--{flag.replace('_', '-')}", action="store_true",
+                        help=f"LMU option {flag} (needs --method sequential)")
+    tr.add_argument("--readout", choices=("exact", "hold"), default="exact",
+                    help="memory readout trained for: exact m_T, or 'hold' as the spiking "
+                    "memory on Loihi delivers it (images back to back, read during the "
+                    "last --window of --hold-steps zero steps; parallel method only) "
+                    "(default: %(default)s)")
+    tr.add_argument("--hold-steps", type=number(int, "--hold-steps", 1),
+                    default=ReadoutScheme.hold_steps,
+                    help="with --readout hold: zero steps after each image "
+                    "(default: %(default)s)")
+    tr.add_argument("--window", type=number(int, "--window", 1), default=ReadoutScheme.window,
+                    help="with --readout hold: last steps of the hold read out "
+                    "(default: %(default)s)")
+    tr.add_argument("--memory-noise", type=number(float, "--memory-noise", 0), default=0.0,
+                    help="with --readout hold: Gaussian noise on the memory relative to "
+                    "each dimension's largest value (default: %(default)s)")
+    tr.add_argument("--readout-draws", type=number(int, "--readout-draws", 1), default=2,
+                    help="with --readout hold: augmented copies of the training set "
+                    "(default: %(default)s)")
+    tr.add_argument("--readout-loss", choices=READOUT_LOSSES, default="draw",
+                    help="with --readout hold: the loss of each copy read at one drawn "
+                    "shift of the window (draw), or of the logits averaged over the window, "
+                    "as the chip reads out (window) (default: %(default)s)")
+    add_no_progress(tr)
+    tr.set_defaults(func=cmd_psmnist_train)
+
+
+#: ``psmnist finetune``'s numeric flags, keys of `nengo_lmu.tasks.psmnist.FINETUNE`:
+#: key, type, minimum, exclusive, help.
+FINETUNE_NUMBERS = (
+    ("memory_neurons", int, 1, False, "neurons per memory dimension"),
+    ("memory_max_rate", float, 0, True, "highest rate in Hz of the memory's neurons"),
+    ("seed", int, 0, False, "seed of the simulated memory; evaluate uses it by default"),
+    ("n_train", int, 1, False, "training images simulated"),
+    ("n_valid", int, 1, False, "validation images simulated"),
+    ("epochs", int, 1, False, "epochs"),
+    ("learning_rate", float, 0, True, "initial learning rate, cosine-decayed"),
+    ("weight_decay", float, 0, False, "AdamW weight decay"),
+    ("readout_draws", int, 1, False, "with --readout-loss draw: shifts of the readout "
+     "window drawn per image"),
+    ("max_rate", float, 0, True, "rate in Hz of the 99th percentile of the hidden "
+     "neurons on chip; evaluate uses it by default"),
+)
+
+
+def _add_finetune(ps_sub):
+    from nengo_lmu.readout import (  # pylint: disable=import-outside-toplevel
+        READOUT_LOSSES,
+        ReadoutScheme,
+    )
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+        FINETUNE,
+        MEMORY_WEIGHTS,
+    )
+
+    ft = ps_sub.add_parser(
+        "finetune", help="fine-tune a model's classifier against its spiking memory on Loihi",
+        description="Simulate the spiking memory that `evaluate --backend loihi --memory "
+        "spiking` puts on chip (Loihi's neuron model) on training and "
+        "validation images, and fine-tune the model's hidden and output layers on what "
+        "it delivers. Writes a new model directory (resumable).",
+    )
+    ft.add_argument("--model", required=True, metavar="DIR", help="trained model directory")
+    add_out(ft, "new model directory")
+    for key, kind, minimum, exclusive, text in FINETUNE_NUMBERS:
+        flag = "--" + key.replace("_", "-")
+        ft.add_argument(flag, type=number(kind, flag, minimum, exclusive=exclusive),
+                        default=FINETUNE[key], help=f"{text} (default: %(default)s)")
+    ft.add_argument("--weights", choices=MEMORY_WEIGHTS, default=FINETUNE["weights"],
+                    help="the simulated memory's recurrent weights: the 8-bit ones Loihi "
+                    "stores, or nengo's floating-point ones (default: %(default)s)")
+    ft.add_argument("--readout-loss", choices=READOUT_LOSSES, default=FINETUNE["readout_loss"],
+                    help="the loss of the logits averaged over the readout window, as the "
+                    "chip reads out (window), or of each drawn shift (draw) "
+                    "(default: %(default)s)")
+    ft.add_argument("--hold-steps", type=number(int, "--hold-steps", 1), default=None,
+                    help="zero steps after each image (default: the model's, or "
+                    f"{ReadoutScheme.hold_steps})")
+    ft.add_argument("--window", type=number(int, "--window", 1), default=None,
+                    help="last steps of the hold read out (default: the model's, or "
+                    f"{ReadoutScheme.window})")
+    add_no_progress(ft)
+    ft.set_defaults(func=cmd_psmnist_finetune)
+
+
+def _add_evaluate(ps_sub):
+    from nengo_lmu.backends import BACKENDS  # pylint: disable=import-outside-toplevel
+
+    ev = ps_sub.add_parser(
+        "evaluate", help="test accuracy of a trained model (NengoDL, nengo or Loihi)",
+        description="Test accuracy of a trained model. --backend loihi runs the spiking "
+        "classifier on nengo_loihi (the emulator without a board) and reports the rate "
+        "model's accuracy on the same images.",
+    )
+    ev.add_argument("--model", required=True, metavar="DIR", help="model directory")
+    ev.add_argument("--backend", choices=BACKENDS, default="dl",
+                    help="simulator: the temporal rate network in NengoDL (dl) or nengo, "
+                    "or the spiking network on Loihi (default: %(default)s)")
+    ev.add_argument("--n-test", type=number(int, "--n-test", 1), default=None,
+                    help="evaluate the first N test images (default: all 10,000)")
+    add_spiking_args(ev)
+    add_json(ev, "result")
+    add_no_progress(ev)
+    ev.set_defaults(func=cmd_psmnist_evaluate)
+
+
+def add_parser(subparsers):
+    """Register ``psmnist`` and its commands ``train``, ``finetune``, ``evaluate``."""
+    psmnist = subparsers.add_parser("psmnist", help="permuted sequential MNIST: train, "
+                                    "finetune, evaluate")
+    ps_sub = psmnist.add_subparsers(dest="psmnist_command", metavar="COMMAND", required=True)
+    _add_train(ps_sub)
+    _add_finetune(ps_sub)
+    _add_evaluate(ps_sub)

@@ -1,0 +1,13 @@
+"""Applications built on the library: the paper's experiments and psMNIST.
+
+- `nengo_lmu.tasks.delay`: the Legendre delay network on white noise.
+- `nengo_lmu.tasks.psmnist`: permuted sequential MNIST: train, fine-tune,
+  evaluate (NengoDL, nengo, Loihi).
+- `nengo_lmu.tasks.capacity`: the memory-capacity experiment (LMU-0 vs LSTM).
+- `nengo_lmu.tasks.mackey_glass`: Mackey-Glass prediction (LMU vs LSTM).
+- `nengo_lmu.tasks.learning`: online PES learning on a spiking memory.
+- `nengo_lmu.tasks.baselines`: Keras baselines (LSTM, feed-forward) of the
+  experiments.
+
+Tasks import the library, never each other's internals or `nengo_lmu.cli`.
+"""
