@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from nengo_lmu.io import atomic_path, write_json
+from nengo_lmu.io import remove_stale_temp_files, save_npz, write_json
 from nengo_lmu.validation import check_integer, check_positive
 
 CONFIG = "config.json"
@@ -96,12 +96,11 @@ class SpikingSettings:
 
 
 def save_params(path, params, **meta):
-    """Save a params dict (and JSON-able metadata) as ``.npz``, atomically."""
+    """Save a params dict (and JSON-able metadata) as ``.npz``, atomically and
+    byte for byte reproducibly (`nengo_lmu.io.save_npz`)."""
     arrays = {f"param/{k}": np.asarray(v) for k, v in params.items()}
-    arrays["meta"] = np.array(json.dumps(meta))
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+    save_npz(path, arrays)
 
 
 def load_params(path):
@@ -176,36 +175,88 @@ def empty_history():
     return {"epoch": [], "loss": [], "val_accuracy": [], "epoch_s": [], "best": None}
 
 
-def resume(model_dir, run_config, keys, log=print):
-    """``(params, history)`` of the checkpoint in ``model_dir``, or
-    ``(None, empty_history())`` when there is none.
+@dataclasses.dataclass
+class TrainingState:
+    """Everything a training run needs to continue exactly where it stopped:
+    the last weights, the best ones, the optimizer's variables (Adam's
+    moments and step count, in the optimizer's order) and the history."""
 
-    Refuses (`ValueError`) a checkpoint whose ``config.json`` differs from
-    ``run_config`` in any of ``keys``: it belongs to another run.
+    params: dict
+    best_params: dict
+    optimizer: list
+    history: dict
+
+
+def save_checkpoint(model_dir, state, config):
+    """Commit one finished epoch: ``checkpoint.npz`` holds the whole
+    `TrainingState` and is written first, atomically, as the one record of
+    the epoch; ``params.npz`` (the best weights) and ``history.json`` are
+    views of it written after (`write_views`), and a later `resume` rewrites
+    them from the checkpoint, so a kill at any moment leaves a consistent
+    model directory."""
+    arrays = {f"param/{k}": np.asarray(v) for k, v in state.params.items()}
+    arrays.update({f"best/{k}": np.asarray(v) for k, v in state.best_params.items()})
+    arrays.update({f"optimizer/{i:04d}": np.asarray(v) for i, v in enumerate(state.optimizer)})
+    arrays["meta"] = np.array(json.dumps({"config": config, "history": state.history},
+                                         sort_keys=True))
+    save_npz(os.path.join(model_dir, CHECKPOINT), arrays)
+    write_views(model_dir, state, config)
+
+
+def write_views(model_dir, state, config):
+    """``params.npz`` and ``history.json`` as the checkpoint's state implies."""
+    best = state.history["best"]
+    save_params(os.path.join(model_dir, PARAMS), state.best_params, config=config,
+                epoch=best["epoch"], val_accuracy=best["val_accuracy"])
+    write_json(os.path.join(model_dir, HISTORY), state.history)
+
+
+def load_checkpoint(path):
+    """The `TrainingState` saved by `save_checkpoint`, without pickle."""
+    with np.load(path, allow_pickle=False) as data:
+        part = {"param": {}, "best": {}, "optimizer": {}}
+        for key in data.files:
+            kind, _, name = key.partition("/")
+            if kind in part:
+                part[kind][name] = data[key]
+        meta = json.loads(str(data["meta"]))
+    optimizer = [part["optimizer"][k] for k in sorted(part["optimizer"])]
+    return TrainingState(part["param"], part["best"] or part["param"], optimizer,
+                         meta["history"])
+
+
+def settings_differ(previous, current):
+    """``"key: old -> new"`` for every setting that differs between two
+    ``config.json`` dicts (keys of either)."""
+    return [f"{k}: {previous.get(k)!r} -> {current.get(k)!r}"
+            for k in sorted(set(previous) | set(current)) if previous.get(k) != current.get(k)]
+
+
+def resume(model_dir, run_config, log=print):
+    """The `TrainingState` to continue training in ``model_dir``, or None.
+
+    Removes the temporary files of writes a killed run left behind. With a
+    checkpoint there, refuses (`ValueError` naming each difference) a
+    ``run_config`` that differs in any setting from the one it was trained
+    with: a resumed run must give the weights an uninterrupted one would;
+    then rewrites ``params.npz`` and ``history.json`` from the checkpoint
+    (they may be one epoch behind it after a kill).
     """
     os.makedirs(model_dir, exist_ok=True)
+    remove_stale_temp_files(model_dir, (CONFIG, PARAMS, CHECKPOINT, HISTORY, "training.png"))
     ckpt_path = os.path.join(model_dir, CHECKPOINT)
     if not (os.path.exists(os.path.join(model_dir, CONFIG)) and os.path.exists(ckpt_path)):
-        return None, empty_history()
-    previous = read_config(model_dir)
-    for key in keys:
-        if previous.get(key) != run_config[key]:
-            raise ValueError(
-                f"{model_dir} holds a checkpoint of a different run ({key}: "
-                f"{previous.get(key)} != {run_config[key]}); use another --out directory"
-            )
-    params, meta = load_params(ckpt_path)
-    history = meta["history"]
-    log(f"resuming from {ckpt_path} after epoch {history['epoch'][-1]}")
-    return params, history
-
-
-def commit_epoch(model_dir, params, history, config, is_best):
-    """Write what one finished epoch leaves: ``params.npz`` (if it is the
-    best so far), ``checkpoint.npz`` and ``history.json``."""
-    if is_best:
-        best = history["best"]
-        save_params(os.path.join(model_dir, PARAMS), params, config=config,
-                    epoch=best["epoch"], val_accuracy=best["val_accuracy"])
-    save_params(os.path.join(model_dir, CHECKPOINT), params, config=config, history=history)
-    write_json(os.path.join(model_dir, HISTORY), history)
+        return None
+    differ = settings_differ(read_config(model_dir), run_config)
+    if differ:
+        raise ValueError(
+            f"{model_dir} holds a checkpoint of a run with other settings ("
+            + "; ".join(differ) + "): rerun with the same settings to resume it, "
+            "or use another --out directory")
+    state = load_checkpoint(ckpt_path)
+    if not state.optimizer:
+        raise ValueError(f"{ckpt_path} holds no optimizer state (written by nengo-lmu 0.1): "
+                         "it cannot be resumed exactly; use another --out directory")
+    write_views(model_dir, state, run_config["model"])
+    log(f"resuming from {ckpt_path} after epoch {state.history['epoch'][-1]}")
+    return state

@@ -33,7 +33,7 @@ from nengo_lmu._deprecated import moved_attributes
 from nengo_lmu.io import write_json
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.metrics import accuracy
-from nengo_lmu.model_dir import CONFIG, commit_epoch, resume
+from nengo_lmu.model_dir import CONFIG, TrainingState, empty_history, resume, save_checkpoint
 from nengo_lmu.readout import (
     ReadoutScheme,
     hold_memory,
@@ -404,9 +404,8 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
                   "clipnorm": clipnorm,
                   "epochs": epochs, "seed": seed, "readout": readout_config,
                   **(meta or {})}
-    params, history = resume(out_dir, run_config, ("model", "readout", *(meta or {})), log)
-    if params is None:
-        params = initial_params
+    state = resume(out_dir, run_config, log)
+    params = initial_params if state is None else state.params
     write_json(os.path.join(out_dir, CONFIG), run_config)
 
     # the training seed also fixes the initial weights
@@ -419,7 +418,7 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
     schedule = dict(epochs=epochs, learning_rate=learning_rate,
                     decay_epochs=decay_epochs or epochs)
     optimizer = dict(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm)
-    return _fit_epochs(clf, config, fit_data, history, out_dir, batch_size, seed, schedule,
+    return _fit_epochs(clf, config, fit_data, state, out_dir, batch_size, seed, schedule,
                        optimizer, verbose, log)
 
 
@@ -504,28 +503,48 @@ def _optimizer(learning_rate, weight_decay, clipnorm):
     return tf.optimizers.Adam(learning_rate, **clip)
 
 
-def _fit_epochs(clf, config, fit_data, history, out_dir, batch_size, seed, schedule,
+def _fit_epochs(clf, config, fit_data, state, out_dir, batch_size, seed, schedule,
                 optimizer, verbose, log):
-    """Train epoch after epoch (cosine-decayed learning rate), committing each."""
+    """Train epoch after epoch (cosine-decayed learning rate), committing each.
+
+    The order of the training data in epoch ``k`` is a permutation drawn from
+    ``RandomState([seed, k])`` and the optimizer's variables are restored
+    from ``state``, so that a resumed run continues exactly as an
+    uninterrupted one would.
+    """
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     import nengo_dl  # pylint: disable=import-outside-toplevel
 
     epochs, decay_epochs = schedule["epochs"], schedule["decay_epochs"]
     loss = fit_data["loss"] or tf.losses.SparseCategoricalCrossentropy(from_logits=True)
+    history = empty_history() if state is None else state.history
+    best_params = None if state is None else state.best_params
     best = history["best"]["val_accuracy"] if history["best"] else -1.0
+    n = len(fit_data["y"])
     with nengo_dl.Simulator(clf, minibatch_size=batch_size, progress_bar=False,
                             seed=seed) as sim:
         # compile once: recompiling every epoch retraces the whole graph
-        sim.compile(optimizer=_optimizer(**optimizer), loss={clf.probe: loss})
+        opt = _optimizer(**optimizer)
+        sim.compile(optimizer=opt, loss={clf.probe: loss})
+        opt.build(sim.keras_model.trainable_variables)
+        if state is not None:
+            if len(opt.variables) != len(state.optimizer):
+                raise ValueError(f"the checkpoint in {out_dir} holds {len(state.optimizer)} "
+                                 f"optimizer variables, this optimizer has "
+                                 f"{len(opt.variables)}")
+            for variable, value in zip(opt.variables, state.optimizer):
+                variable.assign(value)
         for epoch in range(len(history["epoch"]), epochs):
             lr = 0.5 * schedule["learning_rate"] * (
                 1 + np.cos(np.pi * min(epoch, decay_epochs) / decay_epochs))
             sim.keras_model.optimizer.learning_rate.assign(lr)
+            order = np.random.RandomState([seed, epoch]).permutation(n)
             start = time.perf_counter()
             if verbose:
                 log(f"Epoch {epoch + 1}/{epochs} (learning rate {lr:.2e})")
-            fit = sim.fit(fit_data["x"], {clf.probe: fit_data["y"]}, epochs=1,
-                          n_steps=fit_data["n_steps"], verbose=verbose, shuffle=True)
+            fit = sim.fit({k: v[order] for k, v in fit_data["x"].items()},
+                          {clf.probe: fit_data["y"][order]}, epochs=1,
+                          n_steps=fit_data["n_steps"], verbose=verbose, shuffle=False)
             epoch_s = time.perf_counter() - start
             params = clf.get_params(sim)
             val_acc = fit_data["validate"](sim, params)
@@ -533,11 +552,11 @@ def _fit_epochs(clf, config, fit_data, history, out_dir, batch_size, seed, sched
             history["loss"].append(float(fit.history["loss"][-1]))
             history["val_accuracy"].append(val_acc)
             history["epoch_s"].append(epoch_s)
-            is_best = val_acc > best
-            if is_best:
-                best = val_acc
+            if val_acc > best:
+                best, best_params = val_acc, params
                 history["best"] = {"epoch": epoch + 1, "val_accuracy": val_acc}
-            commit_epoch(out_dir, params, history, config, is_best)
+            save_checkpoint(out_dir, TrainingState(
+                params, best_params, [v.numpy() for v in opt.variables], history), config)
             log(f"epoch {epoch + 1}: loss {history['loss'][-1]:.4f}, "
                 f"val_accuracy {val_acc:.4f}, {epoch_s:.1f} s")
     return history

@@ -7,10 +7,12 @@ import pytest
 
 from nengo_lmu.model_dir import (
     SpikingSettings,
+    TrainingState,
     deployment_settings,
     load_model,
     load_params,
     resume,
+    save_checkpoint,
     save_params,
 )
 from nengo_lmu.readout import ReadoutScheme
@@ -65,19 +67,36 @@ def test_deployment_settings():
         deployment_settings(spiking, memory_neurons=30)
 
 
-def test_params_roundtrip_and_resume(tmp_path):
+def test_params_roundtrip(tmp_path):
     params = {"W_m": np.arange(6.0).reshape(2, 3), "bias": np.ones(2)}
-    save_params(str(tmp_path / "checkpoint.npz"), params, history={"epoch": [1]})
-    loaded, meta = load_params(str(tmp_path / "checkpoint.npz"))
-    assert meta == {"history": {"epoch": [1]}}
+    save_params(str(tmp_path / "a.npz"), params, epoch=1)
+    loaded, meta = load_params(str(tmp_path / "a.npz"))
+    assert meta == {"epoch": 1}
     assert all(np.array_equal(loaded[k], params[k]) for k in params)
-    run = {"model": {"units": 2}, "readout": {"scheme": "exact"}}
+    save_params(str(tmp_path / "b.npz"), params, epoch=1)  # byte for byte reproducible
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+
+
+def test_checkpoint_commit_and_resume(tmp_path):
+    params = {"W_m": np.arange(6.0).reshape(2, 3)}
+    history = {"epoch": [1, 2], "loss": [1.0, 0.5], "val_accuracy": [0.5, 0.4],
+               "epoch_s": [1.0, 1.0], "best": {"epoch": 1, "val_accuracy": 0.5}}
+    state = TrainingState(params, {"W_m": -params["W_m"]}, [np.array(2), np.ones(3)], history)
+    run = {"model": {"units": 2}, "readout": {"scheme": "exact"}, "epochs": 2}
     (tmp_path / "config.json").write_text(json.dumps(run))
-    p, history = resume(str(tmp_path), run, ("model", "readout"), log=lambda msg: None)
-    assert history == {"epoch": [1]} and np.array_equal(p["W_m"], params["W_m"])
-    with pytest.raises(ValueError, match="holds a checkpoint of a different run"):
-        resume(str(tmp_path), {**run, "model": {"units": 3}}, ("model",))
-    assert resume(str(tmp_path / "new"), run, ("model",))[0] is None
+    save_checkpoint(str(tmp_path), state, run["model"])
+    (tmp_path / ".params.x1y2.tmp.npz").write_bytes(b"left by a kill")
+    (tmp_path / "history.json").write_text("{}")  # a kill before the views were written
+    resumed = resume(str(tmp_path), run, log=lambda msg: None)
+    assert not (tmp_path / ".params.x1y2.tmp.npz").exists()
+    assert json.loads((tmp_path / "history.json").read_text()) == history
+    best, meta = load_params(str(tmp_path / "params.npz"))
+    assert np.array_equal(best["W_m"], -params["W_m"]) and meta["epoch"] == 1
+    assert resumed.history == history and np.array_equal(resumed.params["W_m"], params["W_m"])
+    assert [np.asarray(v).tolist() for v in resumed.optimizer] == [2, [1.0, 1.0, 1.0]]
+    with pytest.raises(ValueError, match=r"other settings \(epochs: 2 -> 3; model: "):
+        resume(str(tmp_path), {**run, "epochs": 3, "model": {"units": 3}})
+    assert resume(str(tmp_path / "new"), run) is None
 
 
 def test_load_model_errors(tmp_path):

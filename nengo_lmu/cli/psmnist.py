@@ -4,6 +4,7 @@ from nengo_lmu.cli.common import (
     add_json,
     add_no_progress,
     add_out,
+    add_seed,
     add_spiking_args,
     number,
     progress_verbose,
@@ -32,7 +33,7 @@ def cmd_psmnist_train(args, parser):
         order=args.order, permutation_seed=args.permutation_seed,
         neuron_type=args.neuron_type, batch_size=args.batch_size,
         learning_rate="auto" if args.learning_rate is None else args.learning_rate,
-        weight_decay=args.weight_decay, n_train=args.n_train,
+        weight_decay=args.weight_decay, n_train=args.n_train, seed=args.seed,
         verbose=progress_verbose(args),
         **{key: getattr(args, key) for key in HOLD_FLAGS},
         **{flag: True for flag in RECURRENT_FLAGS if getattr(args, flag)},
@@ -126,6 +127,8 @@ def _add_train(ps_sub):
     tr.add_argument("--permutation-seed", type=number(int, "--permutation-seed", 0),
                     default=DEFAULTS["permutation_seed"],
                     help="seed of the pixel permutation (default: %(default)s)")
+    add_seed(tr, "training seed: initial weights, data order and NengoDL; the same "
+             "command gives the same weights")
     tr.add_argument("--neuron-type", choices=sorted(NEURON_TYPES),
                     default=DEFAULTS["neuron_type"],
                     help="hidden neuron type (default: %(default)s)")

@@ -14,7 +14,7 @@ import numpy as np
 from nengo_lmu._deprecated import moved_attributes
 from nengo_lmu.backends import check_backend
 from nengo_lmu.data import check_sequences, load_psmnist
-from nengo_lmu.io import save_figure
+from nengo_lmu.io import file_sha256, save_figure
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.metrics import accuracy
 from nengo_lmu.model_dir import SpikingSettings, deployment_settings, load_model
@@ -54,7 +54,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
                   source="auto", readout="exact", hold_steps=ReadoutScheme.hold_steps,
                   window=ReadoutScheme.window,
                   memory_noise=0.0, readout_draws=2, readout_loss="draw",
-                  verbose=1, seed=0, **flags):
+                  verbose=1, seed=0, log=print, **flags):
     """Train a psMNIST LMU into the model directory ``out`` (resumable).
 
     ``learning_rate="auto"`` picks `LEARNING_RATES` by method;
@@ -63,6 +63,10 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     can diverge otherwise) and not at all for the parallel one.
     ``n_train`` limits the training set to its first ``n_train`` images
     (for quick runs); validation always uses the 10,000 validation images.
+    ``seed`` fixes the initial weights, the order of the training data and
+    NengoDL: the same call gives the same weights, byte for byte, and so does
+    a run interrupted and rerun. ``config.json`` records ``n_train`` and the
+    data file (``data_file``: path and SHA-256).
     ``readout="hold"`` (with ``hold_steps``, ``window``, ``memory_noise``,
     ``readout_draws``, ``readout_loss``) trains for the spiking memory's readout (see
     `nengo_lmu.training.train`); `evaluate_psmnist` then uses the same
@@ -82,9 +86,11 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
         raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
     data = load_psmnist(permutation_seed, source=source)
     x, y = data["train"]
-    if n_train is not None:
-        x, y = x[:n_train], y[:n_train]
-    x, y = check_sequences(x, y)
+    n_train = len(x) if n_train is None else check_integer("n_train", n_train)
+    if n_train > len(x):
+        raise ValueError(f"n_train must be an integer in 1..{len(x)} (the training images "
+                         f"of {data.source}), got {n_train}")
+    x, y = check_sequences(x[:n_train], y[:n_train])
     start = time.perf_counter()
     history = train(
         config, (x, y), data["valid"], out, epochs=epochs, method=method,
@@ -93,11 +99,20 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
         hold_steps=hold_steps, window=window, memory_noise=memory_noise,
         readout_draws=readout_draws, readout_loss=readout_loss,
         meta={"task": "psmnist", "permutation_seed": int(permutation_seed),
-              "data_source": data.source},
+              "data_source": data.source, "n_train": n_train, "data_file": data_file(data)},
+        log=log,
     )
     history["wall_s"] = time.perf_counter() - start
     save_figure(plot_history(history), os.path.join(out, "training.png"), dpi=110)
     return history
+
+
+def data_file(data):
+    """``{"path", "sha256"}`` of the file a `nengo_lmu.data.Dataset` was read
+    from (None for data not read from a file)."""
+    if getattr(data, "path", None) is None:
+        return None
+    return {"path": os.path.abspath(data.path), "sha256": file_sha256(data.path)}
 
 
 #: Defaults of `finetune_psmnist`.
@@ -210,6 +225,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
         readout_loss=readout_loss, memory_states=(e_x * states[0], e_x * states[1]),
         spiking_memory=settings["spiking_memory"], initial_params=params,
         meta={"task": "psmnist", "permutation_seed": run_config.get("permutation_seed", 0),
+              "n_train": n_train, "n_valid": n_valid, "data_file": data_file(data),
               "data_source": data.source, "base_model": os.path.abspath(model_dir)},
     )
     history["simulate_s"] = simulate_s

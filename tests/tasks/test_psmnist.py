@@ -42,15 +42,37 @@ def test_params_load_without_pickle(trained):
         assert "param/W_m" in data.files
 
 
-def test_resume_keeps_finished_epochs(trained, tmp_path):
+def test_resume_is_exact(trained, tmp_path):
+    """Interrupted after epoch 1 and rerun, training ends with the very bytes
+    of an uninterrupted run's params.npz (same seed)."""
     out, history = trained
-    copy = tmp_path / "resume"
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_first_epoch(msg):
+        if msg.startswith("epoch 1:"):
+            raise Killed
+
+    interrupted = tmp_path / "interrupted"
+    with pytest.raises(Killed):
+        train_psmnist(str(interrupted), epochs=2, log=kill_after_first_epoch, **SMALL)
+    assert json.loads((interrupted / "history.json").read_text())["epoch"] == [1]
+    resumed = train_psmnist(str(interrupted), epochs=2, **SMALL)
+    assert resumed["epoch"] == [1, 2]
+    assert resumed["val_accuracy"] == history["val_accuracy"]
+    assert (interrupted / "params.npz").read_bytes() == (out / "params.npz").read_bytes()
+
+
+def test_resume_refuses_changed_settings(trained, tmp_path):
+    out, _ = trained
+    copy = tmp_path / "changed"
     copy.mkdir()
     for p in out.iterdir():
         (copy / p.name).write_bytes(p.read_bytes())
-    resumed = train_psmnist(str(copy), epochs=3, **SMALL)
-    assert resumed["epoch"] == [1, 2, 3]
-    assert resumed["val_accuracy"][:2] == history["val_accuracy"]
+    with pytest.raises(ValueError, match=r"other settings \(batch_size: 100 -> 50; "
+                       r"epochs: 2 -> 3\)"):
+        train_psmnist(str(copy), epochs=3, **{**SMALL, "batch_size": 50})
 
 
 def test_resume_refuses_other_model(trained, tmp_path):
@@ -59,7 +81,7 @@ def test_resume_refuses_other_model(trained, tmp_path):
     copy.mkdir()
     for p in out.iterdir():
         (copy / p.name).write_bytes(p.read_bytes())
-    with pytest.raises(ValueError, match="different run"):
+    with pytest.raises(ValueError, match="other settings .*model: "):
         train_psmnist(str(copy), epochs=3, **dict(SMALL, units=30))
 
 
