@@ -16,7 +16,7 @@ and writes ``OUT/capacity.json`` and ``OUT/capacity.png``.
 import argparse
 import sys
 
-from nengo_lmu import capacity
+from nengo_lmu.tasks import capacity
 
 
 def main(argv=None):

@@ -11,15 +11,12 @@ and writes ``OUT/delay.json`` and ``OUT/delay.png``.
 """
 
 import argparse
-import os
 import sys
 
 import numpy as np
 
-from nengo_lmu.cli import format_delay_table
-from nengo_lmu.delay import run_delay
-from nengo_lmu.io import save_figure, write_json
-from nengo_lmu.plots import plot_delay
+from nengo_lmu.tasks.delay import format_delay_table, plot_delay, run_delay
+from nengo_lmu.tasks.reporting import write_report
 
 SYSTEMS = {
     "exact linear system": dict(n_neurons=0, backend="nengo"),
@@ -70,7 +67,7 @@ def main(argv=None):
         print(f"\nwall time, Loihi emulator / nengo reference: {ratio:.2f}")
 
     keys = ("nrmse", "wall_s", "seed", "backend", "n_neurons_total")
-    write_json(os.path.join(args.out, "delay.json"), {
+    write_report(args.out, "delay", {
         "settings": {"order": 6, "theta": 1.0, "freq": 1.0, "rms": 0.3, "tau": 0.1,
                      "dt": 0.001, "neurons_per_dimension": 100,
                      "sim_time": args.sim_time, "seeds": args.seeds},
@@ -78,9 +75,7 @@ def main(argv=None):
                  for name, runs in results.items()},
         "mean": {m["name"]: {"nrmse": m["nrmse"], "wall_s": m["wall_s"]} for m in means},
         "wall_ratio_loihi_over_nengo": ratio,
-    })
-    save_figure(plot_delay([runs[0] for runs in results.values()]),
-                os.path.join(args.out, "delay.png"), dpi=110)
+    }, fig=plot_delay([runs[0] for runs in results.values()]))
     print(f"wrote {args.out}/delay.json and {args.out}/delay.png")
     return 0
 

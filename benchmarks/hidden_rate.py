@@ -26,9 +26,11 @@ import time
 
 import numpy as np
 
-from nengo_lmu.io import save_figure, write_json
-from nengo_lmu.psmnist import N_CALIBRATION, load_model, spiking_settings
-from nengo_lmu.training import accuracy, stream_logits
+from nengo_lmu.metrics import accuracy
+from nengo_lmu.model_dir import deployment_settings, load_model
+from nengo_lmu.readout import stream_logits
+from nengo_lmu.tasks.psmnist import N_CALIBRATION
+from nengo_lmu.tasks.reporting import write_report
 
 
 def run(args):
@@ -38,7 +40,7 @@ def run(args):
     run_config, params = load_model(args.model)
     config = run_config["model"]
     memory = run_config.get("readout", {}).get("spiking_memory", {})
-    settings = spiking_settings(run_config)  # deployed as evaluate deploys it
+    settings = deployment_settings(run_config)  # deployed as evaluate deploys it
     seed = settings.setdefault("seed", args.seed)  # for a model not fine-tuned
     xv, yv = load_psmnist(run_config.get("permutation_seed", 0))["valid"]
     x_cal, x, y = xv[:N_CALIBRATION], xv[:args.n_valid], yv[:args.n_valid]
@@ -78,9 +80,9 @@ def format_table(result):
 
 
 def plot(result):
-    from nengo_lmu.plots import _pyplot  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.2))
     rates = [r["max_rate"] for r in result["rows"]]
     ax.errorbar(rates, [100 * r["accuracy"] for r in result["rows"]],
@@ -111,10 +113,7 @@ def main(argv=None):
     if args.n_valid < 1 or args.draws < 1 or min(args.max_rates) <= 0:
         parser.error("--n-valid and --draws must be >= 1 and --max-rates > 0")
     result = run(args)
-    print(format_table(result))
-    os.makedirs(args.out, exist_ok=True)
-    write_json(os.path.join(args.out, "hidden_rate.json"), result)
-    save_figure(plot(result), os.path.join(args.out, "hidden_rate.png"), dpi=110)
+    write_report(args.out, "hidden_rate", result, fig=plot(result), table=format_table(result))
     return 0
 
 

@@ -13,40 +13,37 @@ Parts (``--parts``, all by default), measured in one run:
   ``--memory-max-rate``), on ``--n-spiking`` images; its
   resources; the exact-memory accuracy of the same model for comparison;
   and the same model fine-tuned against that spiking memory
-  (``--finetuned-model``, made here with `nengo_lmu.psmnist.finetune_psmnist`
+  (``--finetuned-model``, made here with `nengo_lmu.tasks.psmnist.finetune_psmnist`
   and the same ``--seed`` if it does not exist) on the same images.
 - ``speed``: steps per second of the paper's delay network (order 6, 100
   neurons per dimension), nengo reference simulator vs nengo_loihi emulator.
-- ``learning``: online PES learning (`nengo_lmu.learning.online_learning`)
+- ``learning``: online PES learning (`nengo_lmu.tasks.learning.online_learning`)
   on nengo and on the emulator: error in the first and last 20 %.
 
 Prints a table, writes (when parts are rerun: updates) ``OUT/loihi.json``,
-``OUT/psmnist-loihi.json`` (the row that ``benchmarks/psmnist.py`` adds to
-its table) and ``OUT/loihi.png``::
+``OUT/psmnist-loihi.json`` (`nengo_lmu.tasks.peers.LOIHI_JSON`: the row
+that ``benchmarks/psmnist.py`` adds to its table) and ``OUT/loihi.png``::
 
     python benchmarks/loihi.py [--parts exact spiking speed learning] [--out DIR]
 """
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 
 import numpy as np
 
-from nengo_lmu.io import save_figure, write_json
+from nengo_lmu.io import write_json
+from nengo_lmu.tasks.peers import LOIHI_JSON
+from nengo_lmu.tasks.reporting import load_results, machine, save_part, write_report
+from nengo_lmu.tasks.reporting import log as _log
 
 PARTS = ("exact", "spiking", "speed", "learning")
 
 
-def _log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
 def _model(path, **train_kwargs):
-    from nengo_lmu.psmnist import train_psmnist  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.psmnist import train_psmnist  # pylint: disable=import-outside-toplevel
 
     if not os.path.exists(os.path.join(path, "params.npz")):
         _log(f"training {path} ({train_kwargs or 'package defaults'})")
@@ -65,7 +62,10 @@ def _resources(report):
 
 
 def run_exact(args):
-    from nengo_lmu.psmnist import evaluate_psmnist, loihi_report  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+        evaluate_psmnist,
+        loihi_report,
+    )
 
     model = _model(args.model)
     _log(f"psMNIST, hidden layer spiking, memory exact: {args.n_test} images")
@@ -78,7 +78,10 @@ def run_exact(args):
 
 
 def run_spiking(args):
-    from nengo_lmu.psmnist import evaluate_psmnist, loihi_report  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+        evaluate_psmnist,
+        loihi_report,
+    )
 
     # trained for the chip's readout: images back to back, read during the hold
     model = _model(args.spiking_model, order=args.spiking_order, epochs=20, readout="hold",
@@ -102,7 +105,7 @@ def run_spiking(args):
 
 def run_finetuned(args, model, memory, settings):
     """The spiking-memory model fine-tuned against its memory, on the same images."""
-    from nengo_lmu.psmnist import (  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
         evaluate_psmnist,
         finetune_psmnist,
     )
@@ -130,7 +133,7 @@ def run_finetuned(args, model, memory, settings):
 
 def run_speed(args):
     from nengo_lmu.backends import make_simulator  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.delay import delay_network  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.delay import delay_network  # pylint: disable=import-outside-toplevel
 
     out = {}
     for backend in ("nengo", "loihi"):
@@ -150,7 +153,7 @@ def run_speed(args):
 
 
 def run_learning(args):
-    from nengo_lmu.learning import (  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.learning import (  # pylint: disable=import-outside-toplevel
         learning_summary,
         online_learning,
     )
@@ -173,7 +176,8 @@ def rate_reference(r):
 
 def format_table(results):
     lines = []
-    for key, title in (("exact", "memory exact (off chip)"), ("spiking", "memory spiking (on chip)")):
+    for key, title in (("exact", "memory exact (off chip)"),
+                       ("spiking", "memory spiking (on chip)")):
         if key not in results:
             continue
         r = results[key]
@@ -213,9 +217,9 @@ def format_table(results):
 
 
 def plot(results):
-    from nengo_lmu.plots import _pyplot  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     names, rate, spiking = [], [], []
     for key in ("exact", "spiking"):
@@ -270,23 +274,18 @@ def main(argv=None):
         f"{args.spiking_model.rstrip(os.sep)}-finetuned-seed-{args.seed}")
 
     json_path = os.path.join(args.out, "loihi.json")
-    results = {}
-    if os.path.exists(json_path):  # rerun parts update an earlier run's results
-        with open(json_path, encoding="utf-8") as f:
-            results = json.load(f)
-    results["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count()}
+    results = load_results(json_path)  # rerun parts update an earlier run's results
+    results["machine"] = machine()
     started = time.perf_counter()
     for part in args.parts:
-        results[part] = globals()[f"run_{part}"](args)
-        write_json(json_path, results)
+        save_part(json_path, results, part, globals()[f"run_{part}"](args))
     results["wall_s"] = time.perf_counter() - started
     print()
     print(format_table(results))
-    write_json(json_path, results)
+    fig = plot(results) if "exact" in results or "spiking" in results else None
+    write_report(args.out, "loihi", results, fig=fig)
     if "exact" in results:
-        write_json(os.path.join(args.out, "psmnist-loihi.json"), results["exact"])
-    if "exact" in results or "spiking" in results:
-        save_figure(plot(results), os.path.join(args.out, "loihi.png"), dpi=110)
+        write_json(os.path.join(args.out, LOIHI_JSON), results["exact"])
     print(f"\nwrote {args.out}/loihi.json ({results['wall_s']:.0f} s)")
     return 0
 

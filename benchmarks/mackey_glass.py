@@ -1,6 +1,6 @@
 """Benchmark: Mackey-Glass prediction, LMU (NengoDL) vs LSTM, full size.
 
-The LMU paper's task (section 4.3; see `nengo_lmu.mackey_glass` for what is
+The LMU paper's task (section 4.3; see ``docs/mackey_glass.md`` for what is
 followed and where it deviates): 128 Mackey-Glass series (tau = 17) of
 5,000 samples, a quarter of them for testing, predicted 15 steps ahead by
 
@@ -14,7 +14,8 @@ both for the same number of epochs on the same windows. Prints a table
 (system, parameters, test NRMSE, training wall time, and the persistence
 baseline), then checks that the trained LMU run as a *temporal* network in
 ``nengo.Simulator`` (memory simulated step by step) reproduces the parallel
-predictions over the first test window, and writes ``OUT/mackey_glass.json``
+predictions over the first test window
+(`nengo_lmu.tasks.mackey_glass.temporal_check`), and writes ``OUT/mackey_glass.json``
 (with ``temporal_check``), ``OUT/mackey_glass.png`` and
 ``OUT/lmu_params.npz``.
 
@@ -22,45 +23,19 @@ predictions over the first test window, and writes ``OUT/mackey_glass.json``
         [--out results/benchmarks] [--seed 0] [--quick]
 
 The full run took 4 min 14 s on two shared CPU cores (LMU 52 s and LSTM
-172 s of training). ``--quick`` uses `nengo_lmu.mackey_glass.SMALL` (16
+172 s of training). ``--quick`` uses `nengo_lmu.tasks.mackey_glass.SMALL` (16
 series of 1,000 samples, a 200-unit LMU, 3 epochs) to check the script in
 well under a minute.
 """
 
 import argparse
-import datetime
 import os
-import platform
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-
-from nengo_lmu import mackey_glass as mg  # noqa: E402
-from nengo_lmu.io import write_json  # noqa: E402
-
-
-def temporal_check(result, n_steps=None):
-    """Max |temporal - parallel| LMU prediction over the first test window."""
-    lmu = result["systems"]["lmu"]
-    x = result["data"]["test"][0][0]
-    x = x if n_steps is None else x[:n_steps]
-    start = time.perf_counter()
-    temporal = mg.predict_temporal(lmu["config"], lmu["params"], x, backend="nengo")
-    wall = time.perf_counter() - start
-    parallel = mg.predict_lmu(lmu["config"], lmu["params"], x[None])[0]
-    warmup = result["settings"]["warmup"]
-    y = result["data"]["test"][1][0][: len(x)]
-    return {
-        "n_steps": int(len(x)),
-        "backend": "nengo",
-        "max_abs_diff": float(np.max(np.abs(temporal - parallel))),
-        "nrmse_temporal": mg.nrmse(y[warmup:], temporal[warmup:]),
-        "nrmse_parallel": mg.nrmse(y[warmup:], parallel[warmup:]),
-        "wall_s": wall,
-    }
+from nengo_lmu.tasks import mackey_glass as mg  # noqa: E402
+from nengo_lmu.tasks.reporting import machine, now  # noqa: E402
 
 
 def main(argv=None):
@@ -70,7 +45,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="results/benchmarks")
     parser.add_argument("--quick", action="store_true",
-                        help="small sizes (nengo_lmu.mackey_glass.SMALL), to check the script")
+                        help="small sizes (nengo_lmu.tasks.mackey_glass.SMALL), to check the "
+                             "script")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
@@ -78,27 +54,22 @@ def main(argv=None):
     if not args.quick or args.epochs != mg.DEFAULTS["epochs"]:
         settings["epochs"] = args.epochs
     settings["seed"] = args.seed
-    mg.check_settings(systems=args.systems, **settings)
     result = mg.run_mackey_glass(systems=args.systems,
                                  verbose=0 if args.no_progress else 1, **settings)
     print()
     print(mg.format_table(result))
-    summary = mg.result_json(result)
+    extra = {}
     if "lmu" in result["systems"]:
         print("\nchecking the temporal LMU network in nengo.Simulator on the first test "
               "window ...", flush=True)
-        check = temporal_check(result)
+        check = mg.temporal_check(result)
         print(f"  {check['n_steps']} steps: max |temporal - parallel| = "
               f"{check['max_abs_diff']:.1e}; NRMSE on this window {check['nrmse_temporal']:.4f} "
               f"(temporal) vs {check['nrmse_parallel']:.4f} (parallel), "
               f"{check['wall_s']:.1f} s")
-        summary["temporal_check"] = check
-    summary["quick"] = bool(args.quick)
-    summary["measured"] = datetime.datetime.now().isoformat(timespec="seconds")
-    summary["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count()}
-    mg.save_result(result, args.out)
-    # save_result wrote the plain summary; add the benchmark's extra keys
-    write_json(os.path.join(args.out, "mackey_glass.json"), summary)
+        extra["temporal_check"] = check
+    extra.update(quick=bool(args.quick), measured=now(), machine=machine())
+    mg.save_result(result, args.out, extra=extra)
     print(f"wrote {args.out}/mackey_glass.json, mackey_glass.png and lmu_params.npz")
     return 0
 

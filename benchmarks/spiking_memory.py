@@ -26,7 +26,6 @@ over dimensions. Prints a table, writes ``OUT/spiking_memory.json`` and
 """
 
 import argparse
-import os
 import sys
 import time
 
@@ -35,10 +34,11 @@ import numpy as np
 
 from nengo_lmu.backends import make_simulator
 from nengo_lmu.data import load_psmnist
-from nengo_lmu.io import save_figure, write_json
-from nengo_lmu.psmnist import N_CALIBRATION
+from nengo_lmu.plots import pyplot
 from nengo_lmu.spiking import MEMORY_INTERCEPTS, memory_radius, spiking_memory
 from nengo_lmu.systems import LegendreDelay
+from nengo_lmu.tasks.psmnist import N_CALIBRATION
+from nengo_lmu.tasks.reporting import write_report
 
 HOLD, WINDOW, DT = 40, 30, 0.001
 
@@ -82,6 +82,12 @@ def main(argv=None):
                         help="names of the settings to run (default: all)")
     parser.add_argument("--out", default="results/benchmarks")
     args = parser.parse_args(argv)
+    chosen = settings()
+    if args.settings:
+        unknown = sorted(set(args.settings) - set(chosen))
+        if unknown:
+            parser.error(f"unknown settings {unknown}; choose from {sorted(chosen)}")
+        chosen = {k: v for k, v in chosen.items() if k in args.settings}
 
     data = load_psmnist()
     x_cal = data["valid"][0][:N_CALIBRATION, :, 0]
@@ -100,12 +106,6 @@ def main(argv=None):
     # the score of a memory stuck at zero, for scale
     zero_nrmse = float(np.mean(np.sqrt(np.mean((exact[window] / radius) ** 2, axis=0))))
 
-    chosen = settings()
-    if args.settings:
-        unknown = sorted(set(args.settings) - set(chosen))
-        if unknown:
-            parser.error(f"unknown settings {unknown}; choose from {sorted(chosen)}")
-        chosen = {k: v for k, v in chosen.items() if k in args.settings}
     rows, traces = [], {}
     for name, (backend, neuron_type, max_rate, intercepts) in chosen.items():
         print(f"{name} ...", flush=True)
@@ -127,20 +127,21 @@ def main(argv=None):
         print(f"| {r['setting']:<48} | {r['nrmse']:.3f} | {max(r['nrmse_per_dim']):9.3f} "
               f"| {r['wall_s']:8.1f} |")
 
-    os.makedirs(args.out, exist_ok=True)
-    write_json(os.path.join(args.out, "spiking_memory.json"), {
+    write_report(args.out, "spiking_memory", {
         "order": args.order, "neurons": args.neurons, "n_test": args.n_test,
         "seed": args.seed, "hold_steps": HOLD, "window": WINDOW,
-        "zero_memory_nrmse": zero_nrmse, "rows": rows})
+        "zero_memory_nrmse": zero_nrmse, "rows": rows},
+        fig=plot(exact, traces, radius, args.order, min(2, len(x)) * (T + HOLD)))
+    print(f"wrote {args.out}/spiking_memory.json and .png")
+    return 0
 
-    import matplotlib  # pylint: disable=import-outside-toplevel
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
-
-    dims = [0, 1, args.order // 2, args.order - 1]
+def plot(exact, traces, radius, order, n_steps):
+    """Four memory dimensions over the first ``n_steps``: exact and each setting."""
+    plt = pyplot()
+    dims = [0, 1, order // 2, order - 1]
     fig, axes = plt.subplots(len(dims), 1, figsize=(9, 2.2 * len(dims)), sharex=True)
-    t = np.arange(min(2, len(x)) * (T + HOLD))
+    t = np.arange(n_steps)
     for ax, d in zip(axes, dims):
         ax.plot(t, exact[t, d] / radius[d], "k", lw=2, label="exact")
         for name, trace in traces.items():
@@ -148,9 +149,7 @@ def main(argv=None):
         ax.set_ylabel(f"m[{d}] / range")
     axes[0].legend(fontsize=7, loc="upper left")
     axes[-1].set_xlabel("step (the first test images, each + 40 zero steps)")
-    save_figure(fig, os.path.join(args.out, "spiking_memory.png"), dpi=110)
-    print(f"wrote {args.out}/spiking_memory.json and .png")
-    return 0
+    return fig
 
 
 if __name__ == "__main__":

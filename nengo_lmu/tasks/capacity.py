@@ -1,42 +1,21 @@
 """The memory-capacity task of the LMU paper (Voelker et al. 2019, section 4.1).
 
-White noise (`nengo.processes.WhiteSignal`, ``freq`` = 10 Hz cut-off) is
-sampled with ``T`` steps per second, so a window ``theta`` = 1 s spans ``T``
-steps; each sequence is ``2.5 T`` steps long and normalised to
-``max |x| = 1``. The target is the input delayed by ``n_delays`` = 5 delays
-evenly spaced in ``[0, T]`` steps (`capacity_delays`); the score is the test
-MSE per delay on the steps after ``T`` (0-based steps ``T .. 2.5 T - 1``).
+White noise (10 Hz cut-off) sampled with ``T`` steps per 1 s window
+``theta``, sequences ``2.5 T`` steps long with ``max |x| = 1``
+(`white_noise`); the targets are the input delayed by ``n_delays`` = 5
+delays evenly spaced in ``[0, T]`` steps (`capacity_delays`,
+`delayed_targets`); the score is the test MSE per delay on the steps after
+``T`` (`delay_mse`). Systems (`SYSTEMS`): ``lmu0``, an order-100
+ZOH-discretised `LegendreDelay` read out with its analytic Legendre
+decoders, evaluated as an FFT convolution (`filter_sequences`); ``lmu``, the
+same memory with least-squares readouts (`fit_readout`); ``lstm``, a Keras
+``LSTM(100)`` + ``Dense(5)`` trained on the MSE after ``T`` (`train_lstm`).
+`run_capacity` runs them, `capacity_ratio` gives the paper's comparison
+(LSTM at ``T = 100`` against LMU-0 at the largest ``T``).
 
-Systems (`SYSTEMS`):
-
-``lmu0``
-    The untrained LMU memory: an order-100 ZOH-discretised `LegendreDelay`
-    read out with the analytic Legendre decoders `LegendreDelay.readout`.
-    The memory is a linear time-invariant filter of the input, so every
-    readout is the input convolved with a scalar kernel
-    ``h_r[k] = H[k] . readout(r)``, ``H = impulse_response``, computed with
-    `scipy.signal.fftconvolve` in float64: no loop over time, a few seconds
-    for ``T`` = 100,000 (250,000 steps).
-``lmu``
-    The same memory with its 5 linear readouts fitted to the training
-    sequences by least squares (`numpy.linalg.lstsq` of the residual of the
-    analytic readout), evaluated the same way. The analytic decoders assume
-    nothing about the input; fitted ones exploit its band limit (a 1 s
-    window of 10 Hz noise has about 2 * 10 * 1 = 20 degrees of freedom, the
-    state 100), so their error is orders of magnitude lower.
-``lstm``
-    A Keras ``LSTM(100, return_sequences=True)`` and ``Dense(5)``, trained
-    with Adam on the MSE of the steps after ``T``.
-
-Readout alignment (``readout``): the ZOH memory holds each sample ``x[j]``
-for one step, and after step ``k`` its state describes the window of the
-last ``theta`` steps ending at the end of that step. Sample ``x[k - d]`` is
-then the middle of the held interval ``d + 1/2`` steps back, and a delay of
-``T`` steps needs ``T + 1`` samples. ``readout="midpoint"`` (default) uses
-``theta = T + 1`` steps and ``r = (d + 1/2) / (T + 1)``; ``"edge"`` uses
-``theta = T`` and ``r = d / T``, which reads the boundary between two held
-samples and so carries a half-step error of about ``(x' / 2)^2`` per step
-(MSE ~ 5e-9 at ``T`` = 100,000, ~ 4e-5 at ``T`` = 1,000).
+The readout alignment (``readout="midpoint"``: ``theta = T + 1`` steps,
+``r = (d + 1/2) / (T + 1)``; ``"edge"``: ``theta = T``, ``r = d / T``), why
+it matters and the measured results are in ``docs/capacity.md``.
 """
 
 import math
@@ -46,6 +25,7 @@ import numpy as np
 import scipy.signal
 
 from nengo_lmu.systems import LegendreDelay
+from nengo_lmu.tasks import baselines
 from nengo_lmu.validation import check_choice, check_integer, check_positive
 
 SYSTEMS = ("lmu0", "lmu", "lstm")
@@ -69,8 +49,9 @@ DEFAULTS = {
     "lstm_time_budget": None,
     "seed": 0,
 }
-RATIO_LSTM_T = 100  # the paper's comparison: LSTM at T = 100 ...
-RATIO_LMU_T = 100000  # ... against LMU-0 at T = 100,000
+#: The paper's comparison is the LSTM at this T against LMU-0 at the largest T
+#: (100,000 by default): `capacity_ratio`.
+RATIO_LSTM_T = 100
 
 
 def capacity_delays(T, n_delays=DEFAULTS["n_delays"]):
@@ -262,36 +243,13 @@ def fit_readout(system, r, x, delays, T, max_rows=DEFAULTS["max_fit_rows"], H=No
 
 def build_lstm(units=DEFAULTS["lstm_units"], n_outputs=DEFAULTS["n_delays"],
                learning_rate=DEFAULTS["lstm_learning_rate"]):
-    """``LSTM(units, return_sequences=True)`` + ``Dense(n_outputs)``, Adam, MSE loss."""
+    """``LSTM(units, return_sequences=True)`` + ``Dense(n_outputs)``
+    (`nengo_lmu.tasks.baselines.build_lstm`), compiled with Adam and the MSE loss."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
-    model = tf.keras.Sequential([
-        tf.keras.Input(shape=(None, 1)),
-        tf.keras.layers.LSTM(units, return_sequences=True),
-        tf.keras.layers.Dense(n_outputs),
-    ])
+    model = baselines.build_lstm(units, n_outputs=n_outputs)
     model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate), loss="mse")
     return model
-
-
-def _epoch_callback(epochs, time_budget, verbose):
-    """A Keras callback: one progress bar over the epochs and an optional time budget."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    class EpochProgress(tf.keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.start = time.perf_counter()
-            self.bar = tf.keras.utils.Progbar(epochs, unit_name="epoch") if verbose else None
-            self.budget_hit = False
-
-        def on_epoch_end(self, epoch, logs=None):
-            if self.bar is not None:
-                self.bar.update(epoch + 1, [("loss", logs["loss"])], finalize=epoch + 1 == epochs)
-            if time_budget is not None and time.perf_counter() - self.start > time_budget:
-                self.budget_hit = epoch + 1 < epochs
-                self.model.stop_training = True
-
-    return EpochProgress()
 
 
 def train_lstm(x, target, T, epochs=DEFAULTS["lstm_epochs"],
@@ -306,7 +264,8 @@ def train_lstm(x, target, T, epochs=DEFAULTS["lstm_epochs"],
     Parameters
     ----------
     time_budget : float, optional
-        Stop after the epoch during which this many seconds have passed.
+        Stop after the epoch during which this many seconds have passed
+        (`nengo_lmu.tasks.baselines.budget_callback`).
     verbose : int
         1 shows one Keras progress bar over the epochs, 0 nothing.
 
@@ -322,13 +281,14 @@ def train_lstm(x, target, T, epochs=DEFAULTS["lstm_epochs"],
     model = build_lstm(units, target.shape[-1], learning_rate)
     weight = np.zeros(x.shape, dtype=np.float32)
     weight[:, T:] = 1.0
-    callback = _epoch_callback(epochs, time_budget, verbose)
+    callback = baselines.budget_callback(time_budget, epochs=epochs, per="epoch",
+                                         progress=bool(verbose))
     fit = model.fit(x[:, :, None].astype(np.float32), target.astype(np.float32),
                     sample_weight=weight, epochs=epochs, batch_size=batch_size,
                     shuffle=True, verbose=0, callbacks=[callback])
     loss = [float(v) for v in fit.history["loss"]]
     return model, {"loss": loss, "epochs": len(loss),
-                   "stopped_by_time_budget": bool(callback.budget_hit)}
+                   "stopped_by_time_budget": bool(callback.stopped)}
 
 
 def _check_T_list(name, values, minimum=4):
@@ -535,9 +495,9 @@ def format_ratio(ratio):
 
 def plot_capacity(result):
     """Test MSE against relative delay, one panel per system, one line per T (log scale)."""
-    from nengo_lmu.plots import _pyplot  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
 
-    plt = _pyplot()
+    plt = pyplot()
     systems = [name for name in SYSTEMS if name in result["mse"]]
     fig, axes = plt.subplots(1, len(systems), figsize=(4.2 * len(systems), 3.8),
                              sharey=True, squeeze=False)
@@ -563,13 +523,10 @@ def plot_capacity(result):
 def save_result(result, out_dir):
     """Print the table and the ratio of a `run_capacity` result and write
     ``capacity.json`` and ``capacity.png`` into ``out_dir``, each atomically."""
-    import os  # pylint: disable=import-outside-toplevel
-
-    from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.io import save_result as save  # pylint: disable=import-outside-toplevel
 
     print()
     print(format_capacity_table(result))
     print(format_ratio(result["ratio"]))
-    write_json(os.path.join(out_dir, "capacity.json"), result)
-    save_figure(plot_capacity(result), os.path.join(out_dir, "capacity.png"), dpi=110)
-    print(f"wrote {os.path.join(out_dir, 'capacity.json')} and capacity.png")
+    json_path, _ = save(out_dir, "capacity", result, fig=plot_capacity(result))
+    print(f"wrote {json_path} and capacity.png")

@@ -6,48 +6,22 @@ The series solves the delay differential equation::
 
     dx/dt = beta x(t - tau) / (1 + x(t - tau)**n) - gamma x(t)
 
-with ``beta = 0.2``, ``gamma = 0.1``, ``n = 10`` and ``tau = 17`` (mild
-chaos). What this module follows from the paper's setup, and where it
-deviates:
+with ``beta = 0.2``, ``gamma = 0.1``, ``n = 10`` and ``tau = 17``,
+integrated by forward Euler at 10 sub-steps per sample from a random
+history (`generate`, the paper's generator). Full size (`DEFAULTS`): 128
+series of 5,000 samples, a quarter of them for testing, standardised with
+the training statistics and cut into windows of 500 samples that overlap by
+a warm-up of 50 (`make_dataset`, `make_windows`). Two models of about 18k
+parameters: one `nengo_lmu.LMU` cell (order 16, theta 50 steps, 950 ReLU
+units, the current input into the hidden layer; `lmu_config`) and a linear
+readout, trained by the parallel path in NengoDL (`train_lmu`), and 4
+stacked Keras LSTMs of matched size (`train_lstm`). The score is the test
+NRMSE, ``RMSE / std(target)`` over the steps after the warm-up
+(`nengo_lmu.metrics.nrmse_std`); `persistence_nrmse` gives the scale.
+`run_mackey_glass` runs it all.
 
-* Data, as in the paper's code (the widely used generator of the MILA 2015
-  summer school, which integrates with forward Euler at 10 sub-steps per
-  time unit, starts from a random history ``1.2 + 0.2 (U(0, 1) - 0.5)``,
-  samples one value per time unit and discards a washout): `generate` does
-  the same, vectorised over series and integrated block-wise with
-  `scipy.signal.lfilter` (within ``tau`` time units the delayed term is
-  known, so only the linear leak is recurrent). Full size: 128 series of
-  5,000 samples after a washout of 100, predicted 15 samples ahead. We
-  split the series 3:1 into training and test series and standardise with
-  the training mean and standard deviation (the paper's code only
-  subtracts the mean; NRMSE does not depend on this). As in the paper's
-  data, the histories differ only slightly, so all series begin almost
-  alike and drift apart (chaos) within a few hundred samples: the first
-  few hundred test samples resemble training samples.
-* Models, ~18k parameters each as in the paper. The paper stacks 4 layers
-  (LSTM, LMU, and a hybrid of both). Here the LMU is *one* `nengo_lmu.LMU`
-  cell (a fixed Legendre memory of the input plus a ReLU hidden layer that
-  sees the memory and the current input, ``input_to_hidden``) with a linear
-  readout, sized to about 18k weights (order 16, theta 50 steps, 950
-  units: 18,052). Its memory is a linear filter of the input, so it is
-  trained by the *parallel* path: the memory of every step is computed in
-  closed form (`memory_sequence`, `scipy.signal.fftconvolve` with
-  `LegendreDelay.impulse_response`) and NengoDL trains the hidden layer and
-  readout on every step as an independent sample (one simulator step). The
-  LSTM follows the paper: 4 stacked `tf.keras.layers.LSTM` layers and a
-  dense readout, units chosen to match the LMU's parameter count
-  (`match_lstm_units`; 25 units, 18,026 parameters). No hybrid model.
-* Training: both models see the same standardised windows (`make_windows`,
-  ``window`` samples each, consecutive windows overlapping by ``warmup``),
-  start each window from rest, and are trained with Adam on the mean squared
-  error of every step after the first ``warmup`` steps, for the same number
-  of epochs, with the same cosine-decayed learning rate. The test NRMSE is
-  over those steps of the test windows, which tile every test series from
-  step ``warmup`` on.
-
-NRMSE is ``RMSE / std(target)`` over all scored steps (`nrmse`); the
-persistence baseline ``x[t + 15] ~ x[t]`` (`persistence_nrmse`) gives the
-scale of the task.
+What follows the paper and where it deviates, and the measured results:
+``docs/mackey_glass.md``.
 """
 
 import time
@@ -55,7 +29,14 @@ import time
 import numpy as np
 import scipy.signal
 
-from nengo_lmu.validation import check_choice, check_integer, check_positive
+from nengo_lmu._deprecated import moved_attributes
+from nengo_lmu.metrics import nrmse_std
+from nengo_lmu.tasks.baselines import (  # noqa: F401 (lstm_param_count: part of this API)
+    build_lstm,
+    lstm_param_count,
+    match_lstm_units,
+)
+from nengo_lmu.validation import check_choice, check_integer, check_positive, is_finite_real
 
 #: The systems `run_mackey_glass` can train.
 SYSTEMS = ("lmu", "lstm")
@@ -68,6 +49,9 @@ DEFAULTS = dict(
     batch_size=256, lstm_batch_size=32, learning_rate=2e-3, seed=0,
 )
 
+#: Euler steps per sample of `generate` (the paper's generator).
+SUBSTEPS = 10
+
 #: A small run (seconds of training on two cores), the base of the notebook's
 #: experiment and of ``benchmarks/mackey_glass.py --quick``.
 SMALL = dict(n_series=16, n_steps=1000, window=200, warmup=50, units=200, order=16,
@@ -75,7 +59,7 @@ SMALL = dict(n_series=16, n_steps=1000, window=200, warmup=50, units=200, order=
 
 
 def generate(n_series, n_steps, tau=17.0, beta=0.2, gamma=0.1, n=10, washout=100,
-             substeps=10, seed=0):
+             substeps=SUBSTEPS, seed=0):
     """Mackey-Glass series, sampled once per time unit.
 
     Integrates ``dx/dt = beta x(t - tau) / (1 + x(t - tau)**n) - gamma x(t)``
@@ -139,16 +123,6 @@ def generate(n_series, n_steps, tau=17.0, beta=0.2, gamma=0.1, n=10, washout=100
     # x[hist + k*substeps - 1] is the value after k time units (k >= 1)
     samples = x[hist + substeps - 1 :: substeps].T
     return np.ascontiguousarray(samples[:, washout : washout + n_steps])
-
-
-def nrmse(y_true, y_pred):
-    """Normalised RMSE: ``sqrt(mean((y_pred - y_true)**2)) / std(y_true)``."""
-    y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same shape, got "
-                         f"{y_true.shape} and {y_pred.shape}")
-    return float(np.sqrt(np.mean((y_pred - y_true) ** 2)) / np.std(y_true))
 
 
 def make_windows(inputs, targets, window, warmup):
@@ -242,7 +216,7 @@ def make_dataset(n_series=DEFAULTS["n_series"], n_steps=DEFAULTS["n_steps"],
 
 def persistence_nrmse(x, y, warmup):
     """NRMSE of the persistence forecast ``y[t] ~ x[t]`` on the scored steps."""
-    return nrmse(np.asarray(y)[:, warmup:], np.asarray(x)[:, warmup:])
+    return nrmse_std(np.asarray(y)[:, warmup:], np.asarray(x)[:, warmup:])
 
 
 # --- the LMU ---------------------------------------------------------------
@@ -254,9 +228,9 @@ def lmu_config(units=DEFAULTS["units"], order=DEFAULTS["order"], theta=DEFAULTS[
 
     One `LMU` cell whose hidden layer sees the memory and the current input
     (``input_to_hidden``), then a linear readout: the config format of
-    `nengo_lmu.training.build_classifier`.
+    `nengo_lmu.lmu.build_classifier`.
     """
-    from nengo_lmu.training import NEURON_TYPES  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.neurons import NEURON_TYPES  # pylint: disable=import-outside-toplevel
 
     check_choice("neuron_type", neuron_type, sorted(NEURON_TYPES))
     return dict(n_classes=1, units=check_integer("units", units),
@@ -357,7 +331,7 @@ def train_lmu(data, config=None, epochs=DEFAULTS["epochs"], batch_size=DEFAULTS[
     -------
     dict
         ``params`` (the weights, which build the temporal network with
-        `nengo_lmu.training.build_classifier`), ``config``, ``n_params``,
+        `nengo_lmu.lmu.build_classifier`), ``config``, ``n_params``,
         ``nrmse`` (test), ``loss`` (training MSE per epoch), ``train_s``
         (time in ``fit``), ``test_pred`` (predictions of the test windows'
         scored steps, ``(n_windows, window - warmup)``).
@@ -365,7 +339,7 @@ def train_lmu(data, config=None, epochs=DEFAULTS["epochs"], batch_size=DEFAULTS[
     import nengo_dl  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
-    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.lmu import build_classifier  # pylint: disable=import-outside-toplevel
 
     config = lmu_config() if config is None else config
     epochs = check_integer("epochs", epochs)
@@ -375,7 +349,7 @@ def train_lmu(data, config=None, epochs=DEFAULTS["epochs"], batch_size=DEFAULTS[
     (x_train, y_train), (x_test, y_test) = data["train"], data["test"]
 
     tf.random.set_seed(seed)
-    clf = _one_step_network(build_classifier(dict(config, seed=seed), method="parallel"))
+    clf = _one_step_network(build_classifier(config, method="parallel", seed=seed))
     feeds = _flat_samples(clf, x_train, warmup)
     targets = y_train[:, warmup:].reshape(-1, 1, 1).astype(np.float32)
     # NengoDL needs whole minibatches: drop a random remainder of the samples
@@ -400,7 +374,7 @@ def train_lmu(data, config=None, epochs=DEFAULTS["epochs"], batch_size=DEFAULTS[
         "params": params,
         "config": config,
         "n_params": int(clf.n_trainable),
-        "nrmse": nrmse(y_test[:, warmup:], test_pred),
+        "nrmse": nrmse_std(y_test[:, warmup:], test_pred),
         "loss": [float(v) for v in fit.history["loss"]],
         "train_s": train_s,
         "test_pred": test_pred,
@@ -428,7 +402,7 @@ def predict_temporal(config, params, x, backend="nengo"):
     import nengo  # pylint: disable=import-outside-toplevel
 
     from nengo_lmu.backends import make_simulator  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.lmu import build_classifier  # pylint: disable=import-outside-toplevel
 
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
@@ -446,7 +420,7 @@ def predict_lmu(config, params, x, batch_size=DEFAULTS["batch_size"]):
     parallel (closed-form) network in NengoDL; shape ``x.shape``."""
     import nengo_dl  # pylint: disable=import-outside-toplevel
 
-    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.lmu import build_classifier  # pylint: disable=import-outside-toplevel
 
     x = np.asarray(x, dtype=np.float64)
     clf = _one_step_network(build_classifier(config, params=params, method="parallel"))
@@ -457,43 +431,6 @@ def predict_lmu(config, params, x, batch_size=DEFAULTS["batch_size"]):
 
 
 # --- the LSTM --------------------------------------------------------------
-
-
-def lstm_param_count(units, layers, input_d=1):
-    """Trainable parameters of ``layers`` stacked LSTMs of ``units`` and a
-    one-output dense readout."""
-    units = check_integer("lstm_units", units)
-    layers = check_integer("lstm_layers", layers)
-    count, size_in = 0, input_d
-    for _ in range(layers):
-        count += 4 * (units * (size_in + units) + units)
-        size_in = units
-    return count + units + 1
-
-
-def match_lstm_units(n_params, layers):
-    """The LSTM width whose parameter count (`lstm_param_count`) is closest
-    to ``n_params``."""
-    n_params = check_integer("n_params", n_params)
-    best, units = None, 1
-    while True:
-        err = abs(lstm_param_count(units, layers) - n_params)
-        if best is not None and err > best[0]:
-            return best[1]
-        best = (err, units) if best is None or err < best[0] else best
-        units += 1
-
-
-def build_lstm(units, layers):
-    """``layers`` stacked `tf.keras.layers.LSTM` (sequences out), then Dense(1)."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    inp = tf.keras.Input((None, 1))
-    h = inp
-    for _ in range(layers):
-        h = tf.keras.layers.LSTM(units, return_sequences=True)(h)
-    out = tf.keras.layers.Dense(1)(h)
-    return tf.keras.Model(inp, out)
 
 
 def train_lstm(data, units=25, layers=DEFAULTS["lstm_layers"], epochs=DEFAULTS["epochs"],
@@ -536,7 +473,7 @@ def train_lstm(data, units=25, layers=DEFAULTS["lstm_layers"], epochs=DEFAULTS["
                               verbose=0)[:, warmup:, 0]
     return {
         "n_params": int(model.count_params()),
-        "nrmse": nrmse(y_test[:, warmup:], test_pred),
+        "nrmse": nrmse_std(y_test[:, warmup:], test_pred),
         "loss": [float(v) for v in fit.history["loss"]],
         "train_s": train_s,
         "test_pred": test_pred,
@@ -551,7 +488,22 @@ def train_lstm(data, units=25, layers=DEFAULTS["lstm_layers"], epochs=DEFAULTS["
 
 def check_settings(**settings):
     """Validate `run_mackey_glass` arguments (a `ValueError` names the first
-    bad one) before anything is generated or trained."""
+    bad one) before anything is generated or trained.
+
+    Parameters
+    ----------
+    **settings
+        ``systems`` and any keys of `DEFAULTS`; other keys are an error.
+
+    Returns
+    -------
+    dict
+        `DEFAULTS` updated with ``settings``.
+    """
+    unknown = set(settings) - set(DEFAULTS) - {"systems"}
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; accepted: "
+                         f"{sorted(set(DEFAULTS) | {'systems'})}")
     s = dict(DEFAULTS, **settings)
     systems = s.get("systems", SYSTEMS)
     if not systems:
@@ -568,8 +520,10 @@ def check_settings(**settings):
         check_positive(key, s[key])
     if s["lstm_units"] != "auto":
         check_integer("lstm_units", s["lstm_units"])
-    if not 0 < s["test_fraction"] < 1:
+    if not (is_finite_real(s["test_fraction"]) and 0 < s["test_fraction"] < 1):
         raise ValueError(f"test_fraction must lie in (0, 1), got {s['test_fraction']!r}")
+    if abs(s["tau"] * SUBSTEPS - round(s["tau"] * SUBSTEPS)) > 1e-9:
+        raise ValueError(f"tau * substeps must be an integer, got {s['tau']} * {SUBSTEPS}")
     if s["window"] > s["n_steps"]:
         raise ValueError(f"window ({s['window']}) must not exceed n_steps ({s['n_steps']})")
     if s["warmup"] >= s["window"]:
@@ -613,7 +567,7 @@ def run_mackey_glass(systems=SYSTEMS, verbose=1, log=print, **settings):
         f"and {len(data['test'][0])} test windows of {s['window']} "
         f"({time.perf_counter() - start:.1f} s)")
     config = lmu_config(s["units"], s["order"], s["theta"], s["neuron_type"])
-    from nengo_lmu.training import build_classifier  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.lmu import build_classifier  # pylint: disable=import-outside-toplevel
 
     n_lmu = build_classifier(config, method="parallel").n_trainable
     lstm_units = (match_lstm_units(n_lmu, s["lstm_layers"]) if s["lstm_units"] == "auto"
@@ -680,9 +634,9 @@ def format_table(result):
 def plot_result(result, n_show=400):
     """The start of the first test series' scored steps: target and each
     system's prediction, and their errors."""
-    from nengo_lmu.plots import _pyplot  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
 
-    plt = _pyplot()
+    plt = pyplot()
     preds = result["predictions"]
     target = preds["target"][0][:n_show]
     warmup = result["settings"]["warmup"]
@@ -709,19 +663,57 @@ def plot_result(result, n_show=400):
     return fig
 
 
-def save_result(result, out_dir):
-    """Write ``mackey_glass.json`` (`result_json`), ``mackey_glass.png``
-    (`plot_result`) and, if the LMU was trained, its weights
-    ``lmu_params.npz`` (`nengo_lmu.training.save_params`, with its config)
-    into ``out_dir``, each atomically."""
+def temporal_check(result, n_steps=None, backend="nengo"):
+    """Max |temporal - parallel| LMU prediction over the first test window.
+
+    Runs the trained LMU of a `run_mackey_glass` result as the *temporal*
+    network (`predict_temporal`, memory simulated step by step) over the
+    first test window (its first ``n_steps`` steps, if given) and compares
+    it with the parallel network's predictions (`predict_lmu`).
+
+    Returns
+    -------
+    dict
+        ``n_steps``, ``backend``, ``max_abs_diff``, the NRMSE of either
+        prediction on the window's scored steps (``nrmse_temporal``,
+        ``nrmse_parallel``) and the temporal run's ``wall_s``.
+    """
+    lmu = result["systems"]["lmu"]
+    x = result["data"]["test"][0][0]
+    x = x if n_steps is None else x[:n_steps]
+    start = time.perf_counter()
+    temporal = predict_temporal(lmu["config"], lmu["params"], x, backend=backend)
+    wall = time.perf_counter() - start
+    parallel = predict_lmu(lmu["config"], lmu["params"], x[None])[0]
+    warmup = result["settings"]["warmup"]
+    y = result["data"]["test"][1][0][: len(x)]
+    return {
+        "n_steps": int(len(x)),
+        "backend": backend,
+        "max_abs_diff": float(np.max(np.abs(temporal - parallel))),
+        "nrmse_temporal": nrmse_std(y[warmup:], temporal[warmup:]),
+        "nrmse_parallel": nrmse_std(y[warmup:], parallel[warmup:]),
+        "wall_s": wall,
+    }
+
+
+def save_result(result, out_dir, extra=None):
+    """Write ``mackey_glass.json`` (`result_json`, updated with ``extra``),
+    ``mackey_glass.png`` (`plot_result`) and, if the LMU was trained, its
+    weights ``lmu_params.npz`` (`nengo_lmu.model_dir.save_params`, with its
+    config) into ``out_dir``, each atomically."""
     import os  # pylint: disable=import-outside-toplevel
 
-    from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.training import save_params  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.io import save_result as save  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.model_dir import save_params  # pylint: disable=import-outside-toplevel
 
-    write_json(os.path.join(out_dir, "mackey_glass.json"), result_json(result))
-    save_figure(plot_result(result), os.path.join(out_dir, "mackey_glass.png"), dpi=110)
+    save(out_dir, "mackey_glass", dict(result_json(result), **(extra or {})),
+         fig=plot_result(result))
     if "lmu" in result["systems"]:
         lmu = result["systems"]["lmu"]
         save_params(os.path.join(out_dir, "lmu_params.npz"), lmu["params"],
                     config=lmu["config"], nrmse=lmu["nrmse"])
+
+
+# names that moved away in 0.2
+__getattr__ = moved_attributes(__name__, {"nrmse": "nengo_lmu.metrics:nrmse_std"})

@@ -1,25 +1,21 @@
-"""Tests of benchmarks/hidden_rate.py: the hidden neurons' rate, on validation data."""
+"""Tests of benchmarks/hidden_rate.py (run as a script): the hidden neurons'
+rate, on validation data."""
 
 import json
 
 import numpy as np
-import pytest
 
-from nengo_lmu.psmnist import train_psmnist
-
-
-@pytest.fixture(scope="module")
-def bench(load_benchmark):
-    return load_benchmark("hidden_rate")
+from nengo_lmu.tasks.psmnist import train_psmnist
 
 
-def test_hidden_rate_sweep(bench, tmp_path):
+def test_hidden_rate_sweep(run_benchmark, tmp_path):
     model = tmp_path / "model"
     train_psmnist(str(model), epochs=1, units=16, order=8, n_train=1000, batch_size=100,
                   learning_rate=1e-2, verbose=0, readout="hold", hold_steps=20, window=10)
     out = tmp_path / "out"
-    assert bench.main(["--model", str(model), "--n-valid", "30", "--max-rates", "20", "600",
-                       "--draws", "2", "--out", str(out)]) == 0
+    proc = run_benchmark("hidden_rate", "--model", model, "--n-valid", "30",
+                         "--max-rates", "20", "600", "--draws", "2", "--out", out)
+    assert proc.returncode == 0, proc.stderr
     result = json.loads((out / "hidden_rate.json").read_text())
     assert [r["max_rate"] for r in result["rows"]] == [20, 600]
     assert result["settings"]["window"] == 10  # the model's readout
@@ -31,8 +27,9 @@ def test_hidden_rate_sweep(bench, tmp_path):
             <= abs(slow["accuracy"] - result["rate_accuracy"]) + 1 / 30)
     assert np.isclose(slow["accuracy"], np.mean(slow["accuracy_draws"]))
     assert (out / "hidden_rate.png").exists()
+    assert "max_rate (Hz)" in proc.stdout
 
 
-def test_missing_model(bench, tmp_path):
-    with pytest.raises(SystemExit):
-        bench.main(["--model", str(tmp_path / "none"), "--out", str(tmp_path)])
+def test_missing_model(run_benchmark, tmp_path):
+    proc = run_benchmark("hidden_rate", "--model", tmp_path / "none", "--out", tmp_path)
+    assert proc.returncode == 2 and "holds no trained model" in proc.stderr

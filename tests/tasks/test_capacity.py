@@ -3,8 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from nengo_lmu import capacity
 from nengo_lmu.cli import main
+from nengo_lmu.tasks import capacity
+from nengo_lmu.tasks.baselines import lstm_param_count
 
 
 def test_delays_data_and_targets():
@@ -93,6 +94,26 @@ def test_lstm_tiny_run():
     assert y.shape == (4, x.shape[1], 5)
 
 
+def test_lstm_time_budget_stops_after_an_epoch():
+    T = 25
+    x = capacity.white_noise(T, 2, seed=0)
+    target = capacity.delayed_targets(x, capacity.capacity_delays(T))
+    _, history = capacity.train_lstm(x, target, T, epochs=50, units=4, batch_size=2,
+                                     time_budget=1e-6, verbose=0)
+    # the budget is checked after each epoch: the first one ends past it
+    assert history["epochs"] == 1 and history["stopped_by_time_budget"]
+    _, history = capacity.train_lstm(x, target, T, epochs=1, units=4, batch_size=2,
+                                     time_budget=1e-6, verbose=0)
+    assert history["epochs"] == 1 and not history["stopped_by_time_budget"]  # nothing left
+
+
+def test_lstm_is_the_baselines_lstm():
+    model = capacity.build_lstm(units=6, n_outputs=5)
+    assert model.count_params() == lstm_param_count(6, 1, n_outputs=5)
+    assert model.output_shape == (None, None, 5)
+    assert model.loss == "mse"
+
+
 def test_ratio():
     result = {"mse": {"lstm": {"100": [1e-2, 2e-2]}, "lmu0": {"1000": [1e-9, 1e-8],
                                                               "100": [1.0, 1.0]}},
@@ -122,9 +143,15 @@ def test_ratio():
         (dict(units=3), "unknown settings ['units']"),
     ],
 )
-def test_bad_settings(kwargs, message):
+def test_bad_settings(kwargs, message, monkeypatch):
+    # run_capacity checks every setting before any work
+    monkeypatch.setattr(capacity, "white_noise",
+                        lambda *a, **k: pytest.fail("work began before the settings' check"))
     with pytest.raises(ValueError) as e:
         capacity.run_capacity(**kwargs)
+    assert message in str(e.value)
+    with pytest.raises(ValueError) as e:
+        capacity.check_settings(**kwargs)
     assert message in str(e.value)
 
 

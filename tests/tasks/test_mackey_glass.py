@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 import nengo_lmu
-from nengo_lmu import mackey_glass as mg
 from nengo_lmu.cli import main
+from nengo_lmu.metrics import nrmse_std
+from nengo_lmu.model_dir import load_params
+from nengo_lmu.tasks import mackey_glass as mg
 
 TINY = dict(n_series=6, n_steps=400, window=200, warmup=30, units=120, order=8, theta=30.0)
 
@@ -52,11 +54,22 @@ def test_windows_tile_series():
 
 def test_nrmse_and_persistence():
     y = np.array([1.0, -1.0, 1.0, -1.0])
-    assert mg.nrmse(y, y) == 0
-    assert mg.nrmse(y, np.zeros(4)) == pytest.approx(1.0)
-    assert mg.nrmse(y, y + 0.5) == pytest.approx(0.5)
+    assert nrmse_std(y, y) == 0
+    assert nrmse_std(y, np.zeros(4)) == pytest.approx(1.0)
+    assert nrmse_std(y, y + 0.5) == pytest.approx(0.5)
     x = np.array([[9.0, 1.0, 2.0]])
     assert mg.persistence_nrmse(x, x, warmup=1) == 0
+    # RMSE over the standard deviation, not the RMS: the series has a large mean
+    assert mg.persistence_nrmse(x + 10, x[:, ::-1] + 10, warmup=0) == pytest.approx(
+        nrmse_std(x[:, ::-1], x))
+
+
+def test_nrmse_old_name_warns():
+    with pytest.warns(DeprecationWarning, match="nengo_lmu.metrics.nrmse_std"):
+        old = mg.nrmse
+    assert old is nrmse_std
+    with pytest.raises(AttributeError):
+        mg.no_such_name  # noqa: B018 (the module __getattr__ still refuses other names)
 
 
 def test_memory_sequence_is_closed_form_memory_of_every_prefix(rng, allclose):
@@ -71,6 +84,7 @@ def test_memory_sequence_is_closed_form_memory_of_every_prefix(rng, allclose):
 def test_lstm_param_count_matches_keras():
     model = mg.build_lstm(7, 3)
     assert mg.lstm_param_count(7, 3) == model.count_params()
+    assert model.output_shape == (None, None, 1)  # a prediction at every step
     units = mg.match_lstm_units(18000, 4)
     assert units == 25  # 18,026 parameters; 24 and 26 are further off
     assert abs(mg.lstm_param_count(units, 4) - 18000) < abs(mg.lstm_param_count(24, 4) - 18000)
@@ -105,6 +119,14 @@ def test_temporal_network_equals_parallel(trained, allclose):
     assert allclose(temporal, parallel, atol=2e-4, rtol=1e-3)
     # and both give what training reported for the scored steps
     assert allclose(parallel[warmup:], res["test_pred"][0][: 120 - warmup], atol=1e-5)
+    # what benchmarks/mackey_glass.py reports of it
+    result = {"systems": {"lmu": dict(res, config=config)}, "data": data,
+              "settings": data["settings"]}
+    check = mg.temporal_check(result, n_steps=120)
+    assert check["n_steps"] == 120 and check["backend"] == "nengo"
+    assert check["max_abs_diff"] == pytest.approx(np.max(np.abs(temporal - parallel)), rel=1e-6)
+    y = data["test"][1][0][warmup:120]
+    assert check["nrmse_parallel"] == pytest.approx(nrmse_std(y, parallel[warmup:]))
 
 
 @pytest.mark.parametrize(
@@ -120,10 +142,16 @@ def test_temporal_network_equals_parallel(trained, allclose):
         (dict(lstm_units=2.5), "lstm_units must be an integer"),
         (dict(test_fraction=1.0), "test_fraction must lie in (0, 1)"),
         (dict(n_series=1), "n_series must be an integer >= 2"),
+        (dict(tau=17.05), "tau * substeps must be an integer"),
+        (dict(test_fraction="half"), "test_fraction must lie in (0, 1)"),
+        (dict(n_seres=16), "unknown settings ['n_seres']"),
     ],
 )
-def test_bad_settings(settings, message):
-    with pytest.raises(ValueError, match=None) as e:
+def test_bad_settings(settings, message, monkeypatch):
+    # run_mackey_glass checks every setting before any work
+    monkeypatch.setattr(mg, "generate",
+                        lambda *a, **k: pytest.fail("work began before the settings' check"))
+    with pytest.raises(ValueError) as e:
         mg.run_mackey_glass(verbose=0, log=lambda *a: None, **settings)
     assert message in str(e.value)
 
@@ -134,7 +162,7 @@ def test_bad_generator_args():
     with pytest.raises(ValueError, match="n_steps must be an integer >= 1"):
         mg.generate(1, 0)
     with pytest.raises(ValueError, match="same shape"):
-        mg.nrmse(np.zeros(3), np.zeros(4))
+        nrmse_std(np.zeros(3), np.zeros(4))
 
 
 @pytest.mark.parametrize(
@@ -173,6 +201,6 @@ def test_cli_small_run(tmp_path, capsys):
     assert abs(lstm - lmu) < 0.2 * lmu  # "auto" matches the parameter counts
     assert data["settings"]["horizon"] == 15 and data["settings"]["tau"] == 17
     assert (out / "mackey_glass.png").stat().st_size > 10_000
-    params, meta = nengo_lmu.training.load_params(out / "lmu_params.npz")
+    params, meta = load_params(out / "lmu_params.npz")
     assert params["W_m"].shape == (40, 6) and meta["config"]["order"] == 6
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
