@@ -7,10 +7,14 @@ with ``loihi_input=True`` (and the host-side filter of the same memories on
 the other backends), and a progress bar that nengo_loihi lacks.
 """
 
+import re
 import warnings
 
 import nengo
-from nengo.utils.progress import Progress, ProgressTracker
+import numpy as np
+from nengo.utils.progress import Progress, ProgressBar, ProgressTracker, timestamp2timedelta
+
+from nengo_lmu.validation import check_positive
 
 BACKENDS = ("nengo", "dl", "loihi")
 
@@ -22,13 +26,45 @@ def check_backend(backend):
     return backend
 
 
+def memories(network):
+    """The `nengo_lmu.LegendreMemory` networks in ``network`` (itself included)."""
+    from nengo_lmu.networks import LegendreMemory  # pylint: disable=import-outside-toplevel
+
+    return [net for net in [network, *network.all_networks] if isinstance(net, LegendreMemory)]
+
+
 def loihi_input_memories(network):
     """The `nengo_lmu.LegendreMemory` networks in ``network`` (itself included)
     built with ``loihi_input=True``."""
-    from nengo_lmu.networks import LegendreMemory  # pylint: disable=import-outside-toplevel
+    return [net for net in memories(network) if net.loihi_input]
 
-    return [net for net in [network, *network.all_networks]
-            if isinstance(net, LegendreMemory) and net.loihi_input]
+
+def check_memory_dts(network, dt):
+    """Refuse to simulate memories built for another time step than ``dt``.
+
+    A `nengo_lmu.LegendreMemory` is discretized (exact memory) or mapped
+    onto its synapses (spiking memory, principle 3) for its own ``dt``; at
+    another simulator step it silently realises another memory (a readout
+    of 0.02 instead of 0.79). Exact memories built with ``dt=1`` count
+    ``theta`` in steps (the LMU cell's memory, one sequence element per
+    step) and run at any step.
+
+    Raises
+    ------
+    ValueError
+        Naming the memory (its label), its ``dt`` and the simulator's.
+    """
+    for net in memories(network):
+        if net.n_per_dimension is None and net.dt == 1.0:
+            continue
+        if not np.isclose(net.dt, dt, rtol=1e-9, atol=0):
+            name = repr(net.label) if net.label is not None else str(net)
+            what = "discretization" if net.n_per_dimension is None else "principle-3 mapping"
+            raise ValueError(
+                f"LegendreMemory {name} was built for dt={net.dt:g} s but the simulator's "
+                f"dt is {dt:g} s: its {what} is exact only at its own dt; build it with "
+                f"dt={dt:g} or simulate with dt={net.dt:g}"
+            )
 
 
 def loihi_decode_tau(network):
@@ -83,14 +119,30 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
         `nengo.Simulator`, `nengo_dl.Simulator`, or `nengo_loihi.Simulator`
         (the chip when one is attached, its emulator otherwise).
     dt : float
-        Simulator time step (s).
+        Simulator time step (s), a finite number > 0. Every
+        `nengo_lmu.LegendreMemory` in ``network`` must have been built for
+        it (its ``dt``; exact memories with ``dt=1`` count in steps and run
+        at any step): `check_memory_dts`.
     seed : int or None
-        Simulator seed.
+        Simulator seed, in ``0 .. 2**32 - 1``.
     **kwargs
         Passed on to the simulator (``progress_bar``, ``minibatch_size``,
         ``precompute``, ...).
+
+    Raises
+    ------
+    ValueError
+        For an unknown backend, a bad ``dt`` or ``seed``, or a memory built
+        for another ``dt``; before anything is built.
     """
+    from nengo_lmu.networks import check_seed  # pylint: disable=import-outside-toplevel
+
     check_backend(backend)
+    if not isinstance(network, nengo.Network):
+        raise ValueError(f"network must be a nengo.Network, got {network!r}")
+    dt = check_positive("dt", dt)
+    seed = check_seed("seed", seed)
+    check_memory_dts(network, dt)
     route_memory_inputs(network, backend)
     if backend == "nengo":
         return nengo.Simulator(network, dt=dt, seed=seed, **kwargs)
@@ -104,12 +156,67 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
     kwargs.pop("progress_bar", None)  # nengo_loihi warns that it has none
     model = loihi_model(network, dt)
     kwargs.setdefault("precompute", True)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         # nengo_loihi's emulator fills integer arrays with NaN placeholders
         warnings.filterwarnings(
             "ignore", "invalid value encountered in cast", RuntimeWarning
         )
-        return nengo_loihi.Simulator(network, dt=dt, seed=seed, model=model, **kwargs)
+        sim = nengo_loihi.Simulator(network, dt=dt, seed=seed, model=model, **kwargs)
+    _summarise_weight_rounding(caught)
+    return sim
+
+
+def _summarise_weight_rounding(caught):
+    """Re-issue the warnings of a nengo_loihi build, with its many "Lost N
+    extra bits in weight rounding" (one per synapse) summed up in one line
+    (`nengo_lmu.loihi.quantization_report` says where)."""
+    lost = []
+    for w in caught:
+        match = _LOST_BITS.match(str(w.message))
+        if match:
+            lost.append(int(match.group(1)))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if lost:
+        warnings.warn(
+            f"nengo_loihi: {len(lost)} synapse(s) lost {min(lost)}-{max(lost)} extra bits "
+            "in weight rounding (`nengo-lmu loihi-report` or "
+            "nengo_lmu.loihi.quantization_report shows which)", UserWarning, stacklevel=3)
+
+
+_LOST_BITS = re.compile(r"Lost (\d+) extra bits in weight rounding")
+
+
+class LineProgressBar(ProgressBar):
+    """nengo's progress as plain lines, for output that is not a terminal
+    (a log file): one line at each tenth of the work and one when it is
+    done, instead of thousands of redraws. `use_line_progress` makes it
+    nengo's default."""
+
+    def __init__(self):
+        super().__init__()
+        self._shown = -1
+
+    def update(self, progress):
+        if progress.finished:
+            print(f"{progress.name_after} finished in "
+                  f"{timestamp2timedelta(progress.elapsed_seconds())}.", flush=True)
+            self._shown = -1
+            return
+        if progress.max_steps is None:
+            return
+        tenth = int(10 * progress.progress)
+        if tenth > self._shown:
+            self._shown = tenth
+            print(f"{progress.name_during}... {10 * tenth}% "
+                  f"(ETA {timestamp2timedelta(progress.eta())})", flush=True)
+
+
+def use_line_progress():
+    """Make nengo's default progress bar `LineProgressBar` (for every
+    ``progress_bar=True`` of nengo, nengo-lmu and NengoDL's build)."""
+    nengo.rc["progress"]["progress_bar"] = f"{__name__}.LineProgressBar"
 
 
 def run_with_progress(sim, sim_time, progress_bar=True, chunk=1.0):

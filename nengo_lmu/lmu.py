@@ -18,10 +18,13 @@ spiking counterpart share the same weights.
 import nengo
 import numpy as np
 
-from nengo_lmu.networks import ONE_STEP_DELAY, LegendreMemory
+from nengo_lmu.networks import ONE_STEP_DELAY, LegendreMemory, check_seed, network_seed
 from nengo_lmu.neurons import make_neuron_type
 from nengo_lmu.systems import DISCRETIZERS, LegendreDelay
 from nengo_lmu.validation import check_choice, check_integer
+
+#: How `build_classifier` builds a classifier (``method``).
+BUILD_METHODS = ("sequential", "parallel")
 
 #: The trainable parameters of an `LMU`, with their shapes.
 PARAM_SHAPES = {
@@ -63,9 +66,12 @@ class LMU(nengo.Network):
     hidden_recurrent : bool
         Feed ``h_{t-1}`` into the hidden layer (``W_h``).
     discretizer : {"zoh", "euler"}
-        Discretization of the memory.
+        Discretization of the memory; an unstable one (``"euler"`` at a
+        large ``order / theta``, e.g. order 256 with ``theta=784``) is
+        refused (`nengo_lmu.systems.LegendreDelay.check_stability`).
     params : dict, optional
-        Initial values of the weights, keyed as in `PARAM_SHAPES`. By default
+        Initial values of the weights, keyed as in `PARAM_SHAPES`
+        (`check_params`: the right shapes, finite numbers). By default
         (the paper's initialisation) ``e_x = 1``, ``e_h = e_m = 0``, ``W_x =
         W_h = 0``, ``bias = 0`` and ``W_m`` Glorot normal.
     closed_form : bool
@@ -79,7 +85,17 @@ class LMU(nengo.Network):
         ``x_T``. Its weights (`get_params`) carry over unchanged to the
         temporal network (``closed_form=False``).
     seed : int, optional
-        Seed of the default initialisation and of the network.
+        Seed of the default initialisation and of the network, in
+        ``0 .. 2**32 - 1``. None inside a seeded network derives one from
+        that network's seed (`nengo_lmu.networks.network_seed`); None
+        without one draws the initial weights anew.
+
+    Raises
+    ------
+    ValueError
+        For bad sizes, flags, neuron type, seed, an unstable discretization,
+        or params of the wrong shape or with NaN or inf; before the network
+        joins its parent or builds anything.
 
     Attributes
     ----------
@@ -115,7 +131,8 @@ class LMU(nengo.Network):
         seed=None,
         add_to_container=None,
     ):
-        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        # validate everything before the network joins its parent or builds anything
+        seed = network_seed(seed, add_to_container)
         self.units = check_integer("units", units)
         self.input_d = check_integer("input_d", input_d)
         self.memory_d = check_integer("memory_d", memory_d)
@@ -139,10 +156,13 @@ class LMU(nengo.Network):
         self.system = LegendreDelay(theta, order)
         self.order, self.theta = self.system.order, self.system.theta
         self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS)
+        # one simulator step is one element: the memory's dt is 1 (theta in steps)
+        self.system.check_stability(1.0, self.discretizer, name="discretizer")
         self.params = (
             self.initial_params(seed) if params is None else self.check_params(params)
         )
 
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         p = self.params
         with self:
             self.input = nengo.Node(size_in=self.input_d, label="x")
@@ -264,8 +284,9 @@ class LMU(nengo.Network):
         return int(sum(np.prod(shapes[k]) for k in self.used_params))
 
     def initial_params(self, seed=None):
-        """The paper's initialisation, with ``W_m`` Glorot normal."""
-        rng = np.random.RandomState(seed)
+        """The paper's initialisation, with ``W_m`` Glorot normal (drawn with
+        ``seed``, in ``0 .. 2**32 - 1``, or anew for None)."""
+        rng = np.random.RandomState(check_seed("seed", seed))
         shapes = self.param_shapes
         params = {k: np.zeros(shape) for k, shape in shapes.items()}
         params["e_x"][:] = 1.0
@@ -277,8 +298,11 @@ class LMU(nengo.Network):
         """Validate a parameter dict against this network's sizes.
 
         Missing weights that this configuration does not use default to 0;
-        a weight of the wrong shape raises a `ValueError` naming it.
+        a weight that is missing, not numbers, of the wrong shape, or holds
+        NaN or inf raises a `ValueError` naming it.
         """
+        if not hasattr(params, "items"):
+            raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
         shapes = self.param_shapes
         out = {}
         for name, shape in shapes.items():
@@ -287,15 +311,13 @@ class LMU(nengo.Network):
                     raise ValueError(f"params is missing {name!r} (shape {shape})")
                 out[name] = np.zeros(shape)
                 continue
-            value = np.asarray(params[name], dtype=np.float64)
+            value = check_weight(name, params[name])
             if value.shape != shape:
                 raise ValueError(
                     f"params[{name!r}] has shape {value.shape}, but this LMU "
                     f"(units={self.units}, order={self.order}, input_d={self.input_d}, "
                     f"memory_d={self.memory_d}) needs {shape}"
                 )
-            if not np.all(np.isfinite(value)):
-                raise ValueError(f"params[{name!r}] contains NaN or inf")
             out[name] = value
         return out
 
@@ -324,10 +346,22 @@ class LMUClassifier(nengo.Network):
         Number of outputs.
     params : dict, optional
         Initial weights (LMU's and ``W_out``, ``b_out``); default: the LMU's
-        initialisation and a Glorot-normal ``W_out``, zero ``b_out``.
+        initialisation and a Glorot-normal ``W_out``, zero ``b_out``. Every
+        weight must have its shape and hold finite numbers.
+    seed : int, optional
+        Seed of the network and of the default initialisation (the LMU's
+        with ``seed``, ``W_out`` with ``(seed + 1) % 2**32``), in
+        ``0 .. 2**32 - 1``. None inside a seeded network derives one from
+        that network's seed (`nengo_lmu.networks.network_seed`).
     **lmu_kwargs
         Arguments of `LMU` (``units``, ``order``, ``theta``, ``input_d``,
         ``closed_form``, ...).
+
+    Raises
+    ------
+    ValueError
+        For a bad argument of its own or of the `LMU`, or weights of the wrong
+        shape or with NaN or inf; before the network joins its parent.
 
     Attributes
     ----------
@@ -344,17 +378,19 @@ class LMUClassifier(nengo.Network):
 
     def __init__(self, n_classes, params=None, label=None, seed=None,
                  add_to_container=None, **lmu_kwargs):
-        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        # validate everything (the LMU too) before the network joins its parent
+        seed = network_seed(seed, add_to_container)
         self.n_classes = check_integer("n_classes", n_classes)
+        if params is not None and not hasattr(params, "items"):
+            raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
         params = dict(params) if params is not None else None
-        with self:
-            lmu_params = None
-            if params is not None:
-                lmu_params = {k: v for k, v in params.items() if k not in ("W_out", "b_out")}
-            self.lmu = LMU(params=lmu_params, seed=seed, **lmu_kwargs)
-        units = self.lmu.units
+        lmu_params = None
+        if params is not None:
+            lmu_params = {k: v for k, v in params.items() if k not in ("W_out", "b_out")}
+        lmu = LMU(params=lmu_params, seed=seed, add_to_container=False, **lmu_kwargs)
+        units = lmu.units
         if params is None:
-            rng = np.random.RandomState(None if seed is None else seed + 1)
+            rng = np.random.RandomState(None if seed is None else (seed + 1) % 2**32)
             W_out = rng.normal(size=(self.n_classes, units)) * np.sqrt(
                 2.0 / (units + self.n_classes)
             )
@@ -368,9 +404,14 @@ class LMUClassifier(nengo.Network):
                         f"params[{name!r}] has shape {np.shape(params[name])}, but this "
                         f"classifier (units={units}, n_classes={self.n_classes}) needs {shape}"
                     )
-            W_out, b_out = np.asarray(params["W_out"]), np.asarray(params["b_out"])
+            W_out = check_weight("W_out", params["W_out"])
+            b_out = check_weight("b_out", params["b_out"])
         self.W_out, self.b_out = W_out, b_out
+
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        self.lmu = lmu
         with self:
+            nengo.Network.add(lmu)
             # an input node (no size_in) so that NengoDL can feed it
             self.input = nengo.Node(np.zeros(self.lmu.input_d), label="x")
             nengo.Connection(self.input, self.lmu.input, synapse=None)
@@ -400,7 +441,23 @@ class LMUClassifier(nengo.Network):
         return params
 
 
-def build_classifier(config, params=None, method="sequential", seed=None):
+def check_weight(name, value):
+    """``value`` as a float64 array if it holds finite numbers, else a
+    `ValueError` naming ``params[name]``."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"params[{name!r}] must be an array of numbers, got {value!r}") from e
+    n_bad = array.size - int(np.count_nonzero(np.isfinite(array)))
+    if n_bad:
+        raise ValueError(
+            f"params[{name!r}] contains NaN or inf ({n_bad} of {array.size} values): "
+            "weights must be finite numbers")
+    return array
+
+
+def build_classifier(config, params=None, method="sequential", seed=None,
+                     add_to_container=None):
     """The `LMUClassifier` of a model's ``config`` (``config.json``'s ``model``).
 
     Parameters
@@ -416,10 +473,25 @@ def build_classifier(config, params=None, method="sequential", seed=None):
         memory (``closed_form=True``).
     seed : int, optional
         Seed of the network (and of the initial weights, without ``params``).
+    add_to_container : bool, optional
+        As for `nengo.Network`; False builds a network outside any ``with``
+        block (to read its weights or memory without adding it to a model).
+
+    Raises
+    ------
+    ValueError
+        For a config without ``n_classes``, an unknown ``method``, or any
+        argument `LMUClassifier` refuses.
     """
+    if not hasattr(config, "items"):
+        raise ValueError(f"config must be a dict, got {type(config).__name__}")
+    check_choice("method", method, BUILD_METHODS)
     kwargs = dict(config)
+    if "n_classes" not in kwargs:
+        raise ValueError(f"config is missing 'n_classes' (has {', '.join(kwargs) or 'nothing'})")
     n_classes = kwargs.pop("n_classes")
     kwargs["hidden_neuron_type"] = make_neuron_type(
         kwargs.pop("hidden_neuron_type", "RectifiedLinear"))
     kwargs["closed_form"] = method == "parallel"
-    return LMUClassifier(n_classes, params=params, seed=seed, **kwargs)
+    return LMUClassifier(n_classes, params=params, seed=seed,
+                         add_to_container=add_to_container, **kwargs)

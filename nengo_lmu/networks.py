@@ -3,16 +3,31 @@
 `LegendreMemory` is an ordinary `nengo.Network` with an ``input`` and an
 ``output`` node, so it runs unchanged in `nengo.Simulator`,
 `nengo_dl.Simulator` and `nengo_loihi.Simulator`.
+
+It checks its arguments before it joins its parent network or builds
+anything (`check_tuning`, `check_seed`), and a memory constructed without a
+seed inside a seeded network derives its seed from that network's
+(`network_seed`), as the package's other networks that sample at
+construction do.
 """
+
+import warnings
 
 import nengo
 import numpy as np
 from nengo.dists import Uniform
 
-from nengo_lmu.systems import DISCRETIZERS, LegendreDelay
+from nengo_lmu.systems import DISCRETIZERS, LegendreDelay, check_spectral_radius, spectral_radius
 from nengo_lmu.validation import check_choice, check_integer, check_positive
+from nengo_lmu.validation import check_seed as _check_seed
 
 MAPPINGS = ("discrete", "continuous")
+
+#: Neuron types (by class name, theirs or a base class's) that spike at most
+#: once per simulator step, so that a rate above ``1 / dt`` is out of reach:
+#: nengo's LIF (and AdaptiveLIF), Izhikevich, and nengo_loihi's models of
+#: Loihi's neurons (``LoihiLIF``, ``LoihiSpikingRectifiedLinear``).
+ONE_SPIKE_PER_STEP = ("LIF", "Izhikevich", "LoihiSpikingRectifiedLinear")
 
 #: A discrete one-step delay, ``y[k] = x[k - 1]``: the synapse that closes the
 #: recurrence of the exact (neuron-free) memory.
@@ -62,8 +77,12 @@ class LegendreMemory(nengo.Network):
         Principle-3 mapping; ``"continuous"`` is exact only for ``tau >> dt``.
     discretizer : {"zoh", "euler"}
         Discretization of the exact (``n_neurons=None``) memory.
-    max_rates, intercepts : `nengo.dists.Distribution`
-        Tuning of the ensembles' neurons.
+    max_rates, intercepts : `nengo.dists.Distribution`, float or array_like
+        Tuning of the ensembles' neurons (or one value, or one per neuron of
+        an ensemble), checked by `check_tuning` before anything is built:
+        maximum rates finite and ``> 0`` Hz (above ``1 / dt``: refused for
+        neurons that spike at most once per step, a warning for others),
+        intercepts in ``[-1, 1)``.
     radius : float or array_like
         Radius of the state ensembles: one number, or one per Legendre
         dimension (length ``order``) or per state variable (``memory_d *
@@ -96,14 +115,49 @@ class LegendreMemory(nengo.Network):
     label : str, optional
     seed : int, optional
         Seeds the network and the neurons' tuning (gains, biases, encoders),
-        which is drawn when the network is constructed; None draws it anew.
+        which is drawn when the network is constructed. An integer in
+        ``0 .. 2**32 - 1``. None, inside a network with a seed (the network
+        it is constructed in, or one around that), derives the seed from that
+        network's seed and the positions of the networks between them at
+        construction (`network_seed`), as nengo derives a child network's
+        seed from its parent's: the same model code then builds the same
+        memory every time. None without a seeded network around it draws the
+        tuning anew at every construction, as in nengo.
     add_to_container : bool, optional
+
+    Raises
+    ------
+    ValueError
+        Before anything is built (or added to the enclosing network): for a
+        bad number, choice or seed; ``max_rates`` that are not finite and
+        positive; ``intercepts`` outside ``[-1, 1)`` (they give dead
+        neurons with negative gains, which `nengo.Ensemble` refuses too);
+        ``max_rates`` above ``1 / dt`` for neurons that spike at most once
+        per step (`ONE_SPIKE_PER_STEP`: LIF and Loihi's neuron models, whose
+        rates cannot exceed it, as nengo refuses LIF rates above
+        ``1 / tau_ref``); and an unstable memory: a discretization
+        (``discretizer="euler"`` at a large ``order * dt / theta``) or, for
+        spiking memories, a ``mapping="continuous"`` whose realised discrete
+        system has a spectral radius above 1.
+
+    Warns
+    -----
+    UserWarning
+        ``max_rates`` above ``1 / dt`` for other spiking types, such as the
+        default `nengo.SpikingRectifiedLinear`: nengo lets them spike several
+        times per step, but on Loihi they spike at most once per step and
+        their rates saturate at ``1 / dt``.
 
     Notes
     -----
     The input ``u`` reaches each ensemble through its neurons' input
     weights (``encoders * B_in / radius``, times the gains), so nengo_loihi encodes
     ``u`` itself into spikes and scales it on chip; keep ``|u| <= 1``.
+
+    ``dt`` must be the step of the simulator that runs the memory:
+    `nengo_lmu.make_simulator` refuses another one. An exact memory with
+    ``dt=1`` counts ``theta`` in steps (the LMU cell's memory) and runs at
+    any simulator step.
     """
 
     def __init__(
@@ -127,8 +181,8 @@ class LegendreMemory(nengo.Network):
         seed=None,
         add_to_container=None,
     ):
-        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
-        # validate everything before building anything
+        # validate everything before the network joins its parent or builds anything
+        seed = network_seed(seed, add_to_container)
         self.system = LegendreDelay(theta, order)
         self.theta = self.system.theta
         self.order = self.system.order
@@ -160,20 +214,50 @@ class LegendreMemory(nengo.Network):
         if isinstance(input_synapse, str) and input_synapse == "default":
             input_synapse = None if self.loihi_input else self.synapse
         self.input_synapse = input_synapse
+        if self.n_per_dimension is None:
+            self.system.check_stability(self.dt, self.discretizer, name="discretizer")
+            self.A_rec = self.B_in = None
+        else:
+            check_tuning(max_rates, intercepts, neuron_type, self.dt, self.n_per_dimension)
+            # realise (principle 3)
+            if self.mapping == "discrete":
+                # on Loihi the synapse is the chip's quantized lowpass
+                self.A_rec, self.B_in = self.system.discrete_mapping(
+                    self.realised_tau, self.dt)
+            else:
+                self.A_rec, self.B_in = self.system.continuous_mapping(self.synapse)
+            self._check_realised_stability()
+
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         with self:
             self.input = nengo.Node(size_in=self.memory_d, label="input")
             if self.n_per_dimension is None:
                 self._build_exact()
             else:
-                # realise (principle 3), then build populations and wiring
-                if self.mapping == "discrete":
-                    # on Loihi the synapse is the chip's quantized lowpass
-                    self.A_rec, self.B_in = self.system.discrete_mapping(
-                        self.realised_tau, self.dt)
-                else:
-                    self.A_rec, self.B_in = self.system.continuous_mapping(self.synapse)
+                # populations and wiring
                 self._build_ensembles(max_rates, intercepts)
                 self._connect(recurrent_solver)
+
+    def _check_realised_stability(self):
+        """Refuse a principle-3 realisation whose discrete system is unstable.
+
+        Through nengo's lowpass, ``x[k+1] = a x[k] + (1 - a) (A_rec x[k] +
+        B_in u[k])``, ``a = exp(-dt / tau)``: the discrete mapping realises
+        the ZOH system exactly (always stable), the continuous one
+        ``I + (1 - a) tau A``, in effect Euler.
+        """
+        if self.mapping == "discrete":
+            self.system.check_stability(self.dt, "zoh")
+            return
+        a = np.exp(-self.dt / self.realised_tau)
+        Ad = a * np.eye(self.order) + (1 - a) * self.A_rec
+        check_spectral_radius(
+            spectral_radius(Ad),
+            f"the spiking Legendre memory (theta={self.theta:g}, order={self.order}) "
+            f"realised with mapping='continuous' through synapse={self.synapse:g} at "
+            f"dt={self.dt:g}",
+            'use mapping="discrete" (exact and stable for every theta, order and dt)',
+        )
 
     def _build_exact(self):
         """The exact discrete system: a state node closed by a one-step delay."""
@@ -186,7 +270,6 @@ class LegendreMemory(nengo.Network):
         self.output = self.state
         self.state_ensembles = []
         self.input_connections = []
-        self.A_rec = self.B_in = None
 
     def _build_ensembles(self, max_rates, intercepts):
         """One ensemble per state variable, its tuning sampled here."""
@@ -202,6 +285,7 @@ class LegendreMemory(nengo.Network):
         for d in range(self.memory_d * self.order):
             gain, bias = self.neuron_type.gain_bias(
                 _sample(max_rates, n, rng), _sample(intercepts, n, rng))
+            _check_gains(gain)
             self.state_ensembles.append(nengo.Ensemble(
                 n, 1, radius=radii[d], encoders=rng.choice([-1.0, 1.0], size=(n, 1)),
                 gain=gain, bias=bias, neuron_type=self.neuron_type, label=f"m[{d}]",
@@ -294,5 +378,157 @@ def loihi_tau(tau, dt):
 
 def _sample(dist, n, rng):
     if isinstance(dist, nengo.dists.Distribution):
-        return dist.sample(n, rng=rng)
+        return np.asarray(dist.sample(n, rng=rng), dtype=float).reshape(n)
     return np.broadcast_to(np.asarray(dist, dtype=float), (n,)).copy()
+
+
+# -- checks and seeds -----------------------------------------------------------
+
+
+def check_seed(name, seed):
+    """``int(seed)`` if it is None or an integer in ``0 .. 2**32 - 1`` (what
+    numpy accepts), else a `ValueError` naming ``name``
+    (`nengo_lmu.validation.check_seed`)."""
+    return _check_seed(name, seed, allow_none=True)
+
+
+def network_seed(seed, add_to_container=None, name="seed"):
+    """The seed of a network being constructed: ``seed``, or one derived from
+    the seed of the network it joins.
+
+    nengo derives the seeds of a network's children from its seed when it
+    builds the model; networks of this package that sample at construction
+    (`LegendreMemory`'s tuning, the initial weights of `nengo_lmu.lmu.LMU`)
+    need theirs earlier. With ``seed=None``, a network that joins the
+    enclosing network (``add_to_container`` None or True inside a ``with``
+    block) gets ``numpy.random.SeedSequence(ancestor.seed,
+    spawn_key=path).generate_state(1)[0]``, where ``ancestor`` is the
+    innermost enclosing network that has a seed and ``path`` the positions,
+    from ``ancestor`` down, of each enclosing network among its parent's
+    networks and of the new network among the networks already in its
+    parent. The same model code therefore gives the same seeds, and two
+    networks in one parent different ones.
+
+    Parameters
+    ----------
+    seed : int or None
+        The seed asked for (checked with `check_seed`).
+    add_to_container : bool or None
+        As given to `nengo.Network`: False means the network joins no parent.
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    int or None
+        None without a seeded network around it (nengo then draws seeds anew).
+    """
+    seed = check_seed(name, seed)
+    context = nengo.Network.context
+    if seed is not None or add_to_container is False or len(context) == 0:
+        return seed
+    parent = context[-1]
+    path = [len(parent.networks)]  # where the new network will be
+    for i in range(len(context) - 1, -1, -1):
+        net = context[i]
+        if getattr(net, "seed", None) is not None:
+            sequence = np.random.SeedSequence(int(net.seed) % 2**32,
+                                              spawn_key=tuple(reversed(path)))
+            return int(sequence.generate_state(1, dtype=np.uint32)[0])
+        if i > 0:
+            siblings = getattr(context[i - 1], "networks", [])
+            path.append(next((k for k, other in enumerate(siblings) if other is net),
+                             len(siblings)))
+    return None
+
+
+def _value_range(name, dist, n):
+    """``(low, high, high_reached)``: the smallest and largest values that
+    ``dist`` (a distribution or numbers) gives ``n`` neurons, and whether the
+    largest can be drawn (a `~nengo.dists.Uniform` never draws ``high``)."""
+    if isinstance(dist, nengo.dists.Uniform):
+        low, high = sorted((float(dist.low), float(dist.high)))
+        return low, high, dist.low == dist.high
+    if isinstance(dist, nengo.dists.Choice):
+        values = np.asarray(dist.options, dtype=float).ravel()
+    elif isinstance(dist, nengo.dists.Distribution):
+        # anything else: what it draws, from a throwaway generator
+        values = np.asarray(dist.sample(n, rng=np.random.RandomState(0)), dtype=float).ravel()
+    else:
+        try:
+            values = np.asarray(dist, dtype=float)
+        except (TypeError, ValueError):
+            values = None
+        if values is None or values.ndim > 1 or values.size not in (1, n):
+            raise ValueError(
+                f"{name} must be a nengo Distribution, a number or {n} numbers "
+                f"(one per neuron of an ensemble), got {dist!r}")
+    if values.size == 0:
+        raise ValueError(f"{name} gives no values, got {dist!r}")
+    if not np.all(np.isfinite(values)):
+        return np.nan, np.nan, True
+    return float(values.min()), float(values.max()), True
+
+
+def check_tuning(max_rates, intercepts, neuron_type, dt, n):
+    """Refuse tuning that gives dead neurons or rates no neuron can reach.
+
+    ``max_rates`` must be finite and ``> 0``; ``intercepts`` must lie in
+    ``[-1, 1)`` (an intercept of 1 or more gives a negative or infinite
+    gain, a dead neuron); both are checked by their parameters
+    (`~nengo.dists.Uniform`, `~nengo.dists.Choice`), as numbers, or, for
+    other distributions, on ``n`` samples from a throwaway generator. Rates
+    above ``1 / dt`` raise for neuron types that spike at most once per step
+    (`ONE_SPIKE_PER_STEP`) and warn for other spiking types (nengo gives
+    those several spikes per step, Loihi does not). Finally the neuron
+    type's own ``gain_bias`` must give finite positive gains (nengo's checks,
+    e.g. LIF rates below ``1 / tau_ref``).
+
+    Raises
+    ------
+    ValueError
+        Naming the argument, what is accepted and the value.
+    """
+    low, high, _ = _value_range("max_rates", max_rates, n)
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0:
+        raise ValueError(
+            f"max_rates must be finite and > 0 (Hz), got {max_rates!r}"
+            + _values_note(max_rates, low, high))
+    ilow, ihigh, ihigh_reached = _value_range("intercepts", intercepts, n)
+    if not (np.isfinite(ilow) and np.isfinite(ihigh)) or ilow < -1 or ihigh > 1 or (
+            ihigh == 1 and ihigh_reached):
+        raise ValueError(
+            "intercepts must lie in [-1, 1) (an intercept of 1 or more gives dead "
+            f"neurons with negative gains), got {intercepts!r}"
+            + _values_note(intercepts, ilow, ihigh))
+    if high > 1 / dt and getattr(neuron_type, "spiking", False):
+        kind = type(neuron_type).__name__
+        if _spikes_at_most_once(neuron_type):
+            raise ValueError(
+                f"max_rates must be at most 1/dt = {1 / dt:g} Hz for {kind} neurons, "
+                f"which spike at most once per step, got {max_rates!r}")
+        warnings.warn(
+            f"max_rates reach {high:g} Hz, above 1/dt = {1 / dt:g} Hz: nengo gives {kind} "
+            "neurons several spikes per step, but on Loihi they spike at most once per "
+            "step and their rates saturate at 1/dt", stacklevel=3)
+    rng = np.random.RandomState(0)
+    gain, _ = neuron_type.gain_bias(_sample(max_rates, n, rng), _sample(intercepts, n, rng))
+    _check_gains(gain)
+
+
+def _values_note(dist, low, high):
+    """Where a distribution's values lie, for a message (nothing for numbers)."""
+    if not isinstance(dist, nengo.dists.Distribution) or np.isnan(low):
+        return ""
+    return f" (values from {low:g} to {high:g})"
+
+
+def _spikes_at_most_once(neuron_type):
+    return any(cls.__name__ in ONE_SPIKE_PER_STEP for cls in type(neuron_type).__mro__)
+
+
+def _check_gains(gain):
+    if gain is not None and (not np.all(np.isfinite(gain)) or np.any(gain <= 0)):
+        raise ValueError(
+            "max_rates and intercepts give neurons with negative or non-finite gains "
+            "(dead neurons); keep the intercepts below 1 and the rates positive")

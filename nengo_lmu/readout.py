@@ -212,24 +212,37 @@ def readout_settings(readout="exact", hold_steps=ReadoutScheme.hold_steps,
     ``spiking_memory`` (``readout="spiking"`` only, and required there):
     the settings of the spiking memory the states came from
     (``memory_neurons``, ``memory_max_rate``, ``seed``, ...), recorded so
-    that the classifier is deployed with a memory of those settings.
+    that the classifier is deployed with a memory of those settings
+    (`nengo_lmu.model_dir.check_spiking_memory` checks its keys).
+
+    Every argument is checked whichever the scheme (``hold_steps`` and
+    ``window`` by `ReadoutScheme`, ``memory_noise`` a finite number >= 0,
+    nonzero with ``"hold"`` only, ``readout_draws`` an integer >= 1,
+    ``readout_loss`` one of `READOUT_LOSSES`); a `ValueError` names the
+    argument and the value. ``"exact"`` records only its scheme.
     """
     check_choice("readout", readout, READOUTS)
-    if readout == "exact":
-        return {"scheme": "exact"}
-    ReadoutScheme(hold_steps, window)  # validates both
+    # every value is checked, whichever scheme uses it
+    scheme = ReadoutScheme(hold_steps, window)
     if not is_finite_real(memory_noise) or memory_noise < 0:
         raise ValueError(f"memory_noise must be a finite number >= 0, got {memory_noise!r}")
-    settings = {"scheme": readout, "hold_steps": int(hold_steps), "window": int(window),
-                "memory_noise": float(memory_noise),
-                "readout_draws": check_integer("readout_draws", readout_draws),
-                "loss": check_choice("readout_loss", readout_loss, READOUT_LOSSES)}
+    readout_draws = check_integer("readout_draws", readout_draws)
+    check_choice("readout_loss", readout_loss, READOUT_LOSSES)
+    if memory_noise and readout != "hold":
+        raise ValueError(f"memory_noise applies to readout='hold' only, got "
+                         f"memory_noise={memory_noise!r} with readout={readout!r}")
     if (readout == "spiking") != (spiking_memory is not None):
         raise ValueError("spiking_memory (the memory's settings) goes with readout='spiking', "
                          "and only with it")
+    if readout == "exact":
+        return {"scheme": "exact"}
+    settings = {"scheme": readout, "hold_steps": scheme.hold_steps, "window": scheme.window,
+                "memory_noise": float(memory_noise), "readout_draws": readout_draws,
+                "loss": readout_loss}
     if readout == "spiking":
-        if memory_noise:
-            raise ValueError("memory_noise applies to readout='hold' only")
+        if not isinstance(spiking_memory, dict):
+            raise ValueError(f"spiking_memory must be a dict of the memory's settings, got "
+                             f"{type(spiking_memory).__name__}")
         if readout_loss == "window" and readout_draws != 1:
             raise ValueError(
                 f"readout_draws must be 1 with readout='spiking' and readout_loss='window' "

@@ -50,7 +50,7 @@ from nengo_lmu._deprecated import moved_attributes
 from nengo_lmu.backends import make_simulator, run_with_progress
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.model_dir import SpikingSettings
-from nengo_lmu.networks import LegendreMemory
+from nengo_lmu.networks import LegendreMemory, network_seed
 from nengo_lmu.neurons import (
     HOMOGENEOUS,
     SPIKING_COUNTERPARTS,
@@ -279,7 +279,31 @@ def memory_radius(m):
     return np.maximum(np.abs(m).max(axis=0), 1e-6)
 
 
+def check_sequences_arg(name, x, n_steps=None):
+    """``x`` as float64 sequences ``(n >= 1, T, 1)``, or a `ValueError` naming ``name``.
+
+    Refused: integer (e.g. uint8 pixels, which would drive the network 255
+    times too hard) and other non-float arrays, other shapes, NaN and inf,
+    and, with ``n_steps``, another number of steps per sequence.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise ValueError(
+            f"{name} must be a float array, got dtype {x.dtype}: scale 8-bit pixels "
+            f"to [0, 1] first (e.g. {name} / 255)")
+    if x.ndim != 3 or x.shape[2] != 1 or len(x) < 1:
+        raise ValueError(f"{name} must have shape (n >= 1, T, 1), got {x.shape}")
+    n_bad = x.size - int(np.count_nonzero(np.isfinite(x)))
+    if n_bad:
+        raise ValueError(f"{name} contains NaN or inf ({n_bad} of {x.size} values)")
+    if n_steps is not None and x.shape[1] != n_steps:
+        raise ValueError(f"{name} must have {n_steps} steps per sequence, got {x.shape[1]}")
+    return x.astype(np.float64)
+
+
 def _check_config(config):
+    if not hasattr(config, "get"):
+        raise ValueError(f"config must be a dict, got {type(config).__name__}")
     for flag in ("hidden_to_memory", "memory_to_memory", "hidden_recurrent"):
         if config.get(flag):
             raise ValueError(
@@ -302,9 +326,12 @@ class SpikingLMUClassifier(nengo.Network):
     params : dict
         Its trained weights (``e_x``, ``W_m``, ``bias``, ``W_out``,
         ``b_out``; ``W_x`` with ``input_to_hidden``).
-    calibration_x : ndarray, shape ``(n, T, 1)``
-        Sequences (e.g. validation data) that set the rate scale, the input
-        scales and the memory radii; never the test data.
+    calibration_x : ndarray, shape ``(n, theta, 1)``
+        Float sequences (e.g. validation data, pixels scaled to [0, 1]) that
+        set the rate scale, the input scales and the memory radii; never the
+        test data. Each must be as long as the model's memory window,
+        ``theta`` steps (784 for psMNIST): the classifier runs sequences of
+        that length.
     memory : {"exact", "spiking"}
         Where the memory runs: exactly off chip, or spiking on chip.
     max_rate : float
@@ -333,6 +360,18 @@ class SpikingLMUClassifier(nengo.Network):
     dt : float
         Simulator step (s); one sequence element per step.
     seed : int, optional
+        Seed of the network and of its spiking memory's tuning, in ``0 ..
+        2**32 - 1``. None inside a seeded network derives one from that
+        network's seed (`nengo_lmu.networks.network_seed`).
+
+    Raises
+    ------
+    ValueError
+        Before anything is built: for a model that is not feed-forward, a
+        bad setting or seed, ``calibration_x`` that is not float (uint8
+        pixels: scale them to [0, 1]), holds NaN or inf, or whose sequences
+        are not ``theta`` steps long, and params of the wrong shapes or with
+        NaN or inf (`nengo_lmu.lmu.LMU.check_params`).
     """
 
     def __init__(self, config, params, calibration_x, memory="exact",
@@ -342,8 +381,8 @@ class SpikingLMUClassifier(nengo.Network):
                  memory_synapse=SpikingSettings.memory_synapse,
                  hidden_synapse=SpikingSettings.hidden_synapse, dt=SpikingSettings.dt,
                  label=None, seed=None, add_to_container=None):
-        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
-        # check everything before anything is built
+        # check everything before the network joins its parent or builds anything
+        seed = network_seed(seed, add_to_container)
         _check_config(config)
         self.model_config = dict(config)
         self.memory_mode = check_choice("memory", memory, MEMORY_MODES)
@@ -353,19 +392,22 @@ class SpikingLMUClassifier(nengo.Network):
         self.scheme = ReadoutScheme(hold_steps, window)
         rate_type = check_spiking_counterpart(config.get("hidden_neuron_type",
                                                          "RectifiedLinear"))
-        calibration_x = np.asarray(calibration_x, dtype=np.float64)
-        if calibration_x.ndim != 3 or calibration_x.shape[2] != 1 or len(calibration_x) < 1:
-            raise ValueError(
-                f"calibration_x must have shape (n >= 1, T, 1), got {calibration_x.shape}"
-            )
+        calibration_x = check_sequences_arg("calibration_x", calibration_x)
         if config.get("input_to_hidden"):
             raise ValueError("input_to_hidden is not supported by SpikingLMUClassifier")
 
-        # the rate model's pieces, validated by building it (no simulation)
-        rate = build_classifier(config, params=params, method="parallel")
+        # the rate model's pieces, validated by building it (no simulation),
+        # outside any model
+        rate = build_classifier(config, params=params, method="parallel",
+                                add_to_container=False)
         self.params = rate.get_params()
         self.n_classes, self.units = rate.n_classes, rate.lmu.units
         self.order, self.theta = rate.lmu.order, rate.lmu.theta
+        if calibration_x.shape[1] != self.theta:
+            raise ValueError(
+                f"calibration_x must have theta = {self.theta:g} steps per sequence (the "
+                "model's memory window, one sequence element per step), got "
+                f"{calibration_x.shape[1]}")
         self.system = LegendreDelay(self.theta, self.order)
         self.n_trainable = rate.n_trainable
         self._rate = rate
@@ -380,6 +422,8 @@ class SpikingLMUClassifier(nengo.Network):
         homogeneous = SPIKING_COUNTERPARTS[rate_type] in HOMOGENEOUS
         self.alpha = self.max_rate / ref if homogeneous else 1.0
         self.neuron_type = spiking_neuron_type(rate_type, amplitude=1.0 / self.alpha)
+
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self._build()
 
     # the settings, by name (`SpikingSettings`, `ReadoutScheme`)
@@ -471,9 +515,12 @@ class SpikingLMUClassifier(nengo.Network):
                 "memory_states needs a seeded classifier (seed=...): without a seed, "
                 "every build draws the memory's decoders anew"
             )
-        x = np.asarray(x, dtype=np.float64)
+        x = np.asarray(x)
         if x.ndim != 3 or x.shape[1:] != (self.n_steps, 1):
             raise ValueError(f"x must have shape (n, {self.n_steps}, 1), got {x.shape}")
+        x = check_sequences_arg("x", x, self.n_steps)
+        if x_prev is not None:
+            x_prev = check_sequences_arg("x_prev", x_prev, self.n_steps)
         stream = hold_stream(x, self.hold_steps, self.hold_steps, x_prev=x_prev)
         last = stream.shape[1] - self.hold_steps - 1  # the last element of x
         steps = last + self.scheme.shifts
@@ -560,12 +607,17 @@ class SpikingLMUClassifier(nengo.Network):
 
     def run(self, x, backend="loihi", progress_bar=True, seed=None):
         """Run sequences ``x`` (n, T, 1) back to back; return the logits (n, n_classes)
-        and the mean hidden rates (n, units) over each readout window."""
-        x = np.asarray(x, dtype=np.float64)
+        and the mean hidden rates (n, units) over each readout window.
+
+        ``x`` must be finite floats (pixels scaled to [0, 1], like the
+        calibration images) of the calibration length; ``seed`` (the
+        simulator's) in ``0 .. 2**32 - 1``. Both are checked before anything
+        is built (`check_sequences_arg`, `nengo_lmu.make_simulator`).
+        """
+        x = np.asarray(x)
         if x.ndim != 3 or x.shape[2] != 1:
             raise ValueError(f"x must have shape (n, T, 1), got {x.shape}")
-        if not np.all(np.isfinite(x)):
-            raise ValueError("x contains NaN or inf")
+        x = check_sequences_arg("x", x)
         check_choice("backend", backend, ("nengo", "loihi"))
         self.set_inputs(x)
         steps = self.steps_per_sequence

@@ -22,6 +22,15 @@ from nengo_lmu.validation import check_choice, check_integer, check_positive
 
 DISCRETIZERS = ("zoh", "euler")
 
+#: How far above 1 the spectral radius of a discrete memory's ``Ad`` may be
+#: (rounding) before the memory counts as unstable (`LegendreDelay.check_stability`).
+STABILITY_TOLERANCE = 1e-9
+
+#: Spectral radii of discretized Legendre systems already checked, by
+#: ``(theta, order, dt, method)``: an eigenvalue problem of order 1024 takes
+#: a second, and the same memory is discretized again and again.
+_RADII = {}
+
 
 def legendre_delay_matrices(order):
     """The paper's ``(A, B)`` of ``theta * dm/dt = A m + B u`` (theta = 1).
@@ -60,6 +69,11 @@ def discretize(A, B, dt, method="zoh"):
     -------
     Ad, Bd : ndarray
         The discrete system ``x[k+1] = Ad x[k] + Bd u[k]``.
+
+    Notes
+    -----
+    Any system is accepted, stable or not; `LegendreDelay.discretize`, which
+    every memory of the package goes through, refuses an unstable result.
     """
     dt = check_positive("dt", dt)
     method = check_choice("method", method, DISCRETIZERS)
@@ -69,6 +83,35 @@ def discretize(A, B, dt, method="zoh"):
     D = np.zeros((1, B.shape[1]))
     Ad, Bd, _, _, _ = scipy.signal.cont2discrete((A, B, C, D), dt, method=method)
     return Ad, Bd
+
+
+def spectral_radius(M):
+    """The largest absolute eigenvalue of the square matrix ``M``.
+
+    A discrete system ``x[k+1] = M x[k] + ...`` is stable (its state stays
+    bounded for bounded input) when this is below 1.
+    """
+    M = np.asarray(M, dtype=np.float64)
+    return float(np.max(np.abs(np.linalg.eigvals(M)))) if M.size else 0.0
+
+
+def check_spectral_radius(radius, what, fix):
+    """Raise a `ValueError` if ``radius`` exceeds ``1 + STABILITY_TOLERANCE``.
+
+    Parameters
+    ----------
+    radius : float
+        Spectral radius of a discrete system's state matrix.
+    what : str
+        The system, its parameters and how it was discretized, for the message.
+    fix : str
+        What to do instead, for the message.
+    """
+    if not radius <= 1 + STABILITY_TOLERANCE:  # NaN too
+        raise ValueError(
+            f"{what} is unstable: the spectral radius of its discrete state matrix "
+            f"Ad is {radius:.6g} > 1, so the memory grows without bound; {fix}"
+        )
 
 
 def continuous_mapping(A, B, tau):
@@ -141,8 +184,76 @@ class LegendreDelay:
         return f"LegendreDelay(theta={self.theta!r}, order={self.order!r})"
 
     def discretize(self, dt, method="zoh"):
-        """``(Ad, Bd)`` of ``m[k+1] = Ad m[k] + Bd u[k]``; see `discretize`."""
-        return discretize(self.A, self.B, dt, method=method)
+        """``(Ad, Bd)`` of ``m[k+1] = Ad m[k] + Bd u[k]``; see `discretize`.
+
+        Raises
+        ------
+        ValueError
+            If the discrete system is unstable (`check_stability`): Euler
+            at a large ``order * dt / theta``, e.g. order 256 with
+            ``theta = 784`` steps (spectral radius 3.4). ZOH is stable for
+            every ``theta``, ``order`` and ``dt``.
+        """
+        Ad, Bd = discretize(self.A, self.B, dt, method=method)
+        key = self._stability_key(dt, method)
+        if key not in _RADII:
+            self._remember_radius(key, spectral_radius(Ad))
+        self._raise_if_unstable(key, "method")
+        return Ad, Bd
+
+    def _stability_key(self, dt, method):
+        return (self.theta, self.order, check_positive("dt", dt),
+                check_choice("method", method, DISCRETIZERS))
+
+    @staticmethod
+    def _remember_radius(key, radius):
+        if len(_RADII) >= 256:
+            _RADII.clear()
+        _RADII[key] = radius
+
+    def spectral_radius(self, dt, method="zoh"):
+        """Spectral radius of ``Ad`` discretized with step ``dt`` by ``method``.
+
+        Below 1 the memory is stable. ZOH's ``Ad = expm(A dt)`` is stable
+        for every ``theta``, ``order`` and ``dt`` (the continuous system is);
+        Euler's ``I + dt A`` is not once ``dt / theta`` times the largest
+        eigenvalue of the paper's ``A`` exceeds about 2 (order 256 at
+        ``theta = 784`` steps: 3.4). Cached per ``(theta, order, dt, method)``.
+        """
+        key = self._stability_key(dt, method)
+        if key not in _RADII:
+            Ad, _ = discretize(self.A, self.B, dt, method=method)
+            self._remember_radius(key, spectral_radius(Ad))
+        return _RADII[key]
+
+    def check_stability(self, dt, method="zoh", name="method"):
+        """Raise a `ValueError` if the discretized system is unstable.
+
+        Unstable means a spectral radius of ``Ad`` (`spectral_radius`) above
+        ``1 + STABILITY_TOLERANCE``; the message names ``theta``, ``order``,
+        ``dt``, the method and the radius, and suggests ``"zoh"``.
+
+        Parameters
+        ----------
+        dt : float
+        method : {"zoh", "euler"}
+        name : str
+            The name of the method argument, for the message (``"method"``
+            here, ``"discretizer"`` on the networks).
+        """
+        key = self._stability_key(dt, method)
+        self.spectral_radius(dt, method)
+        self._raise_if_unstable(key, name)
+
+    def _raise_if_unstable(self, key, name):
+        theta, order, dt, method = key
+        check_spectral_radius(
+            _RADII[key],
+            f"the Legendre memory (theta={theta:g}, order={order}) discretized with "
+            f"{name}={method!r} at dt={dt:g}",
+            f'use {name}="zoh" (stable for every theta, order and dt)' if method != "zoh"
+            else "the matrix exponential lost its accuracy: use a smaller order",
+        )
 
     def continuous_mapping(self, tau):
         """``(A_rec, B_in)`` through a lowpass ``tau``; see `continuous_mapping`."""

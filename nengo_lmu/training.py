@@ -15,6 +15,13 @@ Both write the same params dict, which builds the temporal network
 Checkpoints are written atomically after every epoch, so a rerun of the same
 call resumes after the last finished epoch.
 
+`train` checks every argument before it builds or writes anything
+(`check_train_args`, `check_model_size`, the model config, the readout, the
+data, the initial weights; what it writes to ``config.json`` is what
+`nengo_lmu.model_dir.read_config` accepts), and stops with
+`TrainingDiverged` when an epoch's loss or weights are NaN or infinite,
+before that epoch is committed.
+
 Both run with the NengoDL settings of `configure_nengo_dl`: only the LMU's
 weights are trainable (the memory's ``Abar``, ``Bbar`` stay fixed), and by
 default (``fast=True``) NengoDL computes each Dense transform as one 2-D
@@ -33,7 +40,22 @@ from nengo_lmu._deprecated import moved_attributes
 from nengo_lmu.io import write_json
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.metrics import accuracy
-from nengo_lmu.model_dir import CONFIG, TrainingState, empty_history, resume, save_checkpoint
+from nengo_lmu.model_dir import (  # METHODS: also training.METHODS
+    CONFIG,
+    METHODS,
+    TrainingState,
+    check_meta,
+    check_model_config,
+    check_params,
+    check_run_config,
+    check_setting,
+    check_spiking_memory,
+    empty_history,
+    param_shapes,
+    resume,
+    save_checkpoint,
+    used_params,
+)
 from nengo_lmu.readout import (
     ReadoutScheme,
     hold_memory,
@@ -41,9 +63,8 @@ from nengo_lmu.readout import (
     stream_logits,
     stream_memories,
 )
-from nengo_lmu.validation import check_sequences
+from nengo_lmu.validation import check_integer, check_sequences
 
-METHODS = ("parallel", "sequential")
 
 _DENSE_STEP = {}
 
@@ -233,18 +254,168 @@ def configure_nengo_dl(clf, fast=True):
     return clf
 
 
+class TrainingDiverged(ValueError):
+    """An epoch ended with a loss or weights that are NaN or infinite. Nothing
+    of that epoch was committed: the model directory keeps the checkpoint of
+    the last good epoch. A `ValueError`: the settings (learning rate, gradient
+    clipping, data scale) are its cause, and the same settings diverge again."""
+
+
+def check_train_args(epochs, method, batch_size, learning_rate, weight_decay, clipnorm,
+                     decay_epochs, seed):
+    """Check `train`'s training settings before anything is built or written.
+
+    ``epochs`` and ``batch_size`` integers >= 1, ``method`` one of `METHODS`,
+    ``learning_rate`` a finite real > 0, ``weight_decay`` a finite real >= 0,
+    ``clipnorm`` None or a finite real > 0, ``decay_epochs`` None or an
+    integer >= 1, ``seed`` an integer in 0..2**32 - 1 (it seeds numpy): the
+    values ``config.json`` accepts (`nengo_lmu.model_dir.RUN_SETTINGS`).
+
+    Returns None; raises a `ValueError` naming the parameter, the accepted
+    values and the value given (``batch_size must be an integer >= 1, got 0``).
+    """
+    for name, value in (("epochs", epochs), ("method", method), ("batch_size", batch_size),
+                        ("learning_rate", learning_rate), ("weight_decay", weight_decay),
+                        ("clipnorm", clipnorm), ("seed", seed)):
+        check_setting(name, value)
+    check_integer("decay_epochs", decay_epochs, allow_none=True)
+
+
+#: Bytes of the estimate per trained weight (four float32 copies in
+#: TensorFlow: the weight, its gradient, Adam's two moments; two float64 copies
+#: in numpy: the last and the best weights), per float of the training data
+#: (float64, and the shuffled copy of each epoch) and per float of NengoDL's
+#: activations (float32).
+_BYTES_PER_WEIGHT, _BYTES_PER_DATUM, _BYTES_PER_ACTIVATION = 32, 16, 4
+
+
+def _memory_of_machine():
+    """The machine's physical memory in bytes, or None where it is unknown."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _format_bytes(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return None  # unreachable
+
+
+def estimate_training_memory(config, n_sequences, batch_size=100, n_steps=1,
+                             method="parallel"):
+    """A rough estimate (bytes) of what training a model config holds in memory.
+
+    ``weights``: the trained weights with their gradients and Adam's moments,
+    the numpy copies of the last and best ones, and the memory's fixed
+    ``Abar``, ``Bbar``; ``data``: ``n_sequences`` x ``n_steps`` floats of the
+    input and, with ``method="parallel"``, of the closed-form memory
+    (``memory_d * order`` per step), with each epoch's shuffled copy;
+    ``activations``: NengoDL's signals of one minibatch of ``batch_size``
+    over ``n_steps`` steps (hidden layer, memory and logits, their gradients
+    and the currents), which backpropagation keeps.
+    """
+    shapes = param_shapes(config)
+    trained = sum(int(np.prod(shapes[k])) for k in used_params(config))
+    size = config.get("memory_d", 1) * config["order"]
+    fixed = size * size + size * config.get("memory_d", 1)
+    per_step = config["input_d"] + (size if method == "parallel" else 0)
+    signals = config["units"] + size + config["n_classes"]
+    return {
+        "weights": trained * _BYTES_PER_WEIGHT + fixed * _BYTES_PER_ACTIVATION,
+        "data": int(n_sequences) * int(n_steps) * per_step * _BYTES_PER_DATUM,
+        "activations": int(batch_size) * int(n_steps) * 4 * signals * _BYTES_PER_ACTIVATION,
+    }
+
+
+def check_model_size(config, n_sequences, batch_size=None, n_steps=1, method=None):
+    """Refuse to train a model that cannot fit in this machine's memory.
+
+    Estimates the memory the training needs (`estimate_training_memory`:
+    the weights and optimizer state, the closed-form memory of
+    ``n_sequences`` x ``memory_d * order`` floats and the inputs, NengoDL's
+    activations of a minibatch) and raises a `ValueError` naming the
+    estimate, the machine's memory (``SC_PAGE_SIZE * SC_PHYS_PAGES``) and the
+    setting to lower when it exceeds it.
+
+    Parameters
+    ----------
+    config : dict
+        A model config (`train`'s ``config``: ``units``, ``order``, ...) or a
+        whole ``config.json`` (then its ``batch_size`` and ``method`` are the
+        defaults of those arguments).
+    n_sequences : int
+        Training sequences (or copies of them), validation sequences included.
+    batch_size : int, optional
+        Minibatch size (default: the run config's, else 100).
+    n_steps : int
+        Steps NengoDL runs per sequence (1 for the parallel method, the
+        sequence length for the sequential one).
+    method : {"parallel", "sequential"}, optional
+        Default: the run config's, else ``"parallel"``.
+
+    Returns
+    -------
+    int
+        The estimate in bytes.
+    """
+    if isinstance(config, dict) and "model" in config:
+        batch_size = config.get("batch_size", 100) if batch_size is None else batch_size
+        method = config.get("method", "parallel") if method is None else method
+        config = config["model"]
+    batch_size = 100 if batch_size is None else batch_size
+    method = "parallel" if method is None else method
+    check_model_config(config, name="config")
+    n_sequences = check_integer("n_sequences", n_sequences)
+    check_setting("batch_size", batch_size)
+    n_steps = check_integer("n_steps", n_steps)
+    check_setting("method", method)
+    parts = estimate_training_memory(config, n_sequences, batch_size, n_steps, method)
+    total = sum(parts.values())
+    machine = _memory_of_machine()
+    if machine is None or total <= machine:
+        return total
+    largest = max(parts, key=parts.get)
+    lower = {
+        "weights": f"units (now {config['units']}) or order (now {config['order']})",
+        "data": f"the number of training sequences (now about {n_sequences})"
+                + (f" or order (now {config['order']})" if method == "parallel" else ""),
+        "activations": f"batch_size (now {batch_size})"
+                       + (f" or units (now {config['units']})" if n_steps == 1 else
+                          " or the sequence length"),
+    }[largest]
+    raise ValueError(
+        f"training this model needs an estimated {_format_bytes(total)} of memory "
+        f"({_format_bytes(parts['weights'])} for the weights and optimizer state, "
+        f"{_format_bytes(parts['data'])} for the "
+        + ("closed-form memory and inputs" if method == "parallel" else "input sequences")
+        + f" of {n_sequences} sequences, {_format_bytes(parts['activations'])} for "
+        f"NengoDL's activations of a minibatch of {batch_size}"
+        + (f" over {n_steps} steps" if n_steps > 1 else "")
+        + f"), more than this machine's {_format_bytes(machine)}: lower {lower}")
+
+
 def _check_memory_states(memory_states, n_train, n_valid, window, size):
     """Validate ``(train, valid)`` memory states for ``readout="spiking"``."""
-    if memory_states is None or len(memory_states) != 2:
-        raise ValueError("readout='spiking' needs memory_states=(train_states, valid_states)")
+    if not isinstance(memory_states, (tuple, list)) or len(memory_states) != 2:
+        raise ValueError("readout='spiking' needs memory_states=(train_states, valid_states), "
+                         f"got {type(memory_states).__name__}")
     out = []
     for name, m, n in zip(("training", "validation"), memory_states, (n_train, n_valid)):
-        m = np.asarray(m, dtype=np.float32)
+        try:
+            m = np.asarray(m, dtype=np.float32)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{name} memory_states must be an array of real numbers of "
+                             f"shape {(window + 1, n, size)} ({e})") from None
         if m.shape != (window + 1, n, size):
             raise ValueError(f"{name} memory_states must have shape (window + 1, n, "
                              f"memory_d * order) = {(window + 1, n, size)}, got {m.shape}")
         if not np.all(np.isfinite(m)):
-            raise ValueError(f"{name} memory_states contain NaN or inf")
+            raise ValueError(f"{name} memory_states contain NaN or inf (or values beyond "
+                             "float32)")
         out.append(m)
     return out
 
@@ -331,8 +502,12 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
     decay_epochs : int, optional
         Cosine-decay the learning rate to 0 over this many epochs (default:
         ``epochs``).
+    seed : int
+        In 0..2**32 - 1; fixes the initial weights, the order of the training
+        data and NengoDL.
     meta : dict, optional
-        Recorded in ``config.json`` (e.g. the data's permutation seed).
+        Recorded in ``config.json``: the task's metadata, the keys of
+        `nengo_lmu.model_dir.META_KEYS` (e.g. the data's permutation seed).
     readout : {"exact", "hold", "spiking"}
         ``"exact"`` trains on the final memory ``m_T``. ``"hold"``
         (``method="parallel"`` only) trains on the memory as the spiking
@@ -365,10 +540,14 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
         (back to back).
     spiking_memory : dict, ``readout="spiking"`` only
         The settings that produced ``memory_states``, recorded in
-        ``config.json`` (see `readout_settings`).
+        ``config.json`` (see `readout_settings`): those
+        `nengo_lmu.model_dir.deployment_settings` deploys the model with
+        (`nengo_lmu.model_dir.check_spiking_memory`).
     initial_params : dict, optional
-        Start from these weights (e.g. a trained model's, to fine-tune it);
-        a checkpoint in ``out_dir`` takes precedence.
+        Start from these weights (e.g. a trained model's, to fine-tune it):
+        every weight the model uses, of its shape, finite
+        (`nengo_lmu.model_dir.check_params`); a checkpoint in ``out_dir``
+        takes precedence.
     readout_loss : {"draw", "window"}
         ``"hold"`` and ``"spiking"`` only (`READOUT_LOSSES`). ``"draw"``:
         each training copy is read at one shift of the window. ``"window"``:
@@ -381,29 +560,56 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
     -------
     history : dict
         ``epoch``, ``loss``, ``val_accuracy``, ``epoch_s`` lists, ``best``.
+
+    Raises
+    ------
+    ValueError
+        Before anything is built or written, for any argument it cannot
+        train with, naming it (`check_train_args`, `check_model_size`, the
+        model config, the readout, the data, ``initial_params``,
+        ``memory_states``, ``meta``: `nengo_lmu.model_dir.check_run_config`).
+    TrainingDiverged
+        If an epoch ends with a NaN or infinite loss or weights; nothing of
+        that epoch is committed (the last good checkpoint stays).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    # every argument is checked before anything is built or written
+    check_train_args(epochs, method, batch_size, learning_rate, weight_decay, clipnorm,
+                     decay_epochs, seed)
+    check_model_config(config, name="config")
     readout_config = readout_settings(readout, hold_steps, window, memory_noise, readout_draws,
                                       spiking_memory, readout_loss)
+    recurrent = [k for k in ("hidden_to_memory", "memory_to_memory", "hidden_recurrent")
+                 if config.get(k)]
+    if method == "parallel" and recurrent:
+        raise ValueError(f"method='parallel' needs a memory that is a linear filter of the "
+                         f"input and a hidden layer without recurrence: config sets "
+                         f"{', '.join(recurrent)}; use method='sequential'")
     if readout != "exact" and method != "parallel":
         raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
     if readout != "exact" and config.get("input_to_hidden"):
         raise ValueError(f"readout={readout!r} does not support input_to_hidden")
-    # validate the data before anything is built or written
     (x_train, y_train), (x_val, y_val) = _check_data(config, train_data, valid_data,
                                                      batch_size)
     if readout == "spiking":
         memory_states = _check_memory_states(
             memory_states, len(x_train), len(x_val), window,
-            int(config.get("memory_d", 1)) * int(config["order"]))
+            config.get("memory_d", 1) * config["order"])
+        check_spiking_memory(readout_config["spiking_memory"])
     elif memory_states is not None:
         raise ValueError("memory_states go with readout='spiking' only")
+    if initial_params is not None:
+        check_params(config, initial_params, name="initial_params")
+    if meta is not None:
+        check_meta(meta)
     run_config = {"model": config, "method": method, "batch_size": batch_size,
                   "learning_rate": learning_rate, "weight_decay": weight_decay,
-                  "clipnorm": clipnorm,
-                  "epochs": epochs, "seed": seed, "readout": readout_config,
+                  "clipnorm": clipnorm, "epochs": epochs, "decay_epochs": decay_epochs,
+                  "seed": seed, "readout": readout_config,
                   **(meta or {})}
+    check_run_config(run_config)  # config.json will be what read_config accepts
+    n_sequences, n_steps = _training_size(readout_config, method, x_train, x_val)
+    check_model_size(config, n_sequences, batch_size=batch_size, n_steps=n_steps,
+                     method=method)
     state = resume(out_dir, run_config, log)
     params = initial_params if state is None else state.params
     write_json(os.path.join(out_dir, CONFIG), run_config)
@@ -420,6 +626,16 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
     optimizer = dict(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm)
     return _fit_epochs(clf, config, fit_data, state, out_dir, batch_size, seed, schedule,
                        optimizer, verbose, log)
+
+
+def _training_size(readout_config, method, x_train, x_val):
+    """``(n_sequences, n_steps)`` of a training run, for `check_model_size`."""
+    if readout_config["scheme"] == "exact":
+        return len(x_train) + len(x_val), 1 if method == "parallel" else x_train.shape[1]
+    shifts = readout_config["window"] + 1
+    n_steps = shifts if readout_config["loss"] == "window" else 1
+    n_valid = -(-len(x_val) * shifts // n_steps)  # the validation stream, every shift
+    return len(x_train) * readout_config["readout_draws"] + n_valid, n_steps
 
 
 def _check_data(config, train_data, valid_data, batch_size):
@@ -503,6 +719,23 @@ def _optimizer(learning_rate, weight_decay, clipnorm):
     return tf.optimizers.Adam(learning_rate, **clip)
 
 
+def _check_finite_epoch(epoch, loss, params, out_dir, learning_rate, epoch_rate):
+    """Raise `TrainingDiverged` if epoch ``epoch`` (from 0) ended with a loss or
+    weights that are NaN or infinite, before anything of it is committed."""
+    bad = [k for k, v in params.items() if not np.all(np.isfinite(v))]
+    if np.isfinite(loss) and not bad:
+        return
+    kept = (f"{out_dir} keeps the checkpoint of epoch {epoch}" if epoch else
+            "no epoch was saved")
+    raise TrainingDiverged(
+        f"training diverged in epoch {epoch + 1}: the loss is {loss}"
+        + (f" and the weights {', '.join(bad)} hold NaN or inf" if bad else "")
+        + f"; nothing of epoch {epoch + 1} was saved ({kept}). The same settings diverge "
+        f"again (training is deterministic): train into another directory with a lower "
+        f"learning_rate (now {learning_rate:.3g}; {epoch_rate:.3g} in this epoch) or a "
+        f"clipnorm, or with inputs of a smaller scale")
+
+
 def _fit_epochs(clf, config, fit_data, state, out_dir, batch_size, seed, schedule,
                 optimizer, verbose, log):
     """Train epoch after epoch (cosine-decayed learning rate), committing each.
@@ -546,10 +779,13 @@ def _fit_epochs(clf, config, fit_data, state, out_dir, batch_size, seed, schedul
                           {clf.probe: fit_data["y"][order]}, epochs=1,
                           n_steps=fit_data["n_steps"], verbose=verbose, shuffle=False)
             epoch_s = time.perf_counter() - start
+            loss_value = float(fit.history["loss"][-1])
             params = clf.get_params(sim)
+            _check_finite_epoch(epoch, loss_value, params, out_dir,
+                                schedule["learning_rate"], lr)
             val_acc = fit_data["validate"](sim, params)
             history["epoch"].append(epoch + 1)
-            history["loss"].append(float(fit.history["loss"][-1]))
+            history["loss"].append(loss_value)
             history["val_accuracy"].append(val_acc)
             history["epoch_s"].append(epoch_s)
             if val_acc > best:

@@ -1,7 +1,9 @@
 """Argument checks shared by every layer: clear `ValueError`s that name the
 parameter and the accepted values, raised before anything is built."""
 
+import math
 import numbers
+import os
 
 import numpy as np
 
@@ -118,3 +120,201 @@ def check_sequences(x, y=None, n_steps=784, input_d=1, n_classes=10):
     if y.max() >= n_classes:
         raise ValueError(f"labels must lie in 0..{n_classes - 1}, got max {y.max()}")
     return x, y.astype(np.int64)
+
+
+# --- numbers, seeds, output paths and memory: the application boundary -------
+
+#: Seeds numpy accepts: ``0 <= seed < SEED_LIMIT`` (2**32).
+SEED_LIMIT = 2**32
+
+
+def _shown(value, limit=60):
+    """``repr(value)``, cut to ``limit`` characters (a huge integer, an array)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _bound_text(minimum, maximum, exclusive_minimum, exclusive_maximum):
+    parts = []
+    if minimum is not None:
+        parts.append(f"{'>' if exclusive_minimum else '>='} {minimum:g}")
+    if maximum is not None:
+        parts.append(f"{'<' if exclusive_maximum else '<='} {maximum:g}")
+    return " and ".join(parts)
+
+
+def check_real(name, value, minimum=None, maximum=None, exclusive_minimum=False,
+               exclusive_maximum=False, allow_inf=False, allow_none=False):
+    """``float(value)`` if it is a real number within the bounds (or None, if allowed).
+
+    NaN is always refused; ``inf`` and ``-inf`` only pass with ``allow_inf``
+    (and the bounds still apply to them). The message names ``name`` and the
+    value, e.g. ``rms must be a finite real number > 0, got nan``.
+    """
+    if value is None and allow_none:
+        return None
+    bounds = _bound_text(minimum, maximum, exclusive_minimum, exclusive_maximum)
+    kind = "a real number" if allow_inf else "a finite real number"
+    text = f"{name} must be {kind}" + (f" {bounds}" if bounds else "") + (
+        " or None" if allow_none else "")
+    try:
+        number = float(value) if isinstance(value, numbers.Real) else None
+    except OverflowError:  # an int beyond float64
+        number = math.inf if value > 0 else -math.inf
+    if (
+        number is None
+        or isinstance(value, (bool, np.bool_))
+        or math.isnan(number)
+        or (not allow_inf and math.isinf(number))
+        or (minimum is not None
+            and (number <= minimum if exclusive_minimum else number < minimum))
+        or (maximum is not None
+            and (number >= maximum if exclusive_maximum else number > maximum))
+    ):
+        raise ValueError(f"{text}, got {_shown(value)}")
+    return number
+
+
+def check_seed(name, value, allow_none=False):
+    """``int(value)`` if it is an integer seed numpy accepts, ``0 <= seed < 2**32``
+    (or None, if allowed)."""
+    if value is None and allow_none:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not 0 <= value < SEED_LIMIT
+    ):
+        raise ValueError(
+            f"{name} must be an integer in 0..{SEED_LIMIT - 1}"
+            + (" or None" if allow_none else "")
+            + f", got {_shown(value)}"
+        )
+    return int(value)
+
+
+def _writable(directory):
+    """Whether we may create files in the existing ``directory`` (its
+    permissions and a read-only mount; root passes `os.access` everywhere)."""
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return False
+    try:
+        return not os.statvfs(directory).f_flag & os.ST_RDONLY
+    except (OSError, AttributeError):  # no statvfs: trust os.access
+        return True
+
+
+def _check_creatable_dir(name, path, target=None):
+    """Check that the directory ``path`` exists and is writable, or can be
+    created (its nearest existing ancestor is a writable directory);
+    ``target`` is the file to be written there, if that is what it is for."""
+    path = os.path.abspath(path)
+    probe = path
+    while not os.path.exists(probe):
+        if os.path.islink(probe):  # a dangling symlink: makedirs fails on it
+            raise FileNotFoundError(f"{name}: {probe!r} is a broken symbolic link")
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if target is not None:
+        consequence = f", so {target!r} cannot be written"
+    elif probe != path:
+        consequence = f", so the directory {path!r} cannot be created"
+    else:
+        consequence = ""
+    if not os.path.isdir(probe):
+        raise NotADirectoryError(f"{name}: {probe!r} is not a directory{consequence}")
+    if not _writable(probe):
+        raise PermissionError(
+            f"{name}: the directory {probe!r} is not writable{consequence}"
+        )
+
+
+def check_output_dir(name, path):
+    """``os.fspath(path)`` if it is, or can be made, a writable directory.
+
+    Nothing is created. Raises `NotADirectoryError` if ``path`` (or one of its
+    ancestors) is a file, `PermissionError` if the directory (or the nearest
+    existing ancestor) is not writable, `ValueError` if ``path`` is not a path;
+    the message names ``name`` (the flag or the parameter) and the path.
+    """
+    if not isinstance(path, (str, os.PathLike)) or os.fspath(path) in ("", b""):
+        raise ValueError(f"{name} must be a directory path, got {path!r}")
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise NotADirectoryError(f"{name}: {path!r} is a file, not a directory")
+    _check_creatable_dir(name, path)
+    return path
+
+
+def check_output_file(name, path):
+    """``os.fspath(path)`` if a file can be written there (atomically: the
+    file need not be writable, its directory must be).
+
+    Nothing is created. Raises `IsADirectoryError` if ``path`` is a directory,
+    `NotADirectoryError` / `PermissionError` if its directory is not a
+    writable directory and cannot be created (`check_output_dir`),
+    `ValueError` if ``path`` is not a path.
+    """
+    if not isinstance(path, (str, os.PathLike)) or os.fspath(path) in ("", b""):
+        raise ValueError(f"{name} must be a file path, got {path!r}")
+    path = os.fspath(path)
+    if os.path.isdir(path) or path.endswith(os.sep):
+        raise IsADirectoryError(f"{name}: {path!r} is a directory, not a file")
+    _check_creatable_dir(name, os.path.dirname(os.path.abspath(path)), target=path)
+    return path
+
+
+class InsufficientMemoryError(MemoryError, ValueError):
+    """A run that would need more memory than the machine has: raised by
+    `check_memory` before anything is allocated. Both a `MemoryError` and a
+    `ValueError`, so that either handler catches it."""
+
+
+def memory_limit():
+    """The machine's physical memory in bytes (None where unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def format_bytes(n_bytes):
+    """``n_bytes`` for people, in powers of 1024: ``'512 bytes'``, ``'3.2 MiB'``,
+    ``'1.5 TiB'``."""
+    n_bytes = float(n_bytes)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(n_bytes) < 1024 or unit == "PiB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    return None  # unreachable
+
+
+def check_memory(setting, n_bytes, what, limit=None):
+    """Raise `InsufficientMemoryError` if ``n_bytes`` (an estimate of what
+    ``what`` needs) exceeds ``limit`` (default: the machine's memory,
+    `memory_limit`); ``setting`` names what to lower (e.g. ``"--sim-time"``,
+    ``"sim_time or order"``). Returns ``n_bytes``.
+    """
+    limit = memory_limit() if limit is None else limit
+    if limit is not None and n_bytes > limit:
+        raise InsufficientMemoryError(
+            f"{what} would need about {format_bytes(n_bytes)}, more than the "
+            f"{format_bytes(limit)} of memory of this machine: lower {setting}"
+        )
+    return n_bytes
+
+
+def check_input_dir(name, path, what="directory"):
+    """``os.fspath(path)`` if it is an existing directory (e.g. a model
+    directory to read): `FileNotFoundError` if there is nothing at ``path``,
+    `NotADirectoryError` if it is a file; ``what`` names it in the message."""
+    if not isinstance(path, (str, os.PathLike)) or os.fspath(path) in ("", b""):
+        raise ValueError(f"{name} must be a {what} path, got {path!r}")
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{name}: the {what} {path!r} does not exist")
+    if not os.path.isdir(path):
+        raise NotADirectoryError(f"{name}: {path!r} is a file, not a {what}")
+    return path

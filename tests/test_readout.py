@@ -188,6 +188,27 @@ def test_readout_settings():
     assert READOUTS == ("exact", "hold", "spiking")
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    # every value is checked, whichever the scheme (exact ignores them otherwise)
+    (dict(readout="exact", readout_draws=0), r"readout_draws must be an integer >= 1, got 0"),
+    (dict(readout="exact", hold_steps=-1), r"hold_steps must be an integer >= 1, got -1"),
+    (dict(readout="exact", window=50), r"window \(50\) must be at most hold_steps \(40\)"),
+    (dict(readout="exact", readout_loss="mean"), r"readout_loss must be one of"),
+    (dict(readout="exact", memory_noise=0.1),
+     r"memory_noise applies to readout='hold' only, got memory_noise=0\.1 with "
+     r"readout='exact'"),
+    (dict(readout="exact", spiking_memory={"seed": 1}), r"spiking_memory .* goes with"),
+    (dict(readout="hold", memory_noise=float("inf")), r"memory_noise must be a finite number"),
+    (dict(readout="hold", readout_draws=1.0), r"readout_draws must be an integer >= 1, got 1\.0"),
+    (dict(readout="spiking", spiking_memory=[("seed", 1)]),
+     r"spiking_memory must be a dict of the memory's settings, got list"),
+    (dict(readout=None), r"readout must be one of \('exact', 'hold', 'spiking'\), got None"),
+])
+def test_readout_settings_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        readout_settings(**kwargs)
+
+
 def test_train_hold_readout_recorded(tmp_path, rng):
     """A tiny separable task trains under the hold readout; config records it."""
     T = 20

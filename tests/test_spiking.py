@@ -420,3 +420,47 @@ print(logits.shape[0], "tensorflow" in sys.modules, "nengo_dl" in sys.modules)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["2", "False", "False"]
+
+
+# -- seeds and bad input (issue 14; the full table is tests/test_bad_input_library.py)
+
+
+def test_classifier_seed_derives_from_a_seeded_parent(small):
+    params, x = small
+    seeds = []
+    for _ in range(2):
+        with nengo.Network(seed=3) as net:
+            clf = SpikingLMUClassifier(CONFIG, params, x[:5], memory="spiking",
+                                       memory_neurons=5)
+        # only the classifier joins the parent (not the rate model it is built from)
+        assert net.networks == [clf]
+        seeds.append((clf.seed, clf.memory.seed,
+                      np.concatenate([e.gain for e in clf.memory.state_ensembles])))
+    (s1, m1, g1), (s2, m2, g2) = seeds
+    assert s1 is not None and s1 == s2 == m1 == m2 and np.array_equal(g1, g2)
+    assert SpikingLMUClassifier(CONFIG, params, x[:5]).seed is None  # no parent
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda x: (x * 255).astype(np.uint8),
+     r"calibration_x must be a float array, got dtype uint8: scale 8-bit pixels to \[0, 1\]"),
+    (lambda x: np.where(np.arange(30)[None, :, None] == 3, np.nan, x),
+     r"calibration_x contains NaN or inf"),
+    (lambda x: x[:, :20], r"calibration_x must have theta = 30 steps per sequence "
+                          r"\(the model's memory window.*got 20"),
+])
+def test_bad_calibration_images(small, change, message):
+    params, x = small
+    with nengo.Network() as net:
+        with pytest.raises(ValueError, match=message):
+            SpikingLMUClassifier(CONFIG, params, change(x[:5]))
+    assert net.all_objects == []
+
+
+@pytest.mark.parametrize("name", ["W_out", "b_out", "W_m", "bias", "e_x"])
+def test_nonfinite_params_refused(small, name):
+    params, x = small
+    bad = dict(params, **{name: np.array(params[name], dtype=float)})
+    bad[name].flat[0] = np.nan
+    with pytest.raises(ValueError, match=rf"params\['{name}'\] contains NaN or inf"):
+        SpikingLMUClassifier(CONFIG, bad, x[:5])

@@ -228,3 +228,41 @@ def test_bad_method_arguments():
         sys.impulse_response(1e-3, 0)
     with pytest.raises(ValueError, match="tau"):
         sys.discrete_mapping(0.0, 1e-3)
+
+
+# -- stability of the discretization (issue 14) ---------------------------------
+
+
+def test_unstable_euler_refused():
+    sys = LegendreDelay(784, 256)
+    assert 3 < sys.spectral_radius(1.0, "euler") < 4
+    with pytest.raises(ValueError) as info:
+        sys.discretize(1.0, method="euler")
+    msg = str(info.value)
+    for part in ("theta=784", "order=256", "dt=1", "method='euler'", "spectral radius",
+                 "3.42", 'method="zoh"'):
+        assert part in msg, (part, msg)
+    with pytest.raises(ValueError, match="discretizer='euler'.*discretizer=\"zoh\""):
+        sys.check_stability(1.0, "euler", name="discretizer")
+    for method in ("impulse_response", "final_state"):  # every path discretizes
+        with pytest.raises(ValueError, match="unstable"):
+            args = (1.0, 10) if method == "impulse_response" else (np.zeros((1, 10)), 1.0)
+            getattr(sys, method)(*args, method="euler")
+    # a stable Euler discretization is unchanged
+    Ad, _ = LegendreDelay(784, 64).discretize(1.0, "euler")
+    assert np.max(np.abs(np.linalg.eigvals(Ad))) < 1
+
+
+@pytest.mark.parametrize("theta, order", [(784, 256), (784, 1024), (1.0, 1024)])
+def test_zoh_stable_at_any_order(theta, order):
+    sys = LegendreDelay(theta, order)
+    assert sys.spectral_radius(1.0, "zoh") < 1
+    sys.check_stability(1.0, "zoh")
+    Ad, _ = sys.discretize(1.0)
+    assert np.max(np.abs(np.linalg.eigvals(Ad))) < 1
+
+
+def test_generic_discretize_accepts_unstable_systems():
+    """`discretize` takes any system (an unstable one discretizes unstable)."""
+    Ad, _ = discretize(np.eye(2), np.ones((2, 1)), 0.1)
+    assert np.allclose(Ad, np.exp(0.1) * np.eye(2))

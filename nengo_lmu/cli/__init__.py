@@ -28,11 +28,13 @@ command runs, TensorFlow, NengoDL and nengo_loihi only when a command runs.
 """
 
 import argparse
+import contextlib
 import os
-
-from nengo_lmu.cli import delay, experiments, loihi, psmnist
+import sys
+import warnings
 
 from nengo_lmu._deprecated import moved_attributes
+from nengo_lmu.cli import delay, experiments, loihi, psmnist
 
 
 def build_parser():
@@ -44,20 +46,85 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for group in (delay, experiments, psmnist, loihi):  # the order of the help
         group.add_parser(sub)
+    for command in commands(parser):
+        command.add_argument(
+            "--verbose", action="store_true",
+            help="also show the notices of TensorFlow, NengoDL and nengo_loihi that "
+            "nengo-lmu hides (TensorFlow's log, no GPU, initial voltages)")
     return parser
+
+
+def commands(parser):
+    """Every parser that runs a command (``delay``, ``psmnist train``, ...)."""
+    subs = [a for a in parser._actions  # pylint: disable=protected-access
+            if isinstance(a, argparse._SubParsersAction)]  # pylint: disable=protected-access
+    if not subs:
+        return [parser]
+    return [c for p in subs[0].choices.values() for c in commands(p)]
+
+
+#: Notices that say nothing about the user's results, hidden without --verbose:
+#: NengoDL running on a CPU, nengo_loihi starting every neuron at rest (so do
+#: the networks here) and keeping a larger synaptic time constant.
+QUIET_WARNINGS = (
+    "No GPU support detected",
+    "NengoLoihi does not support initial values",
+    "tau_s is already set to",
+)
+
+
+@contextlib.contextmanager
+def output(verbose):
+    """Quiet, readable output for a command: without ``verbose`` TensorFlow's
+    C++ log is off (unless ``TF_CPP_MIN_LOG_LEVEL`` is set) and the
+    `QUIET_WARNINGS` are hidden; and when stdout is not a terminal (a log
+    file), nengo's progress bars print a plain line per tenth of the work."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
+    if not sys.stdout.isatty():
+        from nengo_lmu.backends import use_line_progress  # pylint: disable=import-outside-toplevel
+
+        use_line_progress()
+    with warnings.catch_warnings():
+        if not verbose:
+            for message in QUIET_WARNINGS:
+                warnings.filterwarnings("ignore", message=message)
+        yield
+
+
+#: The errors of a command's checks that exit with status 2 and a one-line
+#: message (no traceback): bad settings, paths and sizes.
+CHECK_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
+                PermissionError, MemoryError)
+
+
+def command_parser(parser, args):
+    """The (sub)parser of the command ``args`` were parsed for, e.g. that of
+    ``psmnist train`` (its ``prog`` is ``nengo-lmu psmnist train``)."""
+    while True:
+        subs = [a for a in parser._actions  # pylint: disable=protected-access
+                if isinstance(a, argparse._SubParsersAction)]  # pylint: disable=protected-access
+        name = getattr(args, subs[0].dest, None) if subs else None
+        if name is None:
+            return parser
+        parser = subs[0].choices[name]
 
 
 def main(argv=None):
     """Run ``nengo-lmu`` with ``argv`` (default: ``sys.argv[1:]``); returns
-    the exit status. A `ValueError` or `FileNotFoundError` of a command
-    exits with status 2 and ``nengo-lmu COMMAND: error: <message>``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's INFO chatter
+    the exit status. Every error exits with status 2 and the line
+    ``nengo-lmu COMMAND: error: <message>``: argparse's for flags (after the
+    usage), the command's checks for the rest (`CHECK_ERRORS`: a
+    `ValueError`, a missing, unwritable or wrong kind of path, a run too big
+    for the machine's memory), without a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    command = command_parser(parser, args)
     try:
-        return args.func(args, parser)
-    except (ValueError, FileNotFoundError) as e:
-        parser.exit(2, f"{parser.prog} {args.command}: error: {e}\n")
+        with output(args.verbose):
+            return args.func(args, command)
+    except CHECK_ERRORS as e:
+        message = str(e) or f"{type(e).__name__} (out of memory)"
+        command.exit(2, f"{command.prog}: error: {message}\n")
 
 
 # names that moved out of the command line in 0.2 (it is not a library)

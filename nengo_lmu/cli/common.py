@@ -10,29 +10,51 @@ Nothing here imports more than argparse at import time.
 """
 
 import argparse
+import math
 
 
-def number(kind, name, minimum=None, exclusive=False):
-    """An argparse type that parses ``kind`` and checks ``value >(=) minimum``.
+def number(kind, name, minimum=None, exclusive=False, maximum=None,
+           exclusive_maximum=False, allow_inf=False):
+    """An argparse type that parses ``kind`` and checks ``value >(=) minimum``
+    and ``value <(=) maximum``.
 
     ``name`` (the flag) starts the message of a bad value, e.g. ``--order
-    must be >= 1, got '0'``; argparse then exits with status 2.
+    must be >= 1, got '0'``; argparse then exits with status 2. A float must
+    be finite (``nan``, ``inf`` are refused) unless ``allow_inf`` (NaN is
+    refused always).
     """
 
     def parse(text):
         try:
             value = kind(text)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise argparse.ArgumentTypeError(
                 f"{name} must be {'an integer' if kind is int else 'a number'}, got {text!r}"
             ) from None
+        if value != value or (not allow_inf and value in (math.inf, -math.inf)):
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a finite number, got {text!r}")
         if minimum is not None and (value <= minimum if exclusive else value < minimum):
             raise argparse.ArgumentTypeError(
                 f"{name} must be {'>' if exclusive else '>='} {minimum}, got {text!r}"
             )
+        if maximum is not None and (value >= maximum if exclusive_maximum
+                                    else value > maximum):
+            raise argparse.ArgumentTypeError(
+                f"{name} must be {'<' if exclusive_maximum else '<='} {maximum}, got {text!r}"
+            )
         return value
 
     return parse
+
+
+#: The largest seed numpy accepts (``2**32 - 1``).
+MAX_SEED = 2**32 - 1
+
+
+def seed_number(name):
+    """An argparse type for a seed: an integer in ``0..2**32 - 1``."""
+    return number(int, name, 0, maximum=MAX_SEED)
 
 
 def add_no_progress(parser, text="no progress bars"):
@@ -47,7 +69,7 @@ def progress_verbose(args):
 
 def add_seed(parser, what, default=0, shown="%(default)s"):
     """``--seed``: an integer >= 0; ``what`` says what it seeds."""
-    parser.add_argument("--seed", type=number(int, "--seed", 0), default=default,
+    parser.add_argument("--seed", type=seed_number("--seed"), default=default,
                         help=f"{what} (default: {shown})")
 
 
@@ -64,6 +86,33 @@ def add_out(parser, text, default=None):
 def add_json(parser, what):
     """``--json PATH``: also write ``what`` (the result, the report) as JSON."""
     parser.add_argument("--json", metavar="PATH", help=f"also write the {what} as JSON")
+
+
+def check_out(args, flag="--out"):
+    """Check, before any work, that ``args.out`` is (or can be made) a
+    writable directory (`nengo_lmu.validation.check_output_dir`); the error
+    names ``flag`` and the path."""
+    from nengo_lmu.validation import check_output_dir  # pylint: disable=import-outside-toplevel
+
+    check_output_dir(flag, args.out)
+
+
+def check_model(args, flag="--model"):
+    """Check, before any work, that ``args.model`` is an existing directory
+    (`nengo_lmu.validation.check_input_dir`)."""
+    from nengo_lmu.validation import check_input_dir  # pylint: disable=import-outside-toplevel
+
+    check_input_dir(flag, args.model, "model directory")
+
+
+def check_json(args):
+    """Check, before any work, that ``--json PATH`` (if given) can be written:
+    not a directory, in a writable directory
+    (`nengo_lmu.validation.check_output_file`)."""
+    from nengo_lmu.validation import check_output_file  # pylint: disable=import-outside-toplevel
+
+    if args.json is not None:
+        check_output_file("--json", args.json)
 
 
 # --- the spiking deployment flags (psmnist evaluate, loihi-report) ----------
@@ -143,9 +192,12 @@ def add_delay_args(parser):
         "--freq", type=number(float, "--freq", 0, exclusive=True), default=1.0,
         help="cut-off of the white-noise input in Hz (default: %(default)s)",
     )
+    from nengo_lmu.tasks.delay import MAX_RMS  # pylint: disable=import-outside-toplevel
+
     parser.add_argument(
-        "--rms", type=number(float, "--rms", 0, exclusive=True), default=0.3,
-        help="RMS of the white-noise input (default: %(default)s)",
+        "--rms", type=number(float, "--rms", 0, exclusive=True, maximum=MAX_RMS),
+        default=0.3, help=f"RMS of the white-noise input, at most {MAX_RMS:g} "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--neurons", type=number(int, "--neurons", 0), default=100,

@@ -9,6 +9,7 @@ from nengo_lmu.cli.common import (
     add_out,
     add_seed,
     check_delay_args,
+    check_out,
     delay_kwargs,
     number,
     progress_verbose,
@@ -25,6 +26,7 @@ def _delay_json(res):
 
 def cmd_delay(args, parser):
     check_delay_args(parser, args)
+    check_out(args)
     from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
     from nengo_lmu.tasks.delay import (  # pylint: disable=import-outside-toplevel
         format_delay_table,
@@ -48,13 +50,17 @@ DEMO_RUNS = (("exact linear system", dict(n_neurons=0, backend="nengo")),
 
 
 def cmd_demo(args, parser):  # pylint: disable=unused-argument
+    check_out(args)
     from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
     from nengo_lmu.tasks.delay import (  # pylint: disable=import-outside-toplevel
+        check_delay,
         format_delay_table,
         plot_delay,
         run_delay,
     )
 
+    for _, kw in DEMO_RUNS:  # every run checked before the first
+        check_delay(n_neurons=kw["n_neurons"], sim_time=args.sim_time, seed=args.seed)
     start = time.perf_counter()
     print(
         f"Delay network (order 6, theta 1 s, 1 Hz white noise, rms 0.3, "

@@ -9,12 +9,20 @@ settings before any work, so these commands leave the checks to them; a
 
 import os
 
-from nengo_lmu.cli.common import add_no_progress, add_out, add_seed, number, progress_verbose
+from nengo_lmu.cli.common import (
+    add_no_progress,
+    add_out,
+    add_seed,
+    check_out,
+    number,
+    progress_verbose,
+)
 
 # --- online-learning ---------------------------------------------------------
 
 
 def cmd_online_learning(args, parser):  # pylint: disable=unused-argument
+    check_out(args)
     from nengo_lmu.io import save_figure, write_json  # pylint: disable=import-outside-toplevel
     from nengo_lmu.tasks.learning import (  # pylint: disable=import-outside-toplevel
         DEFAULTS,
@@ -51,6 +59,7 @@ def _add_online_learning(subparsers):
     from nengo_lmu.tasks.learning import (  # pylint: disable=import-outside-toplevel
         DEFAULTS as LEARNING,
         LEARNING_BACKENDS,
+        MAX_RMS,
     )
 
     ol = subparsers.add_parser(
@@ -73,7 +82,7 @@ def _add_online_learning(subparsers):
     ol.add_argument("--freq", type=number(float, "--freq", 0, exclusive=True),
                     default=LEARNING["freq"],
                     help="cut-off of the white-noise input in Hz (default: %(default)s)")
-    ol.add_argument("--rms", type=number(float, "--rms", 0, exclusive=True),
+    ol.add_argument("--rms", type=number(float, "--rms", 0, exclusive=True, maximum=MAX_RMS),
                     default=LEARNING["rms"], help="RMS of the input (default: %(default)s)")
     ol.add_argument("--neurons", type=number(int, "--neurons", 1),
                     default=LEARNING["n_neurons"],
@@ -97,6 +106,7 @@ def _add_online_learning(subparsers):
 
 
 def cmd_capacity(args, parser):  # pylint: disable=unused-argument
+    check_out(args)
     from nengo_lmu.tasks import capacity  # pylint: disable=import-outside-toplevel
 
     # run_capacity validates every setting (check_settings) before any work
@@ -163,6 +173,7 @@ def _add_capacity(subparsers):
 
 
 def cmd_mackey_glass(args, parser):  # pylint: disable=unused-argument
+    check_out(args)
     from nengo_lmu.tasks import mackey_glass  # pylint: disable=import-outside-toplevel
 
     # run_mackey_glass validates every setting (check_settings) before any work

@@ -1,20 +1,35 @@
 """``nengo-lmu psmnist train|finetune|evaluate``: permuted sequential MNIST."""
 
 from nengo_lmu.cli.common import (
+    MAX_SEED,
     add_json,
     add_no_progress,
     add_out,
     add_seed,
     add_spiking_args,
+    check_json,
+    check_model,
+    check_out,
     number,
     progress_verbose,
     reject_spiking_args,
+    seed_number,
     spiking_kwargs,
 )
 
 #: The LMU's recurrent options, each a store-true flag of ``psmnist train``.
 RECURRENT_FLAGS = ("hidden_to_memory", "memory_to_memory", "input_to_hidden",
                    "hidden_recurrent")
+
+#: What each LMU option needs: all but ``input_to_hidden`` a recurrent
+#: memory or hidden layer, which only the sequential method trains (the
+#: parallel path's one-step network reads ``x_T`` into the hidden layer).
+RECURRENT_HELP = {
+    "hidden_to_memory": "needs --method sequential",
+    "memory_to_memory": "needs --method sequential",
+    "input_to_hidden": "either method; not with --readout hold",
+    "hidden_recurrent": "needs --method sequential",
+}
 
 #: ``psmnist train``'s flags for a spiking readout (``--readout hold``).
 HOLD_FLAGS = ("readout", "hold_steps", "window", "memory_noise", "readout_draws",
@@ -26,6 +41,11 @@ def cmd_psmnist_train(args, parser):
     if args.method == "parallel" and not parallel_ok:
         parser.error("--hidden-to-memory, --memory-to-memory and --hidden-recurrent "
                      "need --method sequential (the parallel path needs an LTI memory)")
+    if args.readout == "hold" and args.method != "parallel":
+        parser.error("--readout hold needs --method parallel")
+    if args.readout == "hold" and args.input_to_hidden:
+        parser.error("--input-to-hidden does not work with --readout hold")
+    check_out(args)
     from nengo_lmu.tasks.psmnist import train_psmnist  # pylint: disable=import-outside-toplevel
 
     history = train_psmnist(
@@ -45,6 +65,8 @@ def cmd_psmnist_train(args, parser):
 
 
 def cmd_psmnist_finetune(args, parser):  # pylint: disable=unused-argument
+    check_model(args)
+    check_out(args)
     from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
         FINETUNE,
         finetune_psmnist,
@@ -77,6 +99,8 @@ def cmd_psmnist_evaluate(args, parser):
         kwargs = dict(progress_bar=not args.no_progress, **spiking_kwargs(args))
     else:
         reject_spiking_args(parser, args)
+    check_model(args)
+    check_json(args)
     result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test, **kwargs)
     print(f"test accuracy {result['accuracy'] * 100:.2f} % on {result['n_test']} images "
           f"({result['backend']}, {result['wall_s']:.0f} s)")
@@ -124,7 +148,7 @@ def _add_train(ps_sub):
                     help="hidden units (default: %(default)s)")
     tr.add_argument("--order", type=number(int, "--order", 1), default=DEFAULTS["order"],
                     help="memory order (default: %(default)s)")
-    tr.add_argument("--permutation-seed", type=number(int, "--permutation-seed", 0),
+    tr.add_argument("--permutation-seed", type=seed_number("--permutation-seed"),
                     default=DEFAULTS["permutation_seed"],
                     help="seed of the pixel permutation (default: %(default)s)")
     add_seed(tr, "training seed: initial weights, data order and NengoDL; the same "
@@ -145,7 +169,7 @@ def _add_train(ps_sub):
                     help="use only the first N training images (default: all 50,000)")
     for flag in RECURRENT_FLAGS:
         tr.add_argument(f"--{flag.replace('_', '-')}", action="store_true",
-                        help=f"LMU option {flag} (needs --method sequential)")
+                        help=f"LMU option {flag} ({RECURRENT_HELP[flag]})")
     tr.add_argument("--readout", choices=("exact", "hold"), default="exact",
                     help="memory readout trained for: exact m_T, or 'hold' as the spiking "
                     "memory on Loihi delivers it (images back to back, read during the "
@@ -173,7 +197,7 @@ def _add_train(ps_sub):
 
 
 #: ``psmnist finetune``'s numeric flags, keys of `nengo_lmu.tasks.psmnist.FINETUNE`:
-#: key, type, minimum, exclusive, help.
+#: key, type, minimum, exclusive, help (``seed`` also at most `MAX_SEED`).
 FINETUNE_NUMBERS = (
     ("memory_neurons", int, 1, False, "neurons per memory dimension"),
     ("memory_max_rate", float, 0, True, "highest rate in Hz of the memory's neurons"),
@@ -211,7 +235,9 @@ def _add_finetune(ps_sub):
     add_out(ft, "new model directory")
     for key, kind, minimum, exclusive, text in FINETUNE_NUMBERS:
         flag = "--" + key.replace("_", "-")
-        ft.add_argument(flag, type=number(kind, flag, minimum, exclusive=exclusive),
+        maximum = MAX_SEED if key == "seed" else None
+        ft.add_argument(flag, type=number(kind, flag, minimum, exclusive=exclusive,
+                                          maximum=maximum),
                         default=FINETUNE[key], help=f"{text} (default: %(default)s)")
     ft.add_argument("--weights", choices=MEMORY_WEIGHTS, default=FINETUNE["weights"],
                     help="the simulated memory's recurrent weights: the 8-bit ones Loihi "

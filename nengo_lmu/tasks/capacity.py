@@ -26,7 +26,13 @@ import scipy.signal
 
 from nengo_lmu.systems import LegendreDelay
 from nengo_lmu.tasks import baselines
-from nengo_lmu.validation import check_choice, check_integer, check_positive
+from nengo_lmu.validation import (
+    check_choice,
+    check_integer,
+    check_memory,
+    check_positive,
+    check_seed,
+)
 
 SYSTEMS = ("lmu0", "lmu", "lstm")
 READOUTS = ("midpoint", "edge")
@@ -317,7 +323,7 @@ def check_settings(T=DEFAULTS["T"], systems=SYSTEMS, lstm_T=DEFAULTS["lstm_T"], 
                  "lstm_batch_size", "max_fit_rows"):
         out[name] = check_integer(name, out[name])
     out["n_delays"] = check_integer("n_delays", out["n_delays"], minimum=2)
-    out["seed"] = check_integer("seed", out["seed"], minimum=0)
+    out["seed"] = check_seed("seed", out["seed"])
     for name in ("freq", "lstm_learning_rate"):
         out[name] = check_positive(name, out[name])
     out["length"] = check_positive("length", out["length"])
@@ -338,7 +344,49 @@ def check_settings(T=DEFAULTS["T"], systems=SYSTEMS, lstm_T=DEFAULTS["lstm_T"], 
         if out["freq"] >= T_ / 2:
             raise ValueError(f"freq ({out['freq']:g} Hz) must be below the Nyquist "
                              f"frequency T / 2 of every T, got T = {T_}")
+    check_memory(*capacity_memory(out))
     return out
+
+
+def capacity_memory(settings):
+    """``(setting to lower, bytes, what)``: an estimate of the memory
+    `run_capacity` needs with ``settings`` (`check_settings`' result), for
+    `nengo_lmu.validation.check_memory`.
+
+    The sequences of every T are kept (``(n_train + n_test) x length T``
+    float64); on top, the largest T's work: the impulse response
+    (``length T x order``), the FFT convolution of the test sequences with
+    the readouts (complex spectra and outputs, ``n_test x length T x
+    n_delays``, about six copies), the targets and errors, and for ``lmu``
+    the memory states of the least-squares fit (about three copies of
+    ``n_train x 1.7 max_fit_rows x order``); for ``lstm``, Keras' float32
+    copies of the data and the activations it keeps for backpropagation
+    (``lstm_batch_size x length T x lstm_units``, about ten per step).
+    """
+    s = settings
+    n_d, order = s["n_delays"], s["order"]
+    lmu_T = s["T"] if {"lmu0", "lmu"} & set(s["systems"]) else []
+    lstm_T = s["lstm_T"] if "lstm" in s["systems"] else []
+    n_train = s["n_train"] if {"lmu", "lstm"} & set(s["systems"]) else 0
+    kept, work = 0, {}
+    for T in sorted(set(lmu_T) | set(lstm_T)):
+        length = int(round(s["length"] * T))
+        kept += 8 * (n_train + s["n_test"]) * length
+        need = 8 * s["n_test"] * length * n_d * 4  # targets, outputs, errors
+        if T in lmu_T:
+            need += 8 * length * (order + n_d)  # impulse response and kernels
+            need += 8 * s["n_test"] * length * n_d * 6  # the FFT convolution
+            if "lmu" in s["systems"]:
+                need += 3 * 8 * n_train * int(1.7 * s["max_fit_rows"] + 1) * (order + n_d)
+        if T in lstm_T:
+            need += 4 * (n_train + s["n_test"]) * length * (2 + n_d)
+            need += 4 * 10 * s["lstm_batch_size"] * length * s["lstm_units"]
+        work[T] = need
+    biggest = max(work, key=work.get)
+    setting = ("lstm_T or lstm_batch_size" if biggest not in lmu_T
+               else "T, lstm_T or n_test" if biggest in lstm_T else "T or n_test")
+    return (f"{setting} (T = {biggest} needs the most)", kept + work[biggest],
+            f"the capacity task (T = {', '.join(map(str, sorted(work)))})")
 
 
 def run_capacity(T=DEFAULTS["T"], systems=SYSTEMS, lstm_T=DEFAULTS["lstm_T"],

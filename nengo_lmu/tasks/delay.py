@@ -17,9 +17,87 @@ from nengo_lmu._deprecated import moved_attributes
 from nengo_lmu.backends import check_backend, make_simulator, run_with_progress
 from nengo_lmu.metrics import nrmse_rms
 from nengo_lmu.networks import LegendreMemory
+from nengo_lmu.validation import (
+    check_choice,
+    check_integer,
+    check_memory,
+    check_real,
+    check_seed,
+)
 
 R_VALUES = (0.0, 0.25, 0.5, 0.75, 1.0)
 STATES = ("current", "decoded")
+
+#: The largest RMS of the white-noise input (`run_delay`, `check_delay`). The
+#: task is linear and its NRMSE does not depend on the scale, but squares of
+#: larger inputs summed over a long run leave float64 (``rms = 1e300`` gives
+#: NaN everywhere), and a spiking memory represents ``|u| <= 1`` anyway.
+MAX_RMS = 1e6
+
+#: Bytes a nengo probe keeps per step beside its data (one small array each).
+PROBE_STEP_OVERHEAD = 112
+
+
+def delay_memory_bytes(order, n_neurons, sim_time, dt, n_r=len(R_VALUES)):
+    """An estimate of the memory (bytes) a `run_delay` needs, by part:
+    ``{"probes": ..., "network": ...}``.
+
+    The probes and what is computed from them: the input and the memory
+    state at every step (``n_steps x (1 + order)`` float64, with nengo's
+    per-step overhead), the state estimate and the decoded and true signals
+    (``n_steps x len(r)``), the white noise. The network: the exact system's
+    ``order x order`` matrices (about ten copies while discretized and
+    built), or the spiking memory's neuron-to-neuron weights (``order**2``
+    connections of ``n_neurons x n_neurons``, twice while solved).
+    """
+    n_steps = int(round(sim_time / dt))
+    per_step = 2 * PROBE_STEP_OVERHEAD + 8 * (4 * (1 + order) + 6 * n_r + 4)
+    if n_neurons:
+        network = 2 * 8 * order**2 * n_neurons**2
+    else:
+        network = 10 * 8 * order**2
+    return {"probes": n_steps * per_step, "network": network}
+
+
+def check_delay(order=6, theta=1.0, freq=1.0, rms=0.3, n_neurons=100, sim_time=10.0,
+                seed=0, dt=0.001, probe_synapse=0.05, r=R_VALUES, state="current"):
+    """Check the settings of `run_delay`; raise `ValueError` (naming the
+    setting) if one is bad, `nengo_lmu.validation.InsufficientMemoryError`
+    if the run would not fit in memory (`delay_memory_bytes`). Returns nothing;
+    `run_delay` calls it before anything is built.
+    """
+    check_integer("order", order)
+    theta = check_real("theta", theta, 0, exclusive_minimum=True)
+    rms = check_real("rms", rms, 0, MAX_RMS, exclusive_minimum=True)
+    if n_neurons is not None:
+        check_integer("n_neurons", n_neurons, minimum=0)
+    dt = check_real("dt", dt, 0, exclusive_minimum=True)
+    sim_time = check_real("sim_time", sim_time, 0, exclusive_minimum=True)
+    if sim_time <= theta:
+        raise ValueError(f"sim_time must exceed theta ({theta:g} s), got {sim_time!r}")
+    if int(round(sim_time / dt)) <= int(round(theta / dt)):
+        raise ValueError(f"sim_time must exceed theta ({theta:g} s) by at least one "
+                         f"step of dt ({dt:g} s) to score the delay task, got {sim_time!r}")
+    freq = check_real("freq", freq, 0, exclusive_minimum=True)
+    if not 1 / sim_time <= freq <= 0.5 / dt:
+        raise ValueError(f"freq must lie between 1 / sim_time ({1 / sim_time:g} Hz) and "
+                         f"the Nyquist frequency 0.5 / dt ({0.5 / dt:g} Hz), got {freq!r}")
+    check_seed("seed", seed)
+    if probe_synapse is not None:
+        check_real("probe_synapse", probe_synapse, 0)
+    try:
+        r_ = np.asarray(r, dtype=float)
+    except (TypeError, ValueError):
+        r_ = None
+    if r_ is None or r_.ndim != 1 or r_.size == 0 or not np.all((r_ >= 0) & (r_ <= 1)):
+        raise ValueError(f"r must be a non-empty list of relative delays in [0, 1], got {r!r}")
+    check_choice("state", state, STATES)
+    parts = delay_memory_bytes(order, n_neurons, sim_time, dt, len(r_))
+    lower = ("sim_time (or raise dt)" if parts["probes"] >= parts["network"]
+             else "n_neurons or order" if n_neurons else "order")
+    check_memory(lower, sum(parts.values()),
+                 f"the delay task ({int(round(sim_time / dt)):,} steps, order {order}"
+                 + (f", {n_neurons} neurons per dimension)" if n_neurons else ")"))
 
 
 def delay_network(
@@ -116,14 +194,20 @@ def run_delay(
         ``wall_s`` (build and run), ``sim_time``, ``order``, ``theta``,
         ``freq``, ``rms``, ``seed``, plus ``t``, ``decoded`` and ``truth``
         arrays (for plotting).
+
+    Raises
+    ------
+    ValueError
+        For a bad setting (`check_delay`: ``rms`` finite in ``(0, MAX_RMS]``,
+        ``theta`` finite > 0, ``sim_time`` finite > ``theta``, ``freq`` between
+        ``1 / sim_time`` and the Nyquist frequency, a seed numpy accepts, ...)
+        or a run that would not fit in memory
+        (`nengo_lmu.validation.InsufficientMemoryError`), before anything is
+        built or simulated.
     """
     check_backend(backend)
-    if state not in STATES:
-        raise ValueError(f"state must be one of {STATES}, got {state!r}")
-    if not sim_time > theta:
-        raise ValueError(f"sim_time must exceed theta ({theta} s), got {sim_time!r}")
-    if n_neurons is not None and n_neurons < 0:
-        raise ValueError(f"n_neurons must be >= 0 (0: exact system), got {n_neurons!r}")
+    check_delay(order, theta, freq, rms, n_neurons, sim_time, seed, dt, probe_synapse, r,
+                state)
     if backend == "loihi" and n_neurons:
         memory_kwargs.setdefault("loihi_input", True)
     net = delay_network(
@@ -163,9 +247,19 @@ def delay_report(order=6, n_neurons=100, theta=1.0, seed=0, dt=0.001):
 
     The network of `run_delay` with ``backend="loihi"`` (input filtered on
     chip), built by nengo_loihi and not run (`nengo_lmu.loihi.network_report`).
+    The settings, and whether the build fits in memory, are checked first.
     """
     from nengo_lmu.loihi import network_report  # pylint: disable=import-outside-toplevel
 
+    check_integer("order", order)
+    check_integer("n_neurons", n_neurons)
+    check_real("theta", theta, 0, exclusive_minimum=True)
+    check_seed("seed", seed)
+    check_real("dt", dt, 0, exclusive_minimum=True)
+    # built, not run: the neuron-to-neuron weights, and nengo_loihi's copies
+    check_memory("n_neurons or order", 4 * 8 * order**2 * n_neurons**2,
+                 f"the delay network's Loihi build (order {order}, {n_neurons} neurons "
+                 "per dimension)")
     net = delay_network(order=order, theta=theta, n_neurons=n_neurons, sim_time=1.0,
                         seed=seed, dt=dt, loihi_input=True)
     report = network_report(net, dt=dt)

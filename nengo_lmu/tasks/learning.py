@@ -50,7 +50,16 @@ import numpy as np
 from nengo_lmu.backends import make_simulator, run_with_progress
 from nengo_lmu.networks import LegendreMemory
 from nengo_lmu.systems import LegendreDelay
-from nengo_lmu.validation import check_choice, check_integer, check_positive, is_finite_real
+from nengo_lmu.tasks.delay import MAX_RMS, PROBE_STEP_OVERHEAD
+from nengo_lmu.validation import (
+    check_choice,
+    check_integer,
+    check_memory,
+    check_positive,
+    check_real,
+    check_seed,
+    is_finite_real,
+)
 
 #: Simulators that run the online learning (nengo's PES; nengo_loihi's on chip).
 LEARNING_BACKENDS = ("nengo", "loihi")
@@ -103,13 +112,13 @@ def check_online_learning(
     built.
     """
     check_choice("backend", backend, LEARNING_BACKENDS)
-    check_integer("order", order)
+    order = check_integer("order", order)
     theta = check_positive("theta", theta)
     if not is_finite_real(r) or not 0 <= r <= 1:
         raise ValueError(f"r must be a relative delay in [0, 1], got {r!r}")
     check_positive("freq", freq)
-    rms = check_positive("rms", rms)
-    check_integer("n_neurons", n_neurons)
+    rms = check_real("rms", rms, 0, MAX_RMS, exclusive_minimum=True)
+    n_neurons = check_integer("n_neurons", n_neurons)
     check_positive("learning_rate", learning_rate)
     sim_time = check_positive("sim_time", sim_time)
     for name, value in (("test_fraction", test_fraction), ("score_fraction", score_fraction)):
@@ -122,7 +131,7 @@ def check_online_learning(
     check_positive("readout_synapse", readout_synapse)
     check_positive("probe_synapse", probe_synapse)
     dt = check_positive("dt", dt)
-    check_integer("seed", seed, minimum=0)
+    check_seed("seed", seed)
     if dt >= synapse:
         raise ValueError(f"dt ({dt}) must be smaller than synapse ({synapse})")
     window = (sim_time - theta) * score_fraction
@@ -132,6 +141,7 @@ def check_online_learning(
             f"enough for score_fraction ({score_fraction}) of the rest to span "
             f"10 steps of dt; e.g. sim_time >= {theta + 1:g}"
         )
+    check_memory(*learning_memory(order, n_neurons, sim_time, dt))
     if rms > 0.5:
         warnings.warn(
             f"rms = {rms} > 0.5: the white-noise input often leaves [-1, 1], which "
@@ -140,6 +150,24 @@ def check_online_learning(
             UserWarning,
             stacklevel=3,
         )
+
+
+def learning_memory(order, n_neurons, sim_time, dt):
+    """``(setting to lower, bytes, what)``: an estimate of the memory an
+    `online_learning` run needs (for `nengo_lmu.validation.check_memory`).
+
+    The input and target (``n_steps`` float64 each, twice), four probes of
+    one dimension with nengo's per-step overhead, and the filtered score
+    signals; the memory's neuron-to-neuron weights (``order**2`` connections of
+    ``n_neurons x n_neurons``, twice while solved).
+    """
+    n_steps = int(round(sim_time / dt))
+    signals = n_steps * (4 * (PROBE_STEP_OVERHEAD + 8) + 8 * 14)
+    weights = 2 * 8 * order**2 * n_neurons**2
+    setting = "sim_time (or raise dt)" if signals >= weights else "n_neurons or order"
+    return (setting, signals + weights,
+            f"online learning ({n_steps:,} steps, order {order}, {n_neurons} neurons per "
+            "state variable)")
 
 
 def online_learning_network(

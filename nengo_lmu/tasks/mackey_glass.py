@@ -36,7 +36,14 @@ from nengo_lmu.tasks.baselines import (  # noqa: F401 (lstm_param_count: part of
     lstm_param_count,
     match_lstm_units,
 )
-from nengo_lmu.validation import check_choice, check_integer, check_positive, is_finite_real
+from nengo_lmu.validation import (
+    check_choice,
+    check_integer,
+    check_memory,
+    check_positive,
+    check_seed,
+    is_finite_real,
+)
 
 #: The systems `run_mackey_glass` can train.
 SYSTEMS = ("lmu", "lstm")
@@ -514,8 +521,9 @@ def check_settings(**settings):
                 "batch_size", "lstm_batch_size"):
         check_integer(key, s[key])
     check_integer("n_series", s["n_series"], minimum=2)
-    for key in ("warmup", "washout", "seed"):
+    for key in ("warmup", "washout"):
         check_integer(key, s[key], minimum=0)
+    check_seed("seed", s["seed"])
     for key in ("theta", "learning_rate", "tau"):
         check_positive(key, s[key])
     if s["lstm_units"] != "auto":
@@ -529,7 +537,49 @@ def check_settings(**settings):
     if s["warmup"] >= s["window"]:
         raise ValueError(f"warmup must be < window ({s['window']}), got {s['warmup']}")
     lmu_config(s["units"], s["order"], s["theta"], s["neuron_type"])
+    check_memory(*mackey_glass_memory(s, systems))
     return s
+
+
+def mackey_glass_memory(settings, systems=SYSTEMS):
+    """``(setting to lower, bytes, what)``: an estimate of the memory
+    `run_mackey_glass` needs (for `nengo_lmu.validation.check_memory`).
+
+    The data: the Euler integration of every series (``n_series x
+    (washout + n_steps + horizon) x 10`` float64, twice) and its windows.
+    Then the larger of the systems, trained one after the other: the LMU's
+    memory at every step of every training window (a complex FFT
+    convolution, ``n_windows x window x order``, about 40 bytes each), its
+    float32 feeds and its weights with Adam's moments; the LSTM's float32
+    data, the activations Keras keeps for backpropagation
+    (``lstm_batch_size x window x lstm_units x lstm_layers``, about ten per
+    step) and its weights.
+    """
+    s = settings
+    n_test = min(max(1, int(round(s["test_fraction"] * s["n_series"]))), s["n_series"] - 1)
+    per_series = (s["n_steps"] - s["window"]) // (s["window"] - s["warmup"]) + 1
+    n_train_w, n_w = (s["n_series"] - n_test) * per_series, s["n_series"] * per_series
+    steps = (s["washout"] + s["n_steps"] + s["horizon"] + s["tau"]) * SUBSTEPS
+    parts = {"n_series or n_steps": 8 * s["n_series"] * (2 * steps + 4 * s["n_steps"])
+             + 8 * 2 * n_w * s["window"]}
+    n_lmu = s["units"] * (s["order"] + 3) + 2
+    if "lmu" in systems:
+        parts["n_series, n_steps or order"] = (
+            40 * n_train_w * s["window"] * s["order"]
+            + 3 * 4 * n_w * (s["window"] - s["warmup"]) * (s["order"] + 1))
+        parts["units"] = 4 * 4 * n_lmu
+    if "lstm" in systems:
+        units, lower = s["lstm_units"], "lstm_batch_size, lstm_units or window"
+        if units == "auto":
+            units = match_lstm_units(n_lmu, s["lstm_layers"])
+            lower = "units (the LSTM is matched to the LMU's size), lstm_batch_size or window"
+        parts[lower] = (
+            4 * 3 * n_w * s["window"]
+            + 4 * 10 * s["lstm_batch_size"] * s["window"] * units * s["lstm_layers"]
+            + 4 * 4 * lstm_param_count(units, s["lstm_layers"]))
+    return (max(parts, key=parts.get), sum(parts.values()),
+            f"the Mackey-Glass task ({s['n_series']} series of {s['n_steps']} samples, "
+            f"{n_w} windows of {s['window']})")
 
 
 def run_mackey_glass(systems=SYSTEMS, verbose=1, log=print, **settings):

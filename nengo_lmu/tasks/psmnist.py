@@ -19,9 +19,23 @@ from nengo_lmu.lmu import build_classifier
 from nengo_lmu.metrics import accuracy
 from nengo_lmu.model_dir import SpikingSettings, deployment_settings, load_model
 from nengo_lmu.neurons import NEURON_TYPES, check_spiking_counterpart
-from nengo_lmu.readout import ReadoutScheme, readout_settings, stream_logits, stream_rate_logits
+from nengo_lmu import training
+from nengo_lmu.readout import (
+    READOUT_LOSSES,
+    ReadoutScheme,
+    readout_settings,
+    stream_logits,
+    stream_rate_logits,
+)
 from nengo_lmu.training import METHODS, predict, train
-from nengo_lmu.validation import check_choice, check_integer
+from nengo_lmu.validation import (
+    check_choice,
+    check_input_dir,
+    check_integer,
+    check_memory,
+    check_output_dir,
+    check_seed,
+)
 
 #: Defaults: a Loihi-friendly ReLU hidden layer on an order-256 memory of the
 #: whole 784-pixel sequence; 92,393 trainable parameters.
@@ -32,6 +46,19 @@ DEFAULTS = dict(units=346, order=256, epochs=30, method="parallel",
 #: Initial learning rate of each method (``learning_rate="auto"``): BPTT of
 #: the recurrent cell diverged here at 1e-3, and trains at 1e-4.
 LEARNING_RATES = {"parallel": 2e-3, "sequential": 1e-4}
+
+#: The LMU options `train_psmnist` takes as ``**flags`` (`nengo_lmu.lmu.LMU`'s).
+#: Those that make the memory or the hidden layer recurrent need
+#: ``method="sequential"``; ``input_to_hidden`` trains by either method (the
+#: one-step network of the parallel path reads the last element ``x_T``).
+LMU_FLAGS = ("hidden_to_memory", "memory_to_memory", "input_to_hidden", "hidden_recurrent",
+             "memory_d", "discretizer")
+SEQUENTIAL_FLAGS = ("hidden_to_memory", "memory_to_memory", "hidden_recurrent")
+
+#: Training and validation sequences of the offline MNIST
+#: (`nengo_lmu.data.load_psmnist`): what `train_psmnist` trains on without
+#: ``n_train``, and validates on.
+N_TRAIN, N_VALID = 50000, 10000
 
 
 def model_config(units=DEFAULTS["units"], order=DEFAULTS["order"],
@@ -71,19 +98,32 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     ``readout_draws``, ``readout_loss``) trains for the spiking memory's readout (see
     `nengo_lmu.training.train`); `evaluate_psmnist` then uses the same
     ``hold_steps`` and ``window`` by default.
+    Every setting is checked before the data are loaded or anything is
+    written (`nengo_lmu.training.check_train_args`, ``out`` a writable
+    directory or one that can be made, the LMU options against ``method`` and
+    ``readout``, `nengo_lmu.training.check_model_size`): a `ValueError`, or
+    `NotADirectoryError` / `PermissionError` for ``out``.
     Returns the training history (see `nengo_lmu.training.train`).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if clipnorm == "auto":
+    check_choice("method", method, METHODS)
+    if isinstance(clipnorm, str) and clipnorm == "auto":
         clipnorm = 1.0 if method == "sequential" else None
-    if learning_rate == "auto":
+    if isinstance(learning_rate, str) and learning_rate == "auto":
         learning_rate = LEARNING_RATES[method]
-    config = model_config(units, order, neuron_type, **flags)
-    readout_settings(readout, hold_steps, window, memory_noise, readout_draws,  # before loading
+    # every setting is checked before the data are loaded or anything is written
+    training.check_train_args(epochs, method, batch_size, learning_rate, weight_decay,
+                              clipnorm, None, seed)
+    out = check_output_dir("out", out)
+    readout_settings(readout, hold_steps, window, memory_noise, readout_draws,
                      readout_loss=readout_loss)
-    if readout != "exact" and method != "parallel":
-        raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
+    config = _train_config(units, order, neuron_type, method, readout, flags)
+    check_seed("permutation_seed", permutation_seed)
+    n_train = check_integer("n_train", n_train, allow_none=True)
+    copies = 1 if readout == "exact" else readout_draws
+    training.check_model_size(
+        config, copies * (N_TRAIN if n_train is None else n_train) + N_VALID,
+        batch_size=batch_size, n_steps=1 if method == "parallel" else int(config["theta"]),
+        method=method)
     data = load_psmnist(permutation_seed, source=source)
     x, y = data["train"]
     n_train = len(x) if n_train is None else check_integer("n_train", n_train)
@@ -105,6 +145,24 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     history["wall_s"] = time.perf_counter() - start
     save_figure(plot_history(history), os.path.join(out, "training.png"), dpi=110)
     return history
+
+
+def _train_config(units, order, neuron_type, method, readout, flags):
+    """The model config of `train_psmnist`, its LMU options checked against
+    the method and the readout."""
+    unknown = sorted(set(flags) - set(LMU_FLAGS))
+    if unknown:
+        raise ValueError(f"unknown LMU option(s) {unknown}; accepted: {list(LMU_FLAGS)}")
+    recurrent = [k for k in SEQUENTIAL_FLAGS if flags.get(k)]
+    if method == "parallel" and recurrent:
+        raise ValueError(f"{', '.join(recurrent)} need(s) method='sequential' (the parallel "
+                         "path needs a memory that is a linear filter of the input)")
+    if readout != "exact" and method != "parallel":
+        raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
+    if readout != "exact" and flags.get("input_to_hidden"):
+        raise ValueError(f"readout={readout!r} does not support input_to_hidden")
+    return model_config(check_integer("units", units), check_integer("order", order),
+                        neuron_type, **flags)
 
 
 def data_file(data):
@@ -169,25 +227,50 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     ``max_rate`` (of the hidden neurons on chip) is recorded too; the
     history adds the validation accuracy with the hidden neurons spiking
     (`SpikingLMUClassifier.simulate_readout`) before and after.
+    Every setting, ``model_dir`` (an existing directory), ``out`` and the
+    memory the simulated states need are checked before the data are loaded
+    or the memory simulated.
     Returns the training history.
     """
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
-    run_config, params = load_model(model_dir)
+    # every setting is checked before the data are loaded or the memory simulated
+    training.check_train_args(epochs, "parallel", batch_size, learning_rate, weight_decay,
+                              None, None, seed)
+    model_dir = check_input_dir("model_dir", model_dir, "model directory")
+    out = check_output_dir("out", out)
     if os.path.abspath(out) == os.path.abspath(model_dir):
         raise ValueError("out must be a new model directory, not the model's own")
+    seed = check_seed("seed", seed)  # it fixes the memory
+    check_choice("weights", weights, MEMORY_WEIGHTS)
+    check_choice("readout_loss", readout_loss, READOUT_LOSSES)
+    check_integer("readout_draws", readout_draws)
+    for name, n in (("n_train", n_train), ("n_valid", n_valid)):
+        check_integer(name, n)
+    run_config, params = load_model(model_dir)
     config = run_config["model"]
     trained = run_config["readout"]
     if trained["scheme"] != "exact":
         spiking.setdefault("hold_steps", trained["hold_steps"])
         spiking.setdefault("window", trained["window"])
-    seed = check_integer("seed", seed, minimum=0)  # it fixes the memory
-    check_choice("weights", weights, MEMORY_WEIGHTS)
+    settings = check_spiking_settings(
+        config, "spiking", dict(spiking, memory_neurons=memory_neurons,
+                                memory_max_rate=memory_max_rate, max_rate=max_rate, seed=seed))
+    window = settings.get("window", ReadoutScheme.window)
+    # the simulated states (float64), scaled copies and NengoDL's float32 feeds
+    check_memory("n_train or n_valid", 3 * 8 * (window + 1) * (n_train + n_valid)
+                 * int(config.get("memory_d", 1)) * int(config["order"]),
+                 f"fine-tuning on {n_train + n_valid:,} simulated memories "
+                 f"({window + 1} readout steps each)")
+    window_loss = readout_loss == "window"
+    training.check_model_size(config, n_train * (1 if window_loss else readout_draws) + n_valid,
+                              batch_size=batch_size, n_steps=window + 1 if window_loss else 1,
+                              method="parallel")
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     x, y = data["train"]
     xv, yv = data["valid"]
     for name, n, total in (("n_train", n_train, len(x)), ("n_valid", n_valid, len(xv))):
-        if check_integer(name, n) > total:
+        if n > total:
             raise ValueError(f"{name} must be an integer in 1..{total}, got {n!r}")
     x_cal = xv[:N_CALIBRATION]  # as evaluate_psmnist calibrates
     net = SpikingLMUClassifier(config, params, x_cal, memory="spiking",
@@ -275,11 +358,17 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
         raise ValueError(f"network must be 'temporal' or 'closed-form', got {network!r}")
     if network == "closed-form" and backend != "dl":
         raise ValueError("network='closed-form' runs in NengoDL only (backend='dl')")
+    check_integer("n_test", n_test, allow_none=True)
+    check_integer("batch_size", batch_size)
+    check_choice("memory", memory, MEMORY_MODES)
     method = "sequential" if network == "temporal" else "parallel"
+    model_dir = check_input_dir("model_dir", model_dir, "model directory")
     run_config, params = load_model(model_dir)
     config = run_config["model"]
     if backend == "loihi":
         check_spiking_counterpart(config.get("hidden_neuron_type", "RectifiedLinear"))
+        spiking = check_spiking_settings(
+            config, memory, deployment_settings(run_config, memory, **spiking))
     elif spiking or memory != "exact":
         raise ValueError("memory and the spiking settings apply to backend='loihi' only")
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
@@ -290,7 +379,6 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
         x, y = x[:n_test], y[:n_test]
     if backend == "loihi":
         trained = run_config["readout"]
-        spiking = deployment_settings(run_config, memory, **spiking)
         result = _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
                                    memory, progress_bar, spiking)
         result["training_readout"] = trained
@@ -308,6 +396,38 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     wall = time.perf_counter() - start
     return {"accuracy": accuracy(logits, y), "n_test": int(len(x)), "backend": backend,
             "network": network, "wall_s": wall, "n_trainable": clf.n_trainable}
+
+
+#: Spiking settings `evaluate_psmnist` and `loihi_report` pass to
+#: `nengo_lmu.spiking.SpikingLMUClassifier` (``**spiking``).
+SPIKING_KEYS = ("max_rate", "hold_steps", "window", "memory_neurons", "memory_max_rate",
+                "memory_synapse", "hidden_synapse", "dt", "seed")
+
+#: The memory of a spiking classifier (`nengo_lmu.spiking.SpikingLMUClassifier`).
+MEMORY_MODES = ("exact", "spiking")
+
+
+def check_spiking_settings(config, memory, spiking, copies=2):
+    """``spiking`` (the keyword arguments of a spiking classifier of the model
+    ``config``) if they are valid, checked before any data are loaded: known
+    names (`SPIKING_KEYS`), numbers in range (`nengo_lmu.model_dir.SpikingSettings`,
+    `nengo_lmu.readout.ReadoutScheme`), a seed numpy accepts, and, with
+    ``memory="spiking"``, a memory whose neuron-to-neuron weights fit in memory
+    (``(memory_d * order)**2`` connections of ``memory_neurons**2`` float64,
+    ``copies`` times while built)."""
+    unknown = sorted(set(spiking) - set(SPIKING_KEYS))
+    if unknown:
+        raise ValueError(f"unknown spiking setting(s) {unknown}; accepted: {list(SPIKING_KEYS)}")
+    check_seed("seed", spiking.get("seed"), allow_none=True)
+    numbers = SpikingSettings(**{k: spiking[k] for k in SPIKING_KEYS
+                                 if k in spiking and k not in ("hold_steps", "window", "seed")})
+    ReadoutScheme(**{k: spiking[k] for k in ("hold_steps", "window") if k in spiking})
+    if memory == "spiking":
+        size = int(config.get("memory_d", 1)) * int(config["order"])
+        check_memory("memory_neurons", copies * 8 * size**2 * numbers.memory_neurons**2,
+                     f"the spiking memory ({size} state variables of "
+                     f"{numbers.memory_neurons} neurons)")
+    return spiking
 
 
 def _rate_stream_accuracy(model_dir, x, y, hold_steps, window):
@@ -361,8 +481,12 @@ def loihi_report(model_dir, memory="exact", source="auto", **spiking):
     from nengo_lmu.loihi import network_report  # pylint: disable=import-outside-toplevel
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
+    check_choice("memory", memory, MEMORY_MODES)
+    model_dir = check_input_dir("model_dir", model_dir, "model directory")
     run_config, params = load_model(model_dir)
-    spiking = deployment_settings(run_config, memory, **spiking)
+    spiking = check_spiking_settings(run_config["model"], memory,
+                                     deployment_settings(run_config, memory, **spiking),
+                                     copies=4)  # nengo_loihi's build keeps copies
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     x_cal = data["valid"][0][:N_CALIBRATION]
     net = SpikingLMUClassifier(run_config["model"], params, x_cal, memory=memory, **spiking)

@@ -110,7 +110,7 @@ def test_score_learning_known_errors(allclose):
         (dict(score_fraction=0.7), r"score_fraction must lie in \(0, 0.5\]"),
         (dict(dt=0.2), r"dt \(0.2\) must be smaller than synapse"),
         (dict(freq=np.nan), "freq must be a positive"),
-        (dict(seed=-1), "seed must be an integer >= 0"),
+        (dict(seed=-1), r"seed must be an integer in 0\.\.4294967295, got -1"),
         (dict(learning_rte=1e-3), r"unknown parameter\(s\) \['learning_rte'\]"),
     ],
 )
