@@ -73,6 +73,47 @@ QUIET_WARNINGS = (
 )
 
 
+class _QuietImport:
+    """A `sys.meta_path` finder that runs the first import of TensorFlow's
+    packages with the process's stderr closed: TensorFlow 2.12 prints its
+    TensorRT notice from C++ whatever ``TF_CPP_MIN_LOG_LEVEL`` says. Python
+    errors still surface (as exceptions, once stderr is back)."""
+
+    NAMES = ("tensorflow", "nengo_dl", "keras", "keras_lmu")
+
+    def find_spec(self, name, path=None, target=None):  # noqa: D102
+        if name not in self.NAMES:
+            return None
+        import importlib.machinery  # pylint: disable=import-outside-toplevel
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+class _QuietLoader:
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):  # noqa: D102
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):  # noqa: D102
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "w", encoding="utf-8") as null:
+                os.dup2(null.fileno(), 2)
+                self.loader.exec_module(module)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+
 @contextlib.contextmanager
 def output(verbose):
     """Quiet, readable output for a command: without ``verbose`` TensorFlow's
@@ -80,15 +121,23 @@ def output(verbose):
     `QUIET_WARNINGS` are hidden; and when stdout is not a terminal (a log
     file), nengo's progress bars print a plain line per tenth of the work."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
+    quiet = None
+    if not verbose and "tensorflow" not in sys.modules:
+        quiet = _QuietImport()
+        sys.meta_path.insert(0, quiet)
     if not sys.stdout.isatty():
         from nengo_lmu.backends import use_line_progress  # pylint: disable=import-outside-toplevel
 
         use_line_progress()
-    with warnings.catch_warnings():
-        if not verbose:
-            for message in QUIET_WARNINGS:
-                warnings.filterwarnings("ignore", message=message)
-        yield
+    try:
+        with warnings.catch_warnings():
+            if not verbose:
+                for message in QUIET_WARNINGS:
+                    warnings.filterwarnings("ignore", message=message)
+            yield
+    finally:
+        if quiet is not None:
+            sys.meta_path.remove(quiet)
 
 
 #: The errors of a command's checks that exit with status 2 and a one-line

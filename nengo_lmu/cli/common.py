@@ -10,6 +10,7 @@ Nothing here imports more than argparse at import time.
 """
 
 import argparse
+import sys
 import math
 
 
@@ -63,8 +64,11 @@ def add_no_progress(parser, text="no progress bars"):
 
 
 def progress_verbose(args):
-    """The Keras ``verbose`` level that ``--no-progress`` asks for."""
-    return 0 if args.no_progress else 1
+    """The Keras ``verbose`` level: 0 with ``--no-progress``; a progress bar
+    in a terminal (1), one line per epoch in a log file (2)."""
+    if args.no_progress:
+        return 0
+    return 1 if sys.stdout.isatty() else 2
 
 
 def add_seed(parser, what, default=0, shown="%(default)s"):
