@@ -13,7 +13,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "nengo_lmu"
 BASE = {"validation", "io", "metrics", "plots", "version", "_deprecated"}
 MATHS = {"systems"}
 MODELS = {"neurons", "networks", "lmu", "readout", "model_dir", "data"}
-BACKENDS = {"backends", "training", "loihi", "spiking", "keras"}
+BACKENDS = {"backends", "training", "loihi", "spiking", "batching", "keras"}
 HEAVY = ("tensorflow", "nengo_dl", "nengo_loihi", "keras_lmu", "keras")
 #: The one exception: `nengo_lmu.data.load_mnist(download=True)` downloads
 #: MNIST through Keras (the explicit, documented download), importing
@@ -99,9 +99,9 @@ def test_networks_import_no_backend():
 
 
 def test_training_and_deployment_never_import_each_other():
-    deployment = {"spiking", "loihi"}
+    deployment = {"spiking", "loihi", "batching"}
     assert not own(MODULES["nengo_lmu.training"]) & deployment
-    for name in ("nengo_lmu.spiking", "nengo_lmu.loihi"):
+    for name in ("nengo_lmu.spiking", "nengo_lmu.loihi", "nengo_lmu.batching"):
         assert "training" not in own(MODULES[name]), name
 
 

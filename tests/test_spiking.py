@@ -311,6 +311,22 @@ def test_evaluate_loihi_cli(model_dir, tmp_path, capsys):
     assert "rate model on the same images" in capsys.readouterr().out
 
 
+def test_evaluate_loihi_batched_cli(model_dir, tmp_path):
+    """--batch-size B runs B images side by side, each from rest: the same
+    predictions whatever B, and the JSON says how it ran."""
+    results = {}
+    for b in (1, 3):
+        path = tmp_path / f"ev{b}.json"
+        assert main(["psmnist", "evaluate", "--model", str(model_dir), "--backend", "loihi",
+                     "--n-test", "7", "--seed", "3", "--batch-size", str(b), "--json",
+                     str(path), "--no-progress"]) == 0
+        results[b] = json.loads(path.read_text())
+    assert results[1]["predictions"] == results[3]["predictions"]
+    assert len(results[3]["predictions"]) == results[3]["n_test"] == 7
+    assert results[3]["batch_size"] == 3 and results[3]["workers"] == 1
+    assert results[3]["from_rest"] and results[3]["s_per_image"] > 0
+
+
 def test_loihi_report_cli(model_dir, tmp_path):
     path = tmp_path / "rep.json"
     assert main(["loihi-report", "--model", str(model_dir), "--json", str(path)]) == 0

@@ -99,9 +99,12 @@ def cmd_psmnist_evaluate(args, parser):
         kwargs = dict(progress_bar=not args.no_progress, **spiking_kwargs(args))
     else:
         reject_spiking_args(parser, args)
+    if args.batch_size is not None and args.backend == "nengo":
+        parser.error("--batch-size needs --backend dl or loihi (nengo runs image by image)")
     check_model(args)
     check_json(args)
-    result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test, **kwargs)
+    result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test,
+                              batch_size=args.batch_size, **kwargs)
     print(f"test accuracy {result['accuracy'] * 100:.2f} % on {result['n_test']} images "
           f"({result['backend']}, {result['wall_s']:.0f} s)")
     if args.backend == "loihi":
@@ -113,9 +116,11 @@ def cmd_psmnist_evaluate(args, parser):
 
 
 def _print_loihi_result(result):
+    side = ("back to back" if result["batch_size"] is None
+            else f"{result['batch_size']} side by side, each from rest")
     print(f"rate model on the same images {result['rate_accuracy'] * 100:.2f} %; "
           f"memory {result['memory']}; {result['steps_per_image']} chip steps and "
-          f"{result['s_per_image']:.2f} s per image on the emulator")
+          f"{result['s_per_image']:.4f} s per image on the emulator ({side})")
     if "rate_stream_accuracy" in result:
         print(f"rate model on the exact memory read as the chip reads it (back to back, "
               f"window average) {result['rate_stream_accuracy'] * 100:.2f} %")
@@ -271,6 +276,11 @@ def _add_evaluate(ps_sub):
                     "or the spiking network on Loihi (default: %(default)s)")
     ev.add_argument("--n-test", type=number(int, "--n-test", 1), default=None,
                     help="evaluate the first N test images (default: all 10,000)")
+    ev.add_argument("--batch-size", type=number(int, "--batch-size", 1), default=None,
+                    metavar="B", help="images run side by side: NengoDL's minibatch with "
+                    "--backend dl (default 100); with --backend loihi B images at once, "
+                    "each from rest, identical whatever B (default: back to back in one "
+                    "simulation, each image after the previous one)")
     add_spiking_args(ev)
     add_json(ev, "result")
     add_no_progress(ev)

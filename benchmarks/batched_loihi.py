@@ -1,0 +1,178 @@
+"""Benchmark: psMNIST on the Loihi emulator, image by image against batched.
+
+A trained model (``--model DIR``) deployed as `SpikingLMUClassifier`
+(``--memory exact|spiking``, tuning ``--seed``, otherwise as ``nengo-lmu
+psmnist evaluate --backend loihi`` deploys it), on the first test images:
+
+- ``back to back``: `SpikingLMUClassifier.run` on the first
+  ``--n-reference`` images, one nengo_loihi simulation (today's ``evaluate``);
+- ``alone``: each of the first ``--n-check`` images in a nengo_loihi
+  simulator of its own, the definition the batched run reproduces: their
+  predictions and readout-window spike counts must be identical (else the
+  script fails);
+- ``batched``: `nengo_lmu.batching.run_batched` on ``--n-test`` images for
+  each ``--batch-size`` (every image from rest, one build);
+- ``streams``: `run_batched` with ``reset=False`` and batch size 1 on the
+  ``--n-reference`` images, which must equal ``back to back`` bit for bit.
+
+Seconds per image include building the simulators, not importing
+nengo_loihi (which imports NengoDL and TensorFlow; timed apart). Prints a table, writes
+``OUT/batched_loihi_<memory>.json`` and ``.png`` (seconds per image against
+batch size)::
+
+    python benchmarks/batched_loihi.py --model DIR [--memory exact|spiking] [--n-test 1000]
+        [--batch-size 1 16 64] [--n-reference 20] [--n-check 3] [--seed 0] [--out DIR]
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+from nengo_lmu.model_dir import deployment_settings, load_model
+from nengo_lmu.tasks.psmnist import N_CALIBRATION
+from nengo_lmu.tasks.reporting import format_table, log, machine, now, write_report
+
+
+def run(args):
+    from nengo_lmu.batching import run_batched  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.data import load_psmnist  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
+
+    start = time.perf_counter()
+    import nengo_loihi  # pylint: disable=import-outside-toplevel,unused-import
+
+    import_s = time.perf_counter() - start  # not in the timings below
+    log(f"imported nengo_loihi (and with it NengoDL and TensorFlow) in {import_s:.1f} s")
+    run_config, params = load_model(args.model)
+    data = load_psmnist(run_config.get("permutation_seed", 0))
+    settings = deployment_settings(run_config, args.memory, seed=args.seed)
+    net = SpikingLMUClassifier(run_config["model"], params, data["valid"][0][:N_CALIBRATION],
+                               memory=args.memory, **settings)
+    x, y = data["test"]
+    n_ref, n_check = min(args.n_reference, args.n_test), min(args.n_check, args.n_test)
+    x, y = x[:args.n_test], y[:args.n_test]
+    result = {"started": now(), "machine": machine(), "load_average_at_start":
+              list(os.getloadavg()), "model": os.path.abspath(args.model),
+              "memory": args.memory, "settings": settings, "n_test": int(len(x)),
+              "steps_per_image": net.steps_per_sequence, "import_nengo_loihi_s": import_s}
+
+    log(f"back to back: SpikingLMUClassifier.run on {n_ref} images")
+    start = time.perf_counter()
+    logits, rates = net.run(x[:n_ref], backend="loihi", progress_bar=False)
+    wall = time.perf_counter() - start
+    back = logits.argmax(axis=1)
+    result["back_to_back"] = {"n": n_ref, "wall_s": wall, "s_per_image": wall / n_ref,
+                              "accuracy": float(np.mean(back == y[:n_ref]))}
+
+    log(f"alone: {n_check} images, a simulator each")
+    start = time.perf_counter()
+    alone = [net.run(x[i:i + 1], backend="loihi", progress_bar=False) for i in range(n_check)]
+    wall = time.perf_counter() - start
+    value = net.neuron_type.amplitude / net.dt
+    alone_counts = np.rint(np.concatenate([a[1] for a in alone]) * net.window / value)
+    alone_pred = np.concatenate([a[0] for a in alone]).argmax(axis=1)
+    result["alone"] = {"n": n_check, "wall_s": wall, "s_per_image": wall / n_check}
+
+    log(f"streams: run_batched(reset=False, batch_size=1) on {n_ref} images")
+    streams = run_batched(net, x[:n_ref], batch_size=1, reset=False, progress_bar=False)
+    result["streams"] = {"n": n_ref, "wall_s": streams.wall_s,
+                         "s_per_image": streams.s_per_image,
+                         "identical_to_back_to_back": bool(np.array_equal(streams.rates, rates))}
+
+    result["batched"] = []
+    for batch_size in args.batch_size:
+        log(f"batched: {len(x)} images, batch size {batch_size}")
+        res = run_batched(net, x, batch_size=batch_size, progress_bar=False)
+        result["batched"].append({
+            "batch_size": batch_size, "n": int(len(x)), "wall_s": res.wall_s,
+            "s_per_image": res.s_per_image,
+            "speedup_over_back_to_back": result["back_to_back"]["s_per_image"]
+            / res.s_per_image,
+            "accuracy": float(np.mean(res.predictions == y)),
+            "identical_to_alone": bool(
+                np.array_equal(res.predictions[:n_check], alone_pred)
+                and np.array_equal(res.counts[:n_check], alone_counts)),
+            "agreement_with_back_to_back": float(np.mean(res.predictions[:n_ref] == back)),
+        })
+    result["load_average_at_end"] = list(os.getloadavg())
+    return result
+
+
+def format_result(result):
+    back = result["back_to_back"]
+    rows = [("back to back (SpikingLMUClassifier.run)", str(back["n"]),
+             f"{back['s_per_image']:.4f}", "1.0"),
+            ("alone (a simulator per image)", str(result["alone"]["n"]),
+             f"{result['alone']['s_per_image']:.4f}",
+             f"{back['s_per_image'] / result['alone']['s_per_image']:.2f}"),
+            ("streams, batch size 1 (reset=False)", str(result["streams"]["n"]),
+             f"{result['streams']['s_per_image']:.4f}",
+             f"{back['s_per_image'] / result['streams']['s_per_image']:.1f}")]
+    rows += [(f"batched, batch size {b['batch_size']}", str(b["n"]),
+              f"{b['s_per_image']:.4f}", f"{b['speedup_over_back_to_back']:.1f}")
+             for b in result["batched"]]
+    same = result["streams"]["identical_to_back_to_back"]
+    checks = [f"streams identical to back to back: {same}"]
+    checks += [f"batch size {b['batch_size']}: identical to alone {b['identical_to_alone']}, "
+               f"accuracy {100 * b['accuracy']:.2f} %, agreement with back to back "
+               f"{100 * b['agreement_with_back_to_back']:.1f} %" for b in result["batched"]]
+    head = (f"{result['model']}, memory {result['memory']}, {result['steps_per_image']} chip "
+            f"steps per image; load average {result['load_average_at_start'][0]:.1f} at "
+            f"start (a shared machine: timings vary)")
+    return "\n".join([head, format_table(rows, header=("path", "images", "s / image",
+                                                         "speed-up")), *checks])
+
+
+def plot(result):
+    from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    sizes = [b["batch_size"] for b in result["batched"]]
+    ax.plot(sizes, [b["s_per_image"] for b in result["batched"]], "o-",
+            label="batched (run_batched)")
+    ax.axhline(result["back_to_back"]["s_per_image"], color="k", ls="--",
+               label="back to back (run)")
+    ax.axhline(result["alone"]["s_per_image"], color="C3", ls=":", label="alone")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("seconds per image")
+    ax.set_title(f"Loihi emulator, memory {result['memory']}", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True, metavar="DIR", help="trained model directory")
+    parser.add_argument("--memory", choices=("exact", "spiking"), default="exact")
+    parser.add_argument("--n-test", type=int, default=1000, help="images of the batched runs")
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[64])
+    parser.add_argument("--n-reference", type=int, default=20,
+                        help="images run back to back (SpikingLMUClassifier.run)")
+    parser.add_argument("--n-check", type=int, default=3,
+                        help="images run alone, which the batched runs must reproduce")
+    parser.add_argument("--seed", type=int, default=0, help="tuning seed of the classifier")
+    parser.add_argument("--out", default="results/benchmarks", metavar="DIR")
+    args = parser.parse_args(argv)
+    if not os.path.exists(os.path.join(args.model, "params.npz")):
+        parser.error(f"--model {args.model} holds no trained model (params.npz)")
+    if min(args.n_test, args.n_reference, args.n_check, *args.batch_size) < 1:
+        parser.error("--n-test, --n-reference, --n-check and --batch-size must be >= 1")
+    result = run(args)
+    write_report(args.out, f"batched_loihi_{args.memory}", result, fig=plot(result),
+                 table=format_result(result))
+    ok = result["streams"]["identical_to_back_to_back"] and all(
+        b["identical_to_alone"] for b in result["batched"])
+    if not ok:
+        print("FAILED: the batched runs differ from the reference", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
