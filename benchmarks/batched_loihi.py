@@ -13,7 +13,16 @@ psmnist evaluate --backend loihi`` deploys it), on the first test images:
 - ``batched``: `nengo_lmu.batching.run_batched` on ``--n-test`` images for
   each ``--batch-size`` (every image from rest, one build);
 - ``streams``: `run_batched` with ``reset=False`` and batch size 1 on the
-  ``--n-reference`` images, which must equal ``back to back`` bit for bit.
+  ``--n-reference`` images, which must equal ``back to back`` bit for bit;
+- ``workers`` (with ``--workers N [N ...]``): `nengo_lmu.distributed.run_distributed`
+  on the ``--n-test`` images with the largest ``--batch-size``, on N worker
+  processes of this machine (1: `run_batched` here), as ``nengo-lmu psmnist
+  evaluate --workers N`` runs them; with ``--ray``, also on a local Ray
+  cluster of ``--ray-cpus`` CPUs (started by the script, its start timed
+  apart). Their predictions and spike counts must equal the batched run's.
+  Wall times include starting the worker processes, importing nengo_loihi in
+  them and building the classifier in each: the cost of a run, on a machine
+  with ``cpus`` cores (the gain is bounded by them).
 
 Seconds per image include building the simulators, not importing
 nengo_loihi (which imports NengoDL and TensorFlow; timed apart). Prints a table, writes
@@ -22,6 +31,7 @@ batch size)::
 
     python benchmarks/batched_loihi.py --model DIR [--memory exact|spiking] [--n-test 1000]
         [--batch-size 1 16 64] [--n-reference 20] [--n-check 3] [--seed 0] [--out DIR]
+        [--workers 1 2] [--ray] [--ray-cpus 2] [--chunk-size N]
 """
 
 import argparse
@@ -31,6 +41,7 @@ import time
 
 import numpy as np
 
+from nengo_lmu.distributed import DEFAULT_CHUNK_BATCHES, ClassifierSpec
 from nengo_lmu.model_dir import deployment_settings, load_model
 from nengo_lmu.tasks.psmnist import N_CALIBRATION
 from nengo_lmu.tasks.reporting import format_table, log, machine, now, write_report
@@ -97,8 +108,59 @@ def run(args):
                 and np.array_equal(res.counts[:n_check], alone_counts)),
             "agreement_with_back_to_back": float(np.mean(res.predictions[:n_ref] == back)),
         })
+        batched = res
+    if args.workers or args.ray:
+        spec = ClassifierSpec(run_config["model"], params, data["valid"][0][:N_CALIBRATION],
+                              args.memory, settings)
+        result["distributed"] = distributed(args, spec, net, x, batched)
     result["load_average_at_end"] = list(os.getloadavg())
     return result
+
+
+def distributed(args, spec, net, x, batched):
+    """``run_distributed`` on N worker processes for each ``--workers`` N, and
+    on a local Ray cluster (``--ray``), against ``batched`` (`run_batched` at
+    the largest batch size, which they must reproduce)."""
+    from nengo_lmu.distributed import run_distributed  # pylint: disable=import-outside-toplevel
+
+    batch_size = max(args.batch_size)
+    runs = []
+
+    def record(label, res, **extra):
+        runs.append({"path": label, "n": int(len(x)), "batch_size": batch_size,
+                     "workers": res.workers, "chunk_size": res.chunk_size,
+                     "n_chunks": res.n_chunks, "retries": res.retries, "wall_s": res.wall_s,
+                     "s_per_image": res.s_per_image,
+                     "identical_to_batched": bool(
+                         np.array_equal(res.predictions, batched.predictions)
+                         and np.array_equal(res.counts, batched.counts)), **extra})
+
+    for workers in args.workers:
+        log(f"workers: {len(x)} images, batch size {batch_size}, {workers} worker process(es)")
+        res = run_distributed(spec, x, batch_size=batch_size, workers=workers,
+                              chunk_size=args.chunk_size, progress_bar=False, classifier=net)
+        record(f"{workers} worker process{'es' * (workers > 1)}", res)
+    if args.ray:
+        import ray  # pylint: disable=import-outside-toplevel
+
+        start = time.perf_counter()
+        ray.init(num_cpus=args.ray_cpus, include_dashboard=False, log_to_driver=False)
+        init_s = time.perf_counter() - start
+        log(f"ray: a local cluster of {args.ray_cpus} CPUs started in {init_s:.1f} s; "
+            f"{len(x)} images, batch size {batch_size}")
+        try:
+            res = run_distributed(spec, x, batch_size=batch_size, ray_address="auto",
+                                  chunk_size=args.chunk_size, progress_bar=False,
+                                  classifier=net)
+        finally:
+            ray.shutdown()
+        record(f"Ray, local cluster of {args.ray_cpus} CPUs", res, ray_init_s=init_s,
+               ray_version=ray.__version__)
+    base = next((r["wall_s"] for r in runs if r["workers"] == 1 and "ray_init_s" not in r),
+                None)
+    for r in runs:
+        r["speedup_over_one_worker"] = None if base is None else base / r["wall_s"]
+    return {"cpus": len(os.sched_getaffinity(0)), "batch_size": batch_size, "runs": runs}
 
 
 def format_result(result):
@@ -119,6 +181,22 @@ def format_result(result):
     checks += [f"batch size {b['batch_size']}: identical to alone {b['identical_to_alone']}, "
                f"accuracy {100 * b['accuracy']:.2f} %, agreement with back to back "
                f"{100 * b['agreement_with_back_to_back']:.1f} %" for b in result["batched"]]
+    spread = result.get("distributed")
+    if spread:
+        rows += [(f"{r['path']}, batch size {r['batch_size']}", str(r["n"]),
+                  f"{r['s_per_image']:.4f}", f"{back['s_per_image'] / r['s_per_image']:.1f}")
+                 for r in spread["runs"]]
+        checks += [
+            f"{r['path']}: {r['wall_s']:.1f} s wall for {r['n']} images in {r['n_chunks']} "
+            f"chunk(s) of {r['chunk_size']}"
+            + ("" if r["speedup_over_one_worker"] is None
+               else f", {r['speedup_over_one_worker']:.2f}x one worker")
+            + (f" (Ray's start {r['ray_init_s']:.1f} s not included)" if "ray_init_s" in r
+               else "")
+            + f"; identical to batched {r['identical_to_batched']}"
+            for r in spread["runs"]]
+        checks.append(f"{spread['cpus']} CPUs on this machine: N workers gain at most "
+                      f"min(N, {spread['cpus']})x")
     head = (f"{result['model']}, memory {result['memory']}, {result['steps_per_image']} chip "
             f"steps per image; load average {result['load_average_at_start'][0]:.1f} at "
             f"start (a shared machine: timings vary)")
@@ -159,16 +237,35 @@ def main(argv=None):
                         help="images run alone, which the batched runs must reproduce")
     parser.add_argument("--seed", type=int, default=0, help="tuning seed of the classifier")
     parser.add_argument("--out", default="results/benchmarks", metavar="DIR")
+    parser.add_argument("--workers", type=int, nargs="+", default=[], metavar="N",
+                        help="also time run_distributed on N worker processes for each N "
+                        "(1: in this process), batch size the largest --batch-size")
+    parser.add_argument("--ray", action="store_true",
+                        help="also time run_distributed on a local Ray cluster (pip install "
+                        "nengo-lmu[cluster])")
+    parser.add_argument("--ray-cpus", type=int, default=2,
+                        help="CPUs (workers) of the local Ray cluster (default: %(default)s)")
+    parser.add_argument("--chunk-size", type=int, default=None,
+                        help="images per chunk of the distributed runs (default: "
+                        f"{DEFAULT_CHUNK_BATCHES} x the batch size)")
     args = parser.parse_args(argv)
     if not os.path.exists(os.path.join(args.model, "params.npz")):
         parser.error(f"--model {args.model} holds no trained model (params.npz)")
     if min(args.n_test, args.n_reference, args.n_check, *args.batch_size) < 1:
         parser.error("--n-test, --n-reference, --n-check and --batch-size must be >= 1")
+    if min(args.workers, default=1) < 1 or args.ray_cpus < 1 or (args.chunk_size or 1) < 1:
+        parser.error("--workers, --ray-cpus and --chunk-size must be >= 1")
+    if args.ray:
+        try:
+            import ray  # pylint: disable=import-outside-toplevel,unused-import
+        except ImportError:
+            parser.error("--ray needs Ray: pip install nengo-lmu[cluster]")
     result = run(args)
     write_report(args.out, f"batched_loihi_{args.memory}", result, fig=plot(result),
                  table=format_result(result))
     ok = result["streams"]["identical_to_back_to_back"] and all(
-        b["identical_to_alone"] for b in result["batched"])
+        b["identical_to_alone"] for b in result["batched"]) and all(
+        r["identical_to_batched"] for r in result.get("distributed", {}).get("runs", []))
     if not ok:
         print("FAILED: the batched runs differ from the reference", file=sys.stderr)
     return 0 if ok else 1

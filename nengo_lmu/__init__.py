@@ -2,17 +2,19 @@
 
 Layers, each depending only on those above it (``docs/architecture.md``):
 
-- base: `nengo_lmu.validation`, `nengo_lmu.io`, `nengo_lmu.metrics`,
-  `nengo_lmu.plots`, `nengo_lmu.version`;
+- base: `nengo_lmu.validation`, `nengo_lmu.io`, `nengo_lmu.schema`,
+  `nengo_lmu.metrics`, `nengo_lmu.plots`, `nengo_lmu.version`;
 - mathematics (numpy/scipy): `nengo_lmu.systems`;
 - networks and models: `nengo_lmu.neurons`, `nengo_lmu.networks`
   (`LegendreMemory`), `nengo_lmu.lmu` (`LMU`, `LMUClassifier`),
   `nengo_lmu.readout` (the hold/stream readout scheme),
   `nengo_lmu.model_dir` (model directories, deployment settings),
-  `nengo_lmu.data`;
+  `nengo_lmu.data` (`nengo_lmu.mnist_files`);
 - backend glue: `nengo_lmu.backends` (`make_simulator`), `nengo_lmu.training`
-  (NengoDL), `nengo_lmu.loihi` (chip resources and weights),
-  `nengo_lmu.spiking` (`SpikingLMUClassifier`), `nengo_lmu.keras`
+  (NengoDL; `nengo_lmu.dl_plan`), `nengo_lmu.loihi` (chip resources and
+  weights), `nengo_lmu.spiking` (`SpikingLMUClassifier`),
+  `nengo_lmu.memory_simulation`, `nengo_lmu.batching` and
+  `nengo_lmu.distributed` (evaluation at scale), `nengo_lmu.keras`
   (`from_keras`);
 - applications: `nengo_lmu.tasks` (delay, psMNIST, capacity, Mackey-Glass,
   online learning, baselines) and `nengo_lmu.cli` (the ``nengo-lmu`` command).

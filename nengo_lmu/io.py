@@ -1,4 +1,12 @@
-"""Atomic file output: a result is either fully written or not there at all."""
+"""File output and input: atomic writes, checked reads.
+
+Output is atomic: a result is either fully written or not there at all
+(`atomic_path`, `write_json`, `save_npz`, `save_figure`, `save_result`).
+Input of an ``.npz`` archive is checked (`read_npz`, `read_json_array`):
+it is read without pickle, and a file that is missing raises
+`FileNotFoundError`, one that is truncated, corrupt or not an archive of
+arrays a `CorruptFileError` naming the file and the problem.
+"""
 
 import contextlib
 import glob
@@ -8,8 +16,14 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
+
+
+class CorruptFileError(ValueError):
+    """A file that cannot be used: truncated, corrupt, edited, or not what
+    nengo-lmu writes. The message names the file and the problem."""
 
 
 @contextlib.contextmanager
@@ -118,3 +132,96 @@ def save_result(out_dir, name, data, fig=None, dpi=110):
         paths.append(os.path.join(out_dir, f"{name}.png"))
         save_figure(fig, paths[1], dpi=dpi)
     return paths
+
+
+# --- checked input ------------------------------------------------------------
+
+
+def check_file(path, noun, error=CorruptFileError):
+    """Refuse a path that is missing (`FileNotFoundError`) or not a file
+    (``error``); ``noun`` names what was expected there."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no {noun} at {path}")
+    if not os.path.isfile(path):
+        raise error(f"{path} is a directory, not a file ({noun} expected)")
+
+
+def _npz_head(path, noun, writer, error):
+    """Refuse a file that does not start as a zip archive, naming what it is."""
+    kind = f"a {noun}"
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError as e:
+        raise error(f"{path} cannot be read: {e.strerror or e}") from None
+    if not head:
+        raise error(f"{path} is empty, not {kind}")
+    if head.startswith(b"\x93NUMPY"):
+        raise error(f"{path} is a single .npy array, not {kind} (an .npz archive "
+                    f"of named arrays, as {writer} writes)")
+    if not head.startswith(b"PK"):
+        raise error(f"{path} is not {kind}: not an .npz (zip) archive "
+                    f"(it starts with {head!r})")
+
+
+def read_npz(path, noun, writer, error=CorruptFileError):
+    """The arrays (``{name: ndarray}``) of an ``.npz`` archive, read without pickle.
+
+    ``noun`` says what the file should be (``"params file"``) and ``writer``
+    what writes it (``"nengo_lmu.model_dir.save_params"``), for the messages.
+    Raises `FileNotFoundError` if there is no file, ``error`` (a
+    `CorruptFileError` by default) naming ``path`` for anything that is not
+    a readable ``.npz`` of arrays: a directory, an empty file, a single
+    ``.npy``, text, a truncated archive, data failing their CRC-32, arrays
+    of Python objects.
+    """
+    path = os.fspath(path)
+    check_file(path, noun, error)
+    _npz_head(path, noun, writer, error)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()  # every member's CRC-32 (numpy checks none)
+        data = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError,
+            NotImplementedError) as e:
+        raise error(f"{path} is truncated or corrupt: not a readable .npz "
+                    f"archive ({e})") from None
+    if bad is not None:
+        data.close()
+        raise error(f"{path} is truncated or corrupt: the data of {bad!r} fail "
+                    "their checksum (CRC-32)")
+    arrays = {}
+    with data:
+        for name in data.files:
+            try:
+                value = data[name]
+            except ValueError as e:
+                if "allow_pickle" in str(e):
+                    raise error(f"{path}: array {name!r} holds Python objects, "
+                                "which are never loaded (no pickle)") from None
+                raise error(f"{path}: array {name!r} is corrupt ({e})") from None
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError) as e:
+                raise error(f"{path} is truncated or corrupt: array {name!r} "
+                            f"cannot be read ({e})") from None
+            if not isinstance(value, np.ndarray):
+                raise error(f"{path}: member {name!r} is not a .npy array")
+            arrays[name] = value
+    return arrays
+
+
+def read_json_array(path, arrays, name="meta", error=CorruptFileError):
+    """The JSON object stored as the string array ``arrays[name]``
+    (``np.array(json.dumps(obj))``) of the ``.npz`` at ``path``; ``error``
+    naming ``path`` if it is not one."""
+    value = arrays[name]
+    if value.shape != () or value.dtype.kind != "U":
+        raise error(f"{path}: its {name} is not a JSON string (got an array of "
+                    f"shape {value.shape}, dtype {value.dtype})")
+    try:
+        data = json.loads(str(value))
+    except json.JSONDecodeError as e:
+        raise error(f"{path}: its {name} is not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: its {name} is not a JSON object, got "
+                    f"{type(data).__name__}")
+    return data

@@ -13,6 +13,10 @@ sit inside the `LegendreMemory` and stay fixed. The hidden layer is a
 `nengo.Ensemble` of ``units`` neurons of any type, driven through its
 ``.neurons`` with unit gain, so a rate type trained in NengoDL and its
 spiking counterpart share the same weights.
+
+The weights of a model config (``config.json``'s ``model``, for
+`build_classifier`) are checked here too: `param_shapes`, `used_params`,
+`check_params`.
 """
 
 import nengo
@@ -20,6 +24,7 @@ import numpy as np
 
 from nengo_lmu.networks import ONE_STEP_DELAY, LegendreMemory, check_seed, network_seed
 from nengo_lmu.neurons import make_neuron_type
+from nengo_lmu.schema import shown
 from nengo_lmu.systems import DISCRETIZERS, LegendreDelay
 from nengo_lmu.validation import check_choice, check_integer
 
@@ -71,7 +76,7 @@ class LMU(nengo.Network):
         refused (`nengo_lmu.systems.LegendreDelay.check_stability`).
     params : dict, optional
         Initial values of the weights, keyed as in `PARAM_SHAPES`
-        (`check_params`: the right shapes, finite numbers). By default
+        (`LMU.check_params`: the right shapes, finite numbers). By default
         (the paper's initialisation) ``e_x = 1``, ``e_h = e_m = 0``, ``W_x =
         W_h = 0``, ``bias = 0`` and ``W_m`` Glorot normal.
     closed_form : bool
@@ -454,6 +459,76 @@ def check_weight(name, value):
             f"params[{name!r}] contains NaN or inf ({n_bad} of {array.size} values): "
             "weights must be finite numbers")
     return array
+
+
+# --- the weights of a model config (config.json's ``model``) -------------------
+
+
+def param_shapes(model):
+    """The shape of each weight of a model config
+    (`nengo_lmu.model_dir.check_model_config`): the `PARAM_SHAPES` and the
+    readout's ``W_out``, ``b_out``."""
+    memory_d = model.get("memory_d", 1)
+    sizes = {"units": model["units"], "input_d": model["input_d"], "memory_d": memory_d,
+             "memory_d * order": memory_d * model["order"]}
+    shapes = {k: tuple(sizes[d] for d in dims) for k, dims in PARAM_SHAPES.items()}
+    shapes["W_out"] = (model["n_classes"], model["units"])
+    shapes["b_out"] = (model["n_classes"],)
+    return shapes
+
+
+def used_params(model):
+    """Names of the weights a model config uses (the others may be absent)."""
+    names = ["e_x", "W_m", "bias", "W_out", "b_out"]
+    for flag, name in (("hidden_to_memory", "e_h"), ("memory_to_memory", "e_m"),
+                       ("input_to_hidden", "W_x"), ("hidden_recurrent", "W_h")):
+        if model.get(flag):
+            names.append(name)
+    return names
+
+
+def check_weight_array(name, value):
+    """``value`` as an array of its own dtype if it is real-valued and
+    finite, else a `ValueError` naming ``name`` (weights as a file holds
+    them; `check_weight` makes float64 the weights an `LMU` is given)."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} is not an array ({e})") from None
+    if array.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+    if bad:
+        raise ValueError(f"{name} holds NaN or inf at {bad} of {array.size} entries "
+                         "(the weights of a diverged run?)")
+    return array
+
+
+def check_params(model, params, name="params"):
+    """Check weights against a model config
+    (`nengo_lmu.model_dir.check_model_config`): every weight it uses there,
+    no unknown names, the shapes of `param_shapes`, finite real values.
+    Raises a `ValueError` naming the weight."""
+    if not isinstance(params, dict):
+        raise ValueError(f"{name} must be a dict of weight arrays, got "
+                         f"{type(params).__name__} {shown(params)}")
+    shapes = param_shapes(model)
+    unknown = [k for k in params if k not in shapes]
+    if unknown:
+        raise ValueError(f"{name} has unknown weight{'s' * (len(unknown) > 1)} "
+                         f"{', '.join(map(repr, unknown))} (known: {', '.join(shapes)})")
+    missing = [k for k in used_params(model) if k not in params]
+    if missing:
+        raise ValueError(f"{name} lacks " + ", ".join(
+            f"{k!r} (shape {shapes[k]})" for k in missing) + ", which this model uses")
+    for key, value in params.items():
+        array = check_weight_array(f"{name}[{key!r}]", value)
+        if array.shape != shapes[key]:
+            sizes = ", ".join(f"{k}={model.get(k, 1)}" for k in
+                              ("units", "order", "input_d", "memory_d", "n_classes"))
+            raise ValueError(f"{name}[{key!r}] has shape {array.shape}, but the model "
+                             f"({sizes}) needs {shapes[key]}")
+    return params
 
 
 def build_classifier(config, params=None, method="sequential", seed=None,

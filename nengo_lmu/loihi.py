@@ -408,7 +408,7 @@ def chip_weights(network, connections, dt=0.001, seed=None):
     ensembles of ``network``), this returns ``(w, w_q)``: the weights
     nengo_loihi builds before discretizing (pre neurons x post neurons) and
     the discretized weights scaled back to the same units (least squares
-    over the synapse). `nengo_lmu.spiking.simulate_memory` runs a memory
+    over the synapse). `nengo_lmu.memory_simulation.simulate_memory` runs a memory
     with them (``quantized=True``).
 
     Raises a `ValueError` for a connection that is not one dense synapse

@@ -25,25 +25,49 @@ spiking network (`nengo_lmu.spiking.SpikingLMUClassifier`, the CLI, the
 scripts); `deployment_settings` completes them with what a model's
 ``config.json`` implies.
 
-Networks-and-models layer: numpy, the base modules and the names of
-`nengo_lmu.lmu`, `nengo_lmu.neurons`, `nengo_lmu.readout` and
-`nengo_lmu.systems` that the schema refers to; no backend.
+Networks-and-models layer: numpy, the base modules (the checked reading of
+an ``.npz`` is `nengo_lmu.io.read_npz`, the fields of the schema are
+`nengo_lmu.schema`'s), the checks of the weights of `nengo_lmu.lmu`
+(`check_params`) and the names of `nengo_lmu.lmu`, `nengo_lmu.neurons`,
+`nengo_lmu.readout` and `nengo_lmu.systems` that the schema refers to; no
+backend.
 """
 
 import dataclasses
 import json
-import numbers
 import os
 import warnings
-import zipfile
-import zlib
 
 import numpy as np
 
-from nengo_lmu.io import remove_stale_temp_files, save_npz, write_json
-from nengo_lmu.lmu import PARAM_SHAPES
+from nengo_lmu.io import (
+    CorruptFileError,
+    check_file,
+    read_json_array,
+    read_npz,
+    remove_stale_temp_files,
+    save_npz,
+    write_json,
+)
+from nengo_lmu.lmu import (  # noqa: F401 (param_shapes, used_params: importable from here)
+    check_params,
+    check_weight_array,
+    param_shapes,
+    used_params,
+)
 from nengo_lmu.neurons import NEURON_TYPES
 from nengo_lmu.readout import READOUT_LOSSES, READOUTS, ReadoutScheme
+from nengo_lmu.schema import (
+    BOOLEAN,
+    STRING,
+    check_object,
+    choice,
+    field,
+    integer,
+    nullable,
+    real,
+    shown,
+)
 from nengo_lmu.systems import DISCRETIZERS
 from nengo_lmu.validation import check_integer, check_positive, is_finite_real
 
@@ -59,10 +83,10 @@ METHODS = ("parallel", "sequential")
 SEED_MAX = 2**32 - 1
 
 
-class ModelDirError(ValueError):
+class ModelDirError(CorruptFileError):
     """A file of a model directory that cannot be used: truncated, corrupt,
     edited, or not what nengo-lmu writes. The message names the file and the
-    problem."""
+    problem (a `nengo_lmu.io.CorruptFileError`, a `ValueError`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,109 +149,31 @@ class SpikingSettings:
 
 # --- the schema of config.json ------------------------------------------------
 #
-# Each field is a check ``check(name, value)`` that raises a `ValueError`
-# naming the field (its path in config.json, e.g. ``model.units``), what it
-# accepts and the value found.
+# Each field is a check ``check(name, value)`` (`nengo_lmu.schema`) that
+# raises a `ValueError` naming the field (its path in config.json, e.g.
+# ``model.units``), what it accepts and the value found.
 
-
-def _shown(value, limit=80):
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _field(description, accepts):
-    def check(name, value):
-        if not accepts(value):
-            raise ValueError(f"{name} must be {description}, got {_shown(value)}")
-    check.description = description
-    return check
-
-
-def _is_integer(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _integer(minimum=1, maximum=None):
-    if maximum is None:
-        description = f"an integer >= {minimum}"
-    else:
-        description = f"an integer in {minimum}..{maximum}"
-    return _field(description, lambda v: _is_integer(v) and v >= minimum
-                  and (maximum is None or v <= maximum))
-
-
-def _real(minimum=0.0, strict=True):
-    description = f"a finite real number {'>' if strict else '>='} {minimum:g}"
-    return _field(description, lambda v: is_finite_real(v)
-                  and (v > minimum if strict else v >= minimum))
-
-
-def _choice(choices):
-    choices = tuple(choices)
-    return _field(f"one of {choices}", lambda v: isinstance(v, str) and v in choices)
-
-
-def _optional(check):
-    return _field(f"{check.description} or null (None)",
-                  lambda v: v is None or _passes(check, v))
-
-
-def _passes(check, value):
-    try:
-        check("", value)
-    except ValueError:
-        return False
-    return True
-
-
-_STRING = _field("a string", lambda v: isinstance(v, str))
-_BOOLEAN = _field("true or false", lambda v: isinstance(v, bool))
-_SEED = _integer(0, SEED_MAX)
-
-
-def _check_object(name, data, required, optional=None, known_label="known keys"):
-    """Check that ``data`` is a dict with the ``required`` keys, no keys but
-    those and the ``optional`` ones, and each value passing its field's check
-    (``required`` and ``optional``: {key: check}); return ``data``. ``name``
-    is its path in the file (``""`` for the whole file)."""
-    optional = optional or {}
-    known = {**required, **optional}
-    if not isinstance(data, dict):
-        raise ValueError(f"{name or 'it'} must be a JSON object (keys {', '.join(known)}), "
-                         f"got {type(data).__name__} {_shown(data)}")
-    unknown = [k for k in data if k not in known]
-    if unknown:
-        raise ValueError(f"{name + ' has u' if name else 'u'}nknown key"
-                         f"{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))} "
-                         f"({known_label}: {', '.join(known)})")
-    missing = [k for k in required if k not in data]
-    if missing:
-        raise ValueError(f"{name or 'it'} lacks {', '.join(map(repr, missing))} "
-                         f"(required keys: {', '.join(required)})")
-    for key, value in data.items():
-        known[key](f"{name}.{key}" if name else key, value)
-    return data
-
+_SEED = integer(0, SEED_MAX)
 
 #: ``model``'s keys: `LMUClassifier`'s ``n_classes`` and the `nengo_lmu.lmu.LMU`
 #: arguments a config records (``hidden_neuron_type`` by name; not ``params``,
 #: ``closed_form``, ``label``, ``seed``, ``add_to_container``, which
 #: `nengo_lmu.lmu.build_classifier` sets).
 MODEL_REQUIRED = {
-    "n_classes": _integer(1),
-    "units": _integer(1),
-    "order": _integer(1),
-    "theta": _real(0.0),
-    "input_d": _integer(1),
+    "n_classes": integer(1),
+    "units": integer(1),
+    "order": integer(1),
+    "theta": real(0.0),
+    "input_d": integer(1),
 }
 MODEL_OPTIONAL = {
-    "memory_d": _integer(1),
-    "hidden_neuron_type": _choice(NEURON_TYPES),
-    "hidden_to_memory": _BOOLEAN,
-    "memory_to_memory": _BOOLEAN,
-    "input_to_hidden": _BOOLEAN,
-    "hidden_recurrent": _BOOLEAN,
-    "discretizer": _choice(DISCRETIZERS),
+    "memory_d": integer(1),
+    "hidden_neuron_type": choice(NEURON_TYPES),
+    "hidden_to_memory": BOOLEAN,
+    "memory_to_memory": BOOLEAN,
+    "input_to_hidden": BOOLEAN,
+    "hidden_recurrent": BOOLEAN,
+    "discretizer": choice(DISCRETIZERS),
 }
 
 
@@ -235,7 +181,7 @@ def check_model_config(model, name="model"):
     """Check a model config (``config.json``'s ``model``, the ``config`` of
     `nengo_lmu.training.train`): a `ValueError` naming the key, what it
     accepts and the value found, or one listing the known keys."""
-    return _check_object(name, model, MODEL_REQUIRED, MODEL_OPTIONAL)
+    return check_object(name, model, MODEL_REQUIRED, MODEL_OPTIONAL)
 
 
 #: ``readout.spiking_memory``'s keys: the `SpikingSettings` of the memory a
@@ -243,19 +189,19 @@ def check_model_config(model, name="model"):
 #: simulated with (`nengo_lmu.tasks.psmnist.finetune_psmnist`);
 #: `deployment_settings` reads the required ones.
 SPIKING_MEMORY_REQUIRED = {
-    "memory_neurons": _integer(1),
-    "memory_max_rate": _real(0.0),
-    "memory_synapse": _real(0.0),
-    "hidden_synapse": _real(0.0),
+    "memory_neurons": integer(1),
+    "memory_max_rate": real(0.0),
+    "memory_synapse": real(0.0),
+    "hidden_synapse": real(0.0),
     "seed": _SEED,
-    "max_rate": _real(0.0),
+    "max_rate": real(0.0),
 }
-SPIKING_MEMORY_OPTIONAL = {"dt": _real(0.0), "weights": _STRING}
+SPIKING_MEMORY_OPTIONAL = {"dt": real(0.0), "weights": STRING}
 
 
 def check_spiking_memory(settings, name="spiking_memory"):
     """Check the settings of a fine-tuning's spiking memory (``readout.spiking_memory``)."""
-    _check_object(name, settings, SPIKING_MEMORY_REQUIRED, SPIKING_MEMORY_OPTIONAL)
+    check_object(name, settings, SPIKING_MEMORY_REQUIRED, SPIKING_MEMORY_OPTIONAL)
     try:
         SpikingSettings.from_json(settings)
     except ValueError as e:
@@ -268,14 +214,14 @@ def _readout_fields(scheme):
     `nengo_lmu.readout.readout_settings` records it: the keys deployment reads
     are required, the training's own (``memory_noise``, ``readout_draws``,
     ``loss``, absent from configs of early 0.2 development) optional."""
-    required = {"scheme": _choice(READOUTS)}
+    required = {"scheme": choice(READOUTS)}
     if scheme == "exact":
         return required, {}
-    required.update(hold_steps=_integer(1), window=_integer(1))
+    required.update(hold_steps=integer(1), window=integer(1))
     if scheme == "spiking":
         required["spiking_memory"] = lambda name, value: check_spiking_memory(value, name)
-    optional = {"memory_noise": _real(0.0, strict=False), "readout_draws": _integer(1),
-                "loss": _choice(READOUT_LOSSES)}
+    optional = {"memory_noise": real(0.0, strict=False), "readout_draws": integer(1),
+                "loss": choice(READOUT_LOSSES)}
     return required, optional
 
 
@@ -284,9 +230,9 @@ def check_readout_config(readout, name="readout"):
     keys per ``scheme``, their types and ``window <= hold_steps``."""
     scheme = readout.get("scheme") if isinstance(readout, dict) else None
     if isinstance(readout, dict) and "scheme" in readout:
-        _choice(READOUTS)(f"{name}.scheme", scheme)
-    _check_object(name, readout, *_readout_fields(scheme),
-                  known_label=f"keys of scheme {scheme!r}" if scheme else "known keys")
+        choice(READOUTS)(f"{name}.scheme", scheme)
+    check_object(name, readout, *_readout_fields(scheme),
+                 known_label=f"keys of scheme {scheme!r}" if scheme else "known keys")
     if readout["scheme"] != "exact":
         try:
             ReadoutScheme.from_json(readout)
@@ -297,31 +243,31 @@ def check_readout_config(readout, name="readout"):
 
 def _check_data_file(name, value):
     if value is not None:
-        _check_object(name, value, {"path": _STRING, "sha256": _STRING})
+        check_object(name, value, {"path": STRING, "sha256": STRING})
 
 
 #: The training settings `nengo_lmu.training.train` records (besides ``model``
 #: and ``readout``).
 RUN_SETTINGS = {
-    "method": _choice(METHODS),
-    "batch_size": _integer(1),
-    "learning_rate": _real(0.0),
-    "weight_decay": _real(0.0, strict=False),
-    "clipnorm": _optional(_real(0.0)),
-    "epochs": _integer(1),
-    "decay_epochs": _optional(_integer(1)),
+    "method": choice(METHODS),
+    "batch_size": integer(1),
+    "learning_rate": real(0.0),
+    "weight_decay": real(0.0, strict=False),
+    "clipnorm": nullable(real(0.0)),
+    "epochs": integer(1),
+    "decay_epochs": nullable(integer(1)),
     "seed": _SEED,
 }
 
 #: The task's metadata keys (``meta`` of `nengo_lmu.training.train`).
 META_KEYS = {
-    "task": _STRING,
+    "task": STRING,
     "permutation_seed": _SEED,
-    "data_source": _STRING,
-    "n_train": _integer(1),
-    "n_valid": _integer(1),
+    "data_source": STRING,
+    "n_train": integer(1),
+    "n_valid": integer(1),
     "data_file": _check_data_file,
-    "base_model": _STRING,
+    "base_model": STRING,
 }
 
 
@@ -333,7 +279,7 @@ def check_setting(name, value):
 
 def check_meta(meta, name="meta"):
     """Check a run's task metadata (`META_KEYS`), e.g. ``train``'s ``meta``."""
-    return _check_object(name, meta, {}, META_KEYS)
+    return check_object(name, meta, {}, META_KEYS)
 
 
 def check_run_config(config):
@@ -348,8 +294,8 @@ def check_run_config(config):
     """
     if not isinstance(config, dict):
         raise ValueError(f"it must hold a JSON object (the run's settings), got "
-                         f"{type(config).__name__} {_shown(config)}")
-    _check_object(
+                         f"{type(config).__name__} {shown(config)}")
+    check_object(
         "", config,
         {"model": lambda name, value: check_model_config(value, name),
          "readout": lambda name, value: check_readout_config(value, name)},
@@ -357,153 +303,15 @@ def check_run_config(config):
     return config
 
 
-# --- the weights --------------------------------------------------------------
-
-
-def param_shapes(model):
-    """The shape of each weight of a model config (`check_model_config`):
-    the `nengo_lmu.lmu.PARAM_SHAPES` and the readout's ``W_out``, ``b_out``."""
-    memory_d = model.get("memory_d", 1)
-    sizes = {"units": model["units"], "input_d": model["input_d"], "memory_d": memory_d,
-             "memory_d * order": memory_d * model["order"]}
-    shapes = {k: tuple(sizes[d] for d in dims) for k, dims in PARAM_SHAPES.items()}
-    shapes["W_out"] = (model["n_classes"], model["units"])
-    shapes["b_out"] = (model["n_classes"],)
-    return shapes
-
-
-def used_params(model):
-    """Names of the weights a model config uses (the others may be absent)."""
-    names = ["e_x", "W_m", "bias", "W_out", "b_out"]
-    for flag, name in (("hidden_to_memory", "e_h"), ("memory_to_memory", "e_m"),
-                       ("input_to_hidden", "W_x"), ("hidden_recurrent", "W_h")):
-        if model.get(flag):
-            names.append(name)
-    return names
-
-
-def _check_weights(name, value):
-    """``value`` as an array if it is real-valued and finite."""
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{name} is not an array ({e})") from None
-    if array.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
-    bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-    if bad:
-        raise ValueError(f"{name} holds NaN or inf at {bad} of {array.size} entries "
-                         "(the weights of a diverged run?)")
-    return array
-
-
-def check_params(model, params, name="params"):
-    """Check weights against a model config (`check_model_config`): every
-    weight it uses there, no unknown names, the shapes of `param_shapes`,
-    finite real values. Raises a `ValueError` naming the weight."""
-    if not isinstance(params, dict):
-        raise ValueError(f"{name} must be a dict of weight arrays, got "
-                         f"{type(params).__name__} {_shown(params)}")
-    shapes = param_shapes(model)
-    unknown = [k for k in params if k not in shapes]
-    if unknown:
-        raise ValueError(f"{name} has unknown weight{'s' * (len(unknown) > 1)} "
-                         f"{', '.join(map(repr, unknown))} (known: {', '.join(shapes)})")
-    missing = [k for k in used_params(model) if k not in params]
-    if missing:
-        raise ValueError(f"{name} lacks " + ", ".join(
-            f"{k!r} (shape {shapes[k]})" for k in missing) + ", which this model uses")
-    for key, value in params.items():
-        array = _check_weights(f"{name}[{key!r}]", value)
-        if array.shape != shapes[key]:
-            sizes = ", ".join(f"{k}={model.get(k, 1)}" for k in
-                              ("units", "order", "input_d", "memory_d", "n_classes"))
-            raise ValueError(f"{name}[{key!r}] has shape {array.shape}, but the model "
-                             f"({sizes}) needs {shapes[key]}")
-    return params
-
-
 # --- the files ----------------------------------------------------------------
 
 
-def _check_file(path, noun):
-    """Refuse a path that is missing (`FileNotFoundError`) or not a file."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no {noun} at {path}")
-    if not os.path.isfile(path):
-        raise ModelDirError(f"{path} is a directory, not a file ({noun} expected)")
-
-
-def _read_npz(path, noun, writer):
-    """The arrays of an ``.npz`` archive, read without pickle; a `ModelDirError`
-    naming ``path`` for anything that is not a readable ``.npz`` of arrays."""
-    path = os.fspath(path)
-    _check_file(path, noun)
-    kind = f"a {noun}"
-    try:
-        with open(path, "rb") as f:
-            head = f.read(6)
-    except OSError as e:
-        raise ModelDirError(f"{path} cannot be read: {e.strerror or e}") from None
-    if not head:
-        raise ModelDirError(f"{path} is empty, not {kind}")
-    if head.startswith(b"\x93NUMPY"):
-        raise ModelDirError(f"{path} is a single .npy array, not {kind} (an .npz archive "
-                            f"of named arrays, as nengo_lmu.model_dir.{writer} writes)")
-    if not head.startswith(b"PK"):
-        raise ModelDirError(f"{path} is not {kind}: not an .npz (zip) archive "
-                            f"(it starts with {head!r})")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            bad = zf.testzip()  # every member's CRC-32 (numpy checks none)
-        data = np.load(path, allow_pickle=False)
-    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError,
-            NotImplementedError) as e:
-        raise ModelDirError(f"{path} is truncated or corrupt: not a readable .npz "
-                            f"archive ({e})") from None
-    if bad is not None:
-        data.close()
-        raise ModelDirError(f"{path} is truncated or corrupt: the data of {bad!r} fail "
-                            "their checksum (CRC-32)")
-    arrays = {}
-    with data:
-        for name in data.files:
-            try:
-                value = data[name]
-            except ValueError as e:
-                if "allow_pickle" in str(e):
-                    raise ModelDirError(f"{path}: array {name!r} holds Python objects, "
-                                        "which are never loaded (no pickle)") from None
-                raise ModelDirError(f"{path}: array {name!r} is corrupt ({e})") from None
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError) as e:
-                raise ModelDirError(f"{path} is truncated or corrupt: array {name!r} "
-                                    f"cannot be read ({e})") from None
-            if not isinstance(value, np.ndarray):
-                raise ModelDirError(f"{path}: member {name!r} is not a .npy array")
-            arrays[name] = value
-    return arrays
-
-
-def _read_meta(path, arrays):
-    """The JSON object stored as the array ``meta`` (`save_params`)."""
-    meta = arrays["meta"]
-    if meta.shape != () or meta.dtype.kind != "U":
-        raise ModelDirError(f"{path}: its meta is not a JSON string (got an array of "
-                            f"shape {meta.shape}, dtype {meta.dtype})")
-    try:
-        data = json.loads(str(meta))
-    except json.JSONDecodeError as e:
-        raise ModelDirError(f"{path}: its meta is not valid JSON ({e})") from None
-    if not isinstance(data, dict):
-        raise ModelDirError(f"{path}: its meta is not a JSON object, got "
-                            f"{type(data).__name__}")
-    return data
-
-
 def _check_arrays(path, arrays, prefix=""):
+    """Refuse (`ModelDirError` naming ``path``) an array read from a model
+    directory's ``.npz`` that is not finite and real-valued."""
     for name, value in arrays.items():
         try:
-            _check_weights(f"array {prefix + name!r}", value)
+            check_weight_array(f"array {prefix + name!r}", value)
         except ValueError as e:
             raise ModelDirError(f"{path}: {e}") from None
 
@@ -524,14 +332,14 @@ def load_params(path):
     a directory, text, other arrays than ``param/*`` and ``meta``) or a
     weight is not a finite real array.
     """
-    arrays = _read_npz(path, "params file", "save_params")
+    arrays = read_npz(path, "params file", "nengo_lmu.model_dir.save_params", ModelDirError)
     other = [k for k in arrays if k != "meta" and not k.startswith("param/")]
     if other:
         raise ModelDirError(f"{path} holds arrays {', '.join(map(repr, other))}, not the "
                             "'param/NAME' arrays and 'meta' of nengo_lmu.model_dir.save_params")
     params = {k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")}
     _check_arrays(path, params)
-    meta = _read_meta(path, arrays) if "meta" in arrays else {}
+    meta = read_json_array(path, arrays, "meta", ModelDirError) if "meta" in arrays else {}
     return params, meta
 
 
@@ -547,7 +355,7 @@ def read_config(model_dir):
     writes.
     """
     path = os.path.join(model_dir, CONFIG)
-    _check_file(path, CONFIG)
+    check_file(path, CONFIG, ModelDirError)
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -573,8 +381,8 @@ def read_config(model_dir):
 def load_model(model_dir):
     """``(config.json contents, params)`` of a trained model directory, both
     checked: the config against its schema (`read_config`), the weights
-    against the config's model (`check_params`: each weight it uses, of its
-    shape, finite)."""
+    against the config's model (`nengo_lmu.lmu.check_params`: each weight
+    it uses, of its shape, finite)."""
     if not os.path.isdir(model_dir):
         raise FileNotFoundError(f"model directory {model_dir} does not exist")
     config_path = os.path.join(model_dir, CONFIG)
@@ -691,15 +499,15 @@ def _check_history(history, name="history"):
                          "loss, val_accuracy and epoch_s as in epoch, got lengths "
                          + ", ".join(f"{k} {len(v)}" for k, v in lists.items()))
     if history["epoch"] != list(range(1, n + 1)):
-        raise ValueError(f"{name}.epoch must be 1..{n}, got {_shown(history['epoch'])}")
-    for key, check in (("loss", _field("a finite real number", is_finite_real)),
-                       ("val_accuracy", _field("a real number in 0..1", lambda v: (
+        raise ValueError(f"{name}.epoch must be 1..{n}, got {shown(history['epoch'])}")
+    for key, check in (("loss", field("a finite real number", is_finite_real)),
+                       ("val_accuracy", field("a real number in 0..1", lambda v: (
                            is_finite_real(v) and 0 <= v <= 1))),
-                       ("epoch_s", _real(0.0, strict=False))):
+                       ("epoch_s", real(0.0, strict=False))):
         for i, value in enumerate(history[key]):
             check(f"{name}.{key}[{i}]", value)
-    _check_object(f"{name}.best", history["best"],
-                  {"epoch": _integer(1, n), "val_accuracy": _real(0.0, strict=False)})
+    check_object(f"{name}.best", history["best"],
+                 {"epoch": integer(1, n), "val_accuracy": real(0.0, strict=False)})
     return history
 
 
@@ -711,7 +519,7 @@ def load_checkpoint(path):
     arrays, weights or optimizer variables not finite, a history that is not
     one of finished epochs with finite losses).
     """
-    arrays = _read_npz(path, "checkpoint", "save_checkpoint")
+    arrays = read_npz(path, "checkpoint", "nengo_lmu.model_dir.save_checkpoint", ModelDirError)
     part = {"param": {}, "best": {}, "optimizer": {}}
     other = []
     for key, value in arrays.items():
@@ -732,7 +540,7 @@ def load_checkpoint(path):
                             + ", ".join(sorted(part["optimizer"])))
     for kind, values in part.items():
         _check_arrays(path, values, prefix=f"{kind}/")
-    meta = _read_meta(path, arrays)
+    meta = read_json_array(path, arrays, "meta", ModelDirError)
     if "history" not in meta:
         raise ModelDirError(f"{path}: its meta lacks the 'history': not a checkpoint")
     try:

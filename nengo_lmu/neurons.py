@@ -122,7 +122,7 @@ def loihi_memory_neuron():
     starting at rest: the neuron type of the spiking memory on chip.
 
     On `nengo_loihi.Simulator` it is the chip's neuron; on `nengo.Simulator`
-    and in `nengo_lmu.spiking.simulate_memory` it reproduces it (reset to
+    and in `nengo_lmu.memory_simulation.simulate_memory` it reproduces it (reset to
     zero, whole-step inter-spike intervals), so a classifier can be trained
     against the memory the chip runs.
     """

@@ -205,15 +205,45 @@ def readout_settings(readout="exact", hold_steps=ReadoutScheme.hold_steps,
                      readout_draws=2, spiking_memory=None, readout_loss="draw"):
     """The validated readout settings as recorded in ``config.json``.
 
-    ``readout_loss`` (`READOUT_LOSSES`) is recorded as ``loss``. With
-    ``readout="spiking"`` and ``readout_loss="window"``, ``readout_draws``
-    must be 1: the given states hold every shift of one stream already.
+    The arguments are those of `nengo_lmu.training.train` (and
+    `nengo_lmu.tasks.psmnist.train_psmnist`), which trains for the readout:
 
-    ``spiking_memory`` (``readout="spiking"`` only, and required there):
-    the settings of the spiking memory the states came from
-    (``memory_neurons``, ``memory_max_rate``, ``seed``, ...), recorded so
-    that the classifier is deployed with a memory of those settings
-    (`nengo_lmu.model_dir.check_spiking_memory` checks its keys).
+    - ``readout`` (`READOUTS`): ``"exact"`` trains on the final memory
+      ``m_T``. ``"hold"`` (``method="parallel"`` only) trains on the memory
+      as the spiking classifier with ``memory="spiking"`` delivers it: read
+      ``s`` zero steps after the sequence, ``s`` uniform over `hold_shifts`,
+      with a random other training sequence (and ``hold_steps`` zeros)
+      before it, plus ``memory_noise`` (`hold_memory`); ``readout_draws``
+      fixed draws per training sequence, made once. The validation accuracy
+      is then that of the same scheme: validation sequences back to back,
+      logits averaged over the shifts (`stream_memories`, `stream_logits`).
+      ``"spiking"`` is ``"hold"`` with the memory states of a simulated
+      spiking memory (train's ``memory_states``,
+      `nengo_lmu.spiking.SpikingLMUClassifier.memory_states`) instead of the
+      exact memory. `nengo_lmu.tasks.psmnist.evaluate_psmnist` takes
+      ``hold_steps`` and ``window`` from the record.
+    - ``hold_steps``, ``window``: zero steps after each sequence, and the
+      last of them read out (`ReadoutScheme`).
+    - ``memory_noise``: standard deviation of Gaussian noise on the memory,
+      relative to each dimension's largest ``|m_T|`` on the training data
+      (``"hold"`` only).
+    - ``readout_draws``: augmented copies of the training set (``"hold"``
+      and ``"spiking"``; ``"spiking"`` draws a shift of the memory states
+      for each).
+    - ``readout_loss`` (`READOUT_LOSSES`), recorded as ``loss``: ``"draw"``:
+      each training copy is read at one shift of the window. ``"window"``:
+      the loss is that of the logits averaged over every shift of the
+      window, as the spiking classifier reads out (NengoDL then runs
+      ``window + 1`` steps per copy, one per shift; the hidden layer has no
+      recurrence, so the steps are independent). With ``readout="spiking"``
+      and ``readout_loss="window"``, ``readout_draws`` must be 1: the given
+      states hold every shift of one stream already.
+    - ``spiking_memory`` (``readout="spiking"`` only, and required there):
+      the settings of the spiking memory the states came from
+      (``memory_neurons``, ``memory_max_rate``, ``seed``, ...), recorded so
+      that the classifier is deployed with a memory of those settings
+      (`nengo_lmu.model_dir.deployment_settings`;
+      `nengo_lmu.model_dir.check_spiking_memory` checks its keys).
 
     Every argument is checked whichever the scheme (``hold_steps`` and
     ``window`` by `ReadoutScheme`, ``memory_noise`` a finite number >= 0,

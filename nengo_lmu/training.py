@@ -25,9 +25,9 @@ before that epoch is committed.
 Both run with the NengoDL settings of `configure_nengo_dl`: only the LMU's
 weights are trainable (the memory's ``Abar``, ``Bbar`` stay fixed), and by
 default (``fast=True``) NengoDL computes each Dense transform as one 2-D
-matrix product written straight into its target signal (`dense_settings`),
-which makes backpropagation through the 784 steps of psMNIST several times
-faster on a CPU than NengoDL's default plan.
+matrix product written straight into its target signal (the plan of
+`nengo_lmu.dl_plan`), which makes backpropagation through the 784 steps of
+psMNIST several times faster on a CPU than NengoDL's default plan.
 """
 
 import os
@@ -37,6 +37,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu._deprecated import moved_attributes
+from nengo_lmu.dl_plan import dense_settings
 from nengo_lmu.io import write_json
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.metrics import accuracy
@@ -64,162 +65,6 @@ from nengo_lmu.readout import (
     stream_memories,
 )
 from nengo_lmu.validation import check_integer, check_sequences
-
-
-_DENSE_STEP = {}
-
-
-def _dense_step_op():
-    """The `DenseStep` operator class, with its NengoDL builder registered.
-
-    Defined on first use so that importing this module does not import
-    TensorFlow.
-    """
-    if "op" in _DENSE_STEP:
-        return _DENSE_STEP["op"]
-    # pylint: disable=import-outside-toplevel
-    import tensorflow as tf
-    from nengo.builder.operator import Operator
-    from nengo_dl.builder import Builder, OpBuilder
-
-    class DenseStep(Operator):
-        """``Y = A X`` (``inc=False``) or ``Y += A X`` (``inc=True``).
-
-        One Dense transform: ``A`` (weights, not minibatched) times the
-        minibatched vector ``X``, written straight into ``Y`` (the
-        connection's target signal or a slice of it).
-        """
-
-        def __init__(self, A, X, Y, inc, tag=None):
-            super().__init__(tag=tag)
-            self.inc = bool(inc)
-            self.sets = [] if self.inc else [Y]
-            self.incs = [Y] if self.inc else []
-            self.reads = [A, X]
-            self.updates = []
-
-        @property
-        def A(self):  # noqa: N802 (nengo's operator naming)
-            return self.reads[0]
-
-        @property
-        def X(self):  # noqa: N802
-            return self.reads[1]
-
-        @property
-        def Y(self):  # noqa: N802
-            return (self.incs + self.sets)[0]
-
-        def make_step(self, signals, dt, rng):
-            A, X, Y, inc = signals[self.A], signals[self.X], signals[self.Y], self.inc
-
-            def step_densestep():
-                if inc:
-                    Y[...] += A.dot(X)
-                else:
-                    Y[...] = A.dot(X)
-
-            return step_densestep
-
-    @Builder.register(DenseStep)
-    class DenseStepBuilder(OpBuilder):  # pylint: disable=unused-variable
-        """``X (batch, n) @ A.T`` with one ``tf.matmul``, no transposes."""
-
-        def build_pre(self, signals, config):
-            super().build_pre(signals, config)
-            op = self.ops[0]
-            self.A_data = signals.combine([op.A])
-            self.X_data = signals.combine([op.X])
-            self.Y_data = signals.combine([op.Y])
-            self.mode = "inc" if op.inc else "update"
-
-        def build_step(self, signals):
-            A = signals.gather(self.A_data)
-            X = signals.gather(self.X_data)
-            signals.scatter(self.Y_data, tf.matmul(X, A, transpose_b=True), mode=self.mode)
-
-        @staticmethod
-        def mergeable(x, y):
-            return False
-
-    _DENSE_STEP["op"] = DenseStep
-    return DenseStep
-
-
-def dense_step_simplification(operators):
-    """NengoDL graph simplification: Dense transforms as `DenseStep` ops.
-
-    Applies NengoDL's default simplifications until nothing changes, then
-    replaces every ``DotInc``/``DotSet`` of a weight matrix (not minibatched)
-    and a minibatched vector by a `DenseStep`. Where the product is only
-    copied into the connection's target (synapse ``None``), the copy is
-    dropped and the `DenseStep` writes (or adds) into the target directly.
-    Idempotent, so NengoDL's repeated application stops after one more call.
-
-    Parameters
-    ----------
-    operators : list of `nengo.builder.Operator`
-
-    Returns
-    -------
-    list of `nengo.builder.Operator`
-    """
-    # pylint: disable=import-outside-toplevel
-    from nengo.builder.operator import Copy, DotInc
-    from nengo_dl import graph_optimizer, op_builders
-
-    dense_step = _dense_step_op()
-    if any(isinstance(op, dense_step) for op in operators):
-        return operators
-    while True:
-        old = operators
-        for simplify in graph_optimizer.default_simplifications:
-            operators = simplify(operators)
-        if len(old) == len(operators) and all(a is b for a, b in zip(old, operators)):
-            break
-
-    sets, incs, reads, updates = graph_optimizer.signal_io_dicts(operators)
-    replace, drop = {}, set()
-    for op in operators:
-        if type(op) not in (DotInc, op_builders.DotSet):  # pylint: disable=unidiomatic-typecheck
-            continue
-        if op.A.ndim != 2 or op.A.minibatched or not op.X.minibatched:
-            continue
-        target, inc = op.Y, type(op) is DotInc
-        w = op.Y
-        if (not inc and not w.is_view and len(sets[w]) == 1 and not incs[w]
-                and not updates[w] and len(reads[w]) == 1):
-            copy = reads[w][0]
-            if (type(copy) is Copy  # pylint: disable=unidiomatic-typecheck
-                    and copy.src is w and copy.src_slice is None
-                    and (copy.dst_slice is None or isinstance(copy.dst_slice, slice))):
-                dst = copy.dst if copy.dst_slice is None else copy.dst[copy.dst_slice]
-                if dst.shape == w.shape:
-                    target, inc = dst, copy.inc
-                    drop.add(copy)
-        replace[op] = dense_step(op.A, op.X, target, inc, tag=op.tag)
-    return [replace.get(op, op) for op in operators if op not in drop]
-
-
-def dense_settings():
-    """The NengoDL settings of the fast path (`configure_nengo_dl` ``fast=True``).
-
-    ``simplifications``: `dense_step_simplification`; ``planner``: NengoDL's
-    ``noop_planner`` and ``sorter``: ``noop_order_signals``. Without merged
-    operator groups every signal gets its own base array, so every operator
-    reads and writes whole tensors instead of gathering from and scattering
-    into shared arrays (NengoDL's default plan merges a few copies and so
-    makes most writes ``tensor_scatter_nd_update``; on a CPU those, and the
-    batched matrix products with their transposes, cost far more than the
-    arithmetic of a 212-unit LMU).
-    """
-    from nengo_dl import graph_optimizer  # pylint: disable=import-outside-toplevel
-
-    return {
-        "simplifications": [dense_step_simplification],
-        "planner": graph_optimizer.noop_planner,
-        "sorter": graph_optimizer.noop_order_signals,
-    }
 
 
 def configure_nengo_dl(clf, fast=True):
@@ -398,8 +243,13 @@ def check_model_size(config, n_sequences, batch_size=None, n_steps=1, method=Non
         + f"), more than this machine's {_format_bytes(machine)}: lower {lower}")
 
 
-def _check_memory_states(memory_states, n_train, n_valid, window, size):
-    """Validate ``(train, valid)`` memory states for ``readout="spiking"``."""
+def _check_memory_states(memory_states, readout_config, n_train, n_valid, window, size):
+    """Validated ``(train, valid)`` memory states for ``readout="spiking"``, and the
+    settings of their memory; None, refusing any states, for the other readouts."""
+    if readout_config["scheme"] != "spiking":
+        if memory_states is not None:
+            raise ValueError("memory_states go with readout='spiking' only")
+        return None
     if not isinstance(memory_states, (tuple, list)) or len(memory_states) != 2:
         raise ValueError("readout='spiking' needs memory_states=(train_states, valid_states), "
                          f"got {type(memory_states).__name__}")
@@ -417,6 +267,7 @@ def _check_memory_states(memory_states, n_train, n_valid, window, size):
             raise ValueError(f"{name} memory_states contain NaN or inf (or values beyond "
                              "float32)")
         out.append(m)
+    check_spiking_memory(readout_config["spiking_memory"])
     return out
 
 
@@ -509,52 +360,31 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
         Recorded in ``config.json``: the task's metadata, the keys of
         `nengo_lmu.model_dir.META_KEYS` (e.g. the data's permutation seed).
     readout : {"exact", "hold", "spiking"}
-        ``"exact"`` trains on the final memory ``m_T``. ``"hold"``
-        (``method="parallel"`` only) trains on the memory as the spiking
-        classifier with ``memory="spiking"`` delivers it: read ``s`` zero
-        steps after the sequence, ``s`` uniform over `hold_shifts`, with a
-        random other training sequence (and ``hold_steps`` zeros) before it,
-        plus ``memory_noise`` (`hold_memory`); ``readout_draws`` fixed
-        draws per training sequence, made once. The validation accuracy is
-        then that of the same scheme: validation sequences back to back,
-        logits averaged over the shifts (`stream_logits`). Recorded in
-        ``config.json`` as ``readout`` (`evaluate_psmnist` takes
-        ``hold_steps`` and ``window`` from there). ``"spiking"`` is
-        ``"hold"`` with the memory states given in ``memory_states``
-        (simulated spiking memory) instead of the exact memory.
-    hold_steps, window : int
-        Zero steps after each sequence, and the last of them read out
-        (``"hold"`` only).
-    memory_noise : float
-        Standard deviation of Gaussian noise on the memory, relative to each
-        dimension's largest ``|m_T|`` on the training data (``"hold"`` only).
-    readout_draws : int
-        Augmented copies of the training set (``"hold"`` and ``"spiking"``;
-        ``"spiking"`` draws a shift of ``memory_states`` for each).
-    memory_states : (ndarray, ndarray), ``readout="spiking"`` only
+        What the classifier learns to read: the final memory ``m_T``
+        (``"exact"``) or, with ``method="parallel"``, the memory as the
+        spiking classifier with ``memory="spiking"`` delivers it during the
+        hold, exact (``"hold"``, `hold_memory`) or spiking (``"spiking"``,
+        ``memory_states``), validated on the same readout (`stream_logits`).
+        With its settings below, recorded in ``config.json`` as ``readout``
+        and described in detail in `nengo_lmu.readout.readout_settings`.
+    hold_steps, window, memory_noise, readout_draws, readout_loss
+        ``"hold"`` and ``"spiking"``: zero steps after each sequence and the
+        last of them read out, noise on the memory (``"hold"`` only),
+        augmented copies of the training set, and the loss
+        (`READOUT_LOSSES`: at one shift per copy, or averaged over the window).
+    memory_states, spiking_memory : ``readout="spiking"`` only
         The memory as the hidden layer reads it (after ``e_x``) for the
-        training and the validation sequences, each of shape
-        ``(window + 1, n, order)``, one row per shift of `hold_shifts`
+        training and the validation sequences (back to back, as
+        `evaluate_psmnist` presents them), two arrays ``(window + 1, n,
+        order)``, one row per shift of `hold_shifts`
         (`nengo_lmu.spiking.SpikingLMUClassifier.memory_states` times
-        ``e_x``); the validation states as `evaluate_psmnist` presents them
-        (back to back).
-    spiking_memory : dict, ``readout="spiking"`` only
-        The settings that produced ``memory_states``, recorded in
-        ``config.json`` (see `readout_settings`): those
-        `nengo_lmu.model_dir.deployment_settings` deploys the model with
-        (`nengo_lmu.model_dir.check_spiking_memory`).
+        ``e_x``); and the dict of the settings that produced them, with which
+        `nengo_lmu.model_dir.deployment_settings` deploys the model.
     initial_params : dict, optional
         Start from these weights (e.g. a trained model's, to fine-tune it):
         every weight the model uses, of its shape, finite
         (`nengo_lmu.model_dir.check_params`); a checkpoint in ``out_dir``
         takes precedence.
-    readout_loss : {"draw", "window"}
-        ``"hold"`` and ``"spiking"`` only (`READOUT_LOSSES`). ``"draw"``:
-        each training copy is read at one shift of the window. ``"window"``:
-        the loss is that of the logits averaged over every shift of the
-        window, as the spiking classifier reads out (NengoDL then runs
-        ``window + 1`` steps per copy, one per shift; the hidden layer has no
-        recurrence, so the steps are independent).
 
     Returns
     -------
@@ -578,25 +408,10 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
     check_model_config(config, name="config")
     readout_config = readout_settings(readout, hold_steps, window, memory_noise, readout_draws,
                                       spiking_memory, readout_loss)
-    recurrent = [k for k in ("hidden_to_memory", "memory_to_memory", "hidden_recurrent")
-                 if config.get(k)]
-    if method == "parallel" and recurrent:
-        raise ValueError(f"method='parallel' needs a memory that is a linear filter of the "
-                         f"input and a hidden layer without recurrence: config sets "
-                         f"{', '.join(recurrent)}; use method='sequential'")
-    if readout != "exact" and method != "parallel":
-        raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
-    if readout != "exact" and config.get("input_to_hidden"):
-        raise ValueError(f"readout={readout!r} does not support input_to_hidden")
-    (x_train, y_train), (x_val, y_val) = _check_data(config, train_data, valid_data,
-                                                     batch_size)
-    if readout == "spiking":
-        memory_states = _check_memory_states(
-            memory_states, len(x_train), len(x_val), window,
-            config.get("memory_d", 1) * config["order"])
-        check_spiking_memory(readout_config["spiking_memory"])
-    elif memory_states is not None:
-        raise ValueError("memory_states go with readout='spiking' only")
+    _check_method(config, method, readout)
+    (x_train, y_train), (x_val, y_val) = _check_data(config, train_data, valid_data, batch_size)
+    memory_states = _check_memory_states(memory_states, readout_config, len(x_train), len(x_val),
+                                         window, config.get("memory_d", 1) * config["order"])
     if initial_params is not None:
         check_params(config, initial_params, name="initial_params")
     if meta is not None:
@@ -604,8 +419,7 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
     run_config = {"model": config, "method": method, "batch_size": batch_size,
                   "learning_rate": learning_rate, "weight_decay": weight_decay,
                   "clipnorm": clipnorm, "epochs": epochs, "decay_epochs": decay_epochs,
-                  "seed": seed, "readout": readout_config,
-                  **(meta or {})}
+                  "seed": seed, "readout": readout_config, **(meta or {})}
     check_run_config(run_config)  # config.json will be what read_config accepts
     n_sequences, n_steps = _training_size(readout_config, method, x_train, x_val)
     check_model_size(config, n_sequences, batch_size=batch_size, n_steps=n_steps,
@@ -621,11 +435,24 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
     else:
         fit_data = _hold_fit_data(clf, config, readout_config, seed, x_train, y_train, y_val,
                                   x_val=x_val, memory_states=memory_states)
-    schedule = dict(epochs=epochs, learning_rate=learning_rate,
-                    decay_epochs=decay_epochs or epochs)
+    schedule = dict(epochs=epochs, learning_rate=learning_rate, decay_epochs=decay_epochs or epochs)
     optimizer = dict(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm)
     return _fit_epochs(clf, config, fit_data, state, out_dir, batch_size, seed, schedule,
                        optimizer, verbose, log)
+
+
+def _check_method(config, method, readout):
+    """Refuse a ``method`` or ``readout`` that cannot train the model ``config``."""
+    recurrent = [k for k in ("hidden_to_memory", "memory_to_memory", "hidden_recurrent")
+                 if config.get(k)]
+    if method == "parallel" and recurrent:
+        raise ValueError(f"method='parallel' needs a memory that is a linear filter of the "
+                         f"input and a hidden layer without recurrence: config sets "
+                         f"{', '.join(recurrent)}; use method='sequential'")
+    if readout != "exact" and method != "parallel":
+        raise ValueError(f"readout={readout!r} needs method='parallel' (closed form)")
+    if readout != "exact" and config.get("input_to_hidden"):
+        raise ValueError(f"readout={readout!r} does not support input_to_hidden")
 
 
 def _training_size(readout_config, method, x_train, x_val):
@@ -807,4 +634,6 @@ __getattr__ = moved_attributes(__name__, {
     **dict.fromkeys(("save_params", "load_params"), "nengo_lmu.model_dir"),
     "build_classifier": "nengo_lmu.lmu",
     "accuracy": "nengo_lmu.metrics",
+    # dense_settings moved there too, and stays importable from here (imported above)
+    "dense_step_simplification": "nengo_lmu.dl_plan",
 })

@@ -10,10 +10,11 @@ import pytest
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "nengo_lmu"
 
 #: Layers from the bottom up; a module may import its own layer and those below.
-BASE = {"validation", "io", "metrics", "plots", "version", "_deprecated"}
+BASE = {"validation", "io", "metrics", "plots", "version", "_deprecated", "schema"}
 MATHS = {"systems"}
-MODELS = {"neurons", "networks", "lmu", "readout", "model_dir", "data"}
-BACKENDS = {"backends", "training", "loihi", "spiking", "batching", "keras"}
+MODELS = {"neurons", "networks", "lmu", "readout", "model_dir", "data", "mnist_files"}
+BACKENDS = {"backends", "training", "dl_plan", "loihi", "spiking", "batching",
+            "memory_simulation", "distributed", "keras"}
 HEAVY = ("tensorflow", "nengo_dl", "nengo_loihi", "keras_lmu", "keras")
 #: The one exception: `nengo_lmu.data.load_mnist(download=True)` downloads
 #: MNIST through Keras (the explicit, documented download), importing
@@ -99,10 +100,19 @@ def test_networks_import_no_backend():
 
 
 def test_training_and_deployment_never_import_each_other():
-    deployment = {"spiking", "loihi", "batching"}
-    assert not own(MODULES["nengo_lmu.training"]) & deployment
-    for name in ("nengo_lmu.spiking", "nengo_lmu.loihi", "nengo_lmu.batching"):
-        assert "training" not in own(MODULES[name]), name
+    training = {"training", "dl_plan"}
+    deployment = {"spiking", "loihi", "batching", "memory_simulation", "distributed"}
+    for name in training:
+        assert not own(MODULES[f"nengo_lmu.{name}"]) & deployment, name
+    for name in deployment:
+        assert not own(MODULES[f"nengo_lmu.{name}"]) & training, name
+
+
+def test_walk_sees_the_split_backend_modules():
+    """The walk sees the new modules' imports (else the rule above passes)."""
+    assert "nengo_dl" in {i.split(".")[0] for i in MODULES["nengo_lmu.dl_plan"]}
+    assert "dl_plan" in own(MODULES["nengo_lmu.training"])
+    assert "memory_simulation" in own(MODULES["nengo_lmu.spiking"])
 
 
 def test_backends_import_no_application():

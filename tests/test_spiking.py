@@ -13,7 +13,8 @@ from nengo_lmu.networks import LegendreMemory
 from nengo_lmu.model_dir import load_model
 from nengo_lmu.tasks.psmnist import loihi_report, train_psmnist
 from nengo_lmu.neurons import chip_neuron_type, loihi_memory_neuron, spiking_neuron_type
-from nengo_lmu.spiking import SpikingLMUClassifier, memory_weights, simulate_memory
+from nengo_lmu.memory_simulation import memory_weights, simulate_memory
+from nengo_lmu.spiking import SpikingLMUClassifier
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.readout import hold_shifts, stream_memory
 from nengo_lmu.training import predict, train

@@ -12,7 +12,8 @@ nengo_dl = pytest.importorskip("nengo_dl")
 tf = pytest.importorskip("tensorflow")
 
 from nengo_lmu.lmu import build_classifier
-from nengo_lmu.training import configure_nengo_dl, dense_step_simplification
+from nengo_lmu.dl_plan import dense_step_simplification
+from nengo_lmu.training import configure_nengo_dl
 
 CONFIG = dict(n_classes=3, units=6, order=5, theta=12.0, input_d=2, hidden_neuron_type="Tanh",
               hidden_to_memory=True, memory_to_memory=True, input_to_hidden=True,

@@ -101,6 +101,23 @@ def cmd_psmnist_evaluate(args, parser):
         reject_spiking_args(parser, args)
     if args.batch_size is not None and args.backend == "nengo":
         parser.error("--batch-size needs --backend dl or loihi (nengo runs image by image)")
+    if (args.workers > 1 or args.ray_address is not None) and args.backend != "loihi":
+        parser.error("--workers and --ray-address need --backend loihi")
+    if args.workers > 1 and args.ray_address is not None:
+        parser.error("--workers and --ray-address exclude each other (with --ray-address "
+                     "the cluster's CPUs are the workers)")
+    if args.ray_address is not None:
+        if not args.ray_address.strip():
+            parser.error("--ray-address must be a Ray address (auto, HOST:PORT or "
+                         "ray://HOST:PORT), got ''")
+        from nengo_lmu.distributed import import_ray  # pylint: disable=import-outside-toplevel
+
+        try:
+            import_ray()
+        except ImportError as e:
+            parser.error(f"--ray-address: {e}")
+    if args.backend == "loihi":
+        kwargs.update(workers=args.workers, ray_address=args.ray_address)
     check_model(args)
     check_json(args)
     result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test,
@@ -109,6 +126,12 @@ def cmd_psmnist_evaluate(args, parser):
           f"({result['backend']}, {result['wall_s']:.0f} s)")
     if args.backend == "loihi":
         _print_loihi_result(result)
+    if "n_chunks" in result:
+        where = (f"the Ray cluster at {result['ray_address']} ({result['workers']} CPUs)"
+                 if "ray_address" in result else f"{result['workers']} worker processes")
+        retried = "" if result["retries"] is None else f", {result['retries']} retried"
+        print(f"{result['n_chunks']} chunks of {result['chunk_size']} images on {where}"
+              f"{retried}")
     if args.json:
         write_json(args.json, result)
         print(f"wrote {args.json}")
@@ -280,7 +303,16 @@ def _add_evaluate(ps_sub):
                     metavar="B", help="images run side by side: NengoDL's minibatch with "
                     "--backend dl (default 100); with --backend loihi B images at once, "
                     "each from rest, identical whatever B (default: back to back in one "
-                    "simulation, each image after the previous one)")
+                    "simulation, each image after the previous one; 64 with --workers or "
+                    "--ray-address)")
+    ev.add_argument("--workers", type=number(int, "--workers", 1), default=1, metavar="N",
+                    help="with --backend loihi: run the images in chunks on N processes "
+                    "of this machine, each from rest; a chunk whose process dies runs "
+                    "again; the same results whatever N (default: %(default)s)")
+    ev.add_argument("--ray-address", default=None, metavar="ADDR",
+                    help="with --backend loihi: send the chunks to the Ray cluster at ADDR "
+                    "(auto, HOST:PORT or ray://HOST:PORT; every node with the same "
+                    "nengo-lmu installed) instead; needs pip install nengo-lmu[cluster]")
     add_spiking_args(ev)
     add_json(ev, "result")
     add_no_progress(ev)

@@ -31,6 +31,8 @@ LEARNING_RATE = 1e-3
 #: Before the first validation, a forward minibatch is taken to cost this
 #: fraction of a training minibatch (measured for the psMNIST LSTM: 0.3-0.4).
 VAL_FORWARD_FRACTION = 0.5
+
+
 def _say(msg):
     print(msg, flush=True)
 
@@ -275,6 +277,65 @@ def lstm_baseline(units=128, n_steps=784, n_classes=10):
 BASELINES = {"ff": ff_baseline, "lstm": lstm_baseline}
 
 
+def _baseline_splits(data, sizes, shape):
+    """``(x, y)`` of the train, valid and test splits of ``data``: the first
+    ``sizes[split]`` images (None: all), as float32 of the model's input
+    ``shape``."""
+    out = []
+    for key in ("train", "valid", "test"):
+        x, y = data[key]
+        n = len(x) if sizes[key] is None else min(sizes[key], len(x))
+        out.append((np.asarray(x[:n], dtype=np.float32).reshape((n,) + shape),
+                    np.asarray(y[:n])))
+    return out
+
+
+def _fit_within_budget(model, train, valid, epochs, budget_s, name, verbose, log):
+    """``model.fit`` on ``train`` (``(x, y)``) for up to ``epochs`` epochs
+    within ``budget_s`` (`budget_callback`, checked per minibatch), validated
+    on ``valid`` after each epoch; leaves ``model`` with the weights of the
+    best epoch by validation accuracy. Returns ``(history, budget callback,
+    EarlyStopping callback, train_s)``."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    (x, y), (xv, yv) = train, valid
+    budget = budget_callback(budget_s, epochs=epochs, per="batch",
+                             n_val_batches=-(-len(xv) // BATCH_SIZE),
+                             batches_per_epoch=-(-len(x) // BATCH_SIZE), name=name, log=log)
+    best = tf.keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
+                                            patience=epochs + 1, restore_best_weights=True)
+    start = time.perf_counter()
+    history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=epochs, validation_data=(xv, yv),
+                        shuffle=True, callbacks=[budget, best], verbose=verbose).history
+    train_s = time.perf_counter() - start
+    # EarlyStopping restores the best weights only when its patience runs out
+    model.set_weights(best.best_weights)
+    return history, budget, best, train_s
+
+
+def _fit_record(history, budget, best, epochs, n_batches):
+    """What `train_keras_baseline` reports of its ``fit``: the epochs and
+    minibatches done within the budget (`budget_callback`), their times, the
+    history and the best epoch (Keras' ``EarlyStopping``)."""
+    return {
+        "stopped_by_budget": budget.stopped,
+        "epochs_max": epochs,
+        "epochs_run": len(history["loss"]),
+        "epochs_done": len(budget.batch_s) / n_batches,
+        "batches_done": len(budget.batch_s),
+        "batches_per_epoch": n_batches,
+        "first_batch_s": budget.batch_s[0],
+        "s_per_batch_median": budget.s_per_batch(),
+        "epoch_s_estimate": budget.s_per_batch() * n_batches,
+        "val_s": budget.val_s,
+        "loss": [float(v) for v in history["loss"]],
+        "accuracy": [float(v) for v in history["accuracy"]],
+        "val_accuracy": [float(v) for v in history["val_accuracy"]],
+        "best_val_accuracy": float(best.best),
+        "best_epoch": best.best_epoch + 1,
+    }
+
+
 def train_keras_baseline(kind, units, data, epochs, budget_s, n_train=None, n_val=None,
                          n_test=None, learning_rate=LEARNING_RATE, seed=0, verbose=2,
                          log=_say):
@@ -330,14 +391,7 @@ def train_keras_baseline(kind, units, data, epochs, budget_s, n_train=None, n_va
     tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(seed)
     model = BASELINES[kind](units)
-    shape = tuple(model.input_shape[1:])
-
-    def split(key):
-        x, y = data[key]
-        n = len(x) if sizes[key] is None else min(sizes[key], len(x))
-        return np.asarray(x[:n], dtype=np.float32).reshape((n,) + shape), np.asarray(y[:n])
-
-    (x, y), (xv, yv), (xt, yt) = split("train"), split("valid"), split("test")
+    (x, y), (xv, yv), (xt, yt) = _baseline_splits(data, sizes, tuple(model.input_shape[1:]))
     n_batches = -(-len(x) // BATCH_SIZE)
     n_trainable = count_trainable(model)
     log(f"[{kind}] {model.name}: {n_trainable:,} trainable parameters; up to {epochs} epoch(s) "
@@ -345,17 +399,8 @@ def train_keras_baseline(kind, units, data, epochs, budget_s, n_train=None, n_va
     model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate),
                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    budget = budget_callback(budget_s, epochs=epochs, per="batch",
-                             n_val_batches=-(-len(xv) // BATCH_SIZE),
-                             batches_per_epoch=n_batches, name=kind, log=log)
-    best = tf.keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
-                                            patience=epochs + 1, restore_best_weights=True)
-    start = time.perf_counter()
-    history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=epochs, validation_data=(xv, yv),
-                        shuffle=True, callbacks=[budget, best], verbose=verbose).history
-    train_s = time.perf_counter() - start
-    # EarlyStopping restores the best weights only when its patience runs out
-    model.set_weights(best.best_weights)
+    history, budget, best, train_s = _fit_within_budget(
+        model, (x, y), (xv, yv), epochs, budget_s, name=kind, verbose=verbose, log=log)
     start = time.perf_counter()
     _, test_accuracy = model.evaluate(xt, yt, batch_size=BATCH_SIZE, verbose=0)
     test_s = time.perf_counter() - start
@@ -374,21 +419,7 @@ def train_keras_baseline(kind, units, data, epochs, budget_s, n_train=None, n_va
         "train_wall_s_note": ("one fit call: tracing, every minibatch, and the validation after"
                               " each (possibly partial) epoch"),
         "budget_s": budget_s,
-        "stopped_by_budget": budget.stopped,
-        "epochs_max": epochs,
-        "epochs_run": len(history["loss"]),
-        "epochs_done": len(budget.batch_s) / n_batches,
-        "batches_done": len(budget.batch_s),
-        "batches_per_epoch": n_batches,
-        "first_batch_s": budget.batch_s[0],
-        "s_per_batch_median": budget.s_per_batch(),
-        "epoch_s_estimate": budget.s_per_batch() * n_batches,
-        "val_s": budget.val_s,
-        "loss": [float(v) for v in history["loss"]],
-        "accuracy": [float(v) for v in history["accuracy"]],
-        "val_accuracy": [float(v) for v in history["val_accuracy"]],
-        "best_val_accuracy": float(best.best),
-        "best_epoch": best.best_epoch + 1,
+        **_fit_record(history, budget, best, epochs, n_batches),
         "n_train": len(x),
         "n_val": len(xv),
         "optimizer": "Adam",

@@ -284,7 +284,7 @@ def time_ours_sequential(x, y, config, n_batches, fast=True):
     `nengo_lmu.training.train` sets it up.
 
     ``fast=True``: `nengo_lmu.training.configure_nengo_dl` as ``train``
-    uses it (`nengo_lmu.training.dense_settings`); ``fast=False``: the same
+    uses it (`nengo_lmu.dl_plan.dense_settings`); ``fast=False``: the same
     network and trainable weights with NengoDL's default plan.
 
     Returns

@@ -330,7 +330,8 @@ N_CALIBRATION = 1000
 
 
 def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_size=None,
-                     network="temporal", memory="exact", progress_bar=True, **spiking):
+                     network="temporal", memory="exact", progress_bar=True, workers=1,
+                     ray_address=None, **spiking):
     """Test accuracy of a trained model on the first ``n_test`` test images.
 
     ``backend="dl"`` runs the temporal network (784 steps per image) in
@@ -363,6 +364,21 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     Every result has ``predictions`` (one class per image, in test-set
     order), ``n_test``, ``batch_size``, ``workers``, ``wall_s`` and
     ``s_per_image``, so that two runs can be compared image by image.
+
+    ``workers`` (``backend="loihi"``) spreads the batched run over that many
+    processes on this machine, and ``ray_address`` (e.g. ``"auto"``,
+    ``"host:6379"``) over an existing Ray cluster instead
+    (`nengo_lmu.distributed.run_distributed`: the test images in chunks of
+    consecutive images, each worker rebuilding the classifier from the
+    model's weights, a chunk whose worker dies run again; ``pip install
+    nengo-lmu[cluster]`` for Ray). The results are those of one process,
+    image for image, whatever the number of workers. Both need images side
+    by side: without ``batch_size`` they use
+    `nengo_lmu.batching.DEFAULT_BATCH_SIZE` (64). ``workers`` in the result
+    is the number of processes (with Ray, the cluster's CPUs; the result
+    adds ``ray_address``, ``chunk_size``, ``n_chunks`` and ``retries``).
+    With ``memory="spiking"`` they need a ``seed`` (a fine-tuned model
+    records one): every worker builds the memory.
     """
     check_backend(backend)
     if network not in ("temporal", "closed-form"):
@@ -372,6 +388,15 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     check_integer("n_test", n_test, allow_none=True)
     check_integer("batch_size", batch_size, allow_none=True)
     check_choice("memory", memory, MEMORY_MODES)
+    distributed = check_integer("workers", workers) > 1 or ray_address is not None
+    if distributed:
+        if backend != "loihi":
+            raise ValueError("workers and ray_address apply to backend='loihi' only")
+        from nengo_lmu.batching import DEFAULT_BATCH_SIZE  # pylint: disable=import-outside-toplevel
+        from nengo_lmu.distributed import check_distributed_args  # pylint: disable=import-outside-toplevel
+
+        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
+        check_distributed_args(workers, ray_address, batch_size)
     if batch_size is not None and backend == "nengo":
         raise ValueError("batch_size applies to backend='dl' (minibatch) and 'loihi' "
                          "(images side by side); backend='nengo' runs image by image")
@@ -383,6 +408,10 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
         check_spiking_counterpart(config.get("hidden_neuron_type", "RectifiedLinear"))
         spiking = check_spiking_settings(
             config, memory, deployment_settings(run_config, memory, **spiking))
+        if distributed and memory == "spiking" and spiking.get("seed") is None:
+            raise ValueError("workers > 1 or ray_address with memory='spiking' needs a seed "
+                             "(seed=...; --seed): every worker builds the spiking memory, "
+                             "and unseeded each would draw another tuning")
     elif spiking or memory != "exact":
         raise ValueError("memory and the spiking settings apply to backend='loihi' only")
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
@@ -394,7 +423,8 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     if backend == "loihi":
         trained = run_config["readout"]
         result = _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
-                                   memory, progress_bar, spiking, batch_size)
+                                   memory, progress_bar, spiking, batch_size,
+                                   workers=workers, ray_address=ray_address)
         result["training_readout"] = trained
         if trained["scheme"] == "spiking" and memory == "spiking":
             base = run_config.get("base_model")
@@ -457,19 +487,34 @@ def _rate_stream_accuracy(model_dir, x, y, hold_steps, window):
 
 
 def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking,
-                      batch_size=None):
+                      batch_size=None, workers=1, ray_address=None):
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     net = SpikingLMUClassifier(config, params, x_cal, memory=memory, **spiking)  # validates
     start = time.perf_counter()
+    spread = {"workers": 1}
     if batch_size is None:  # back to back, in one nengo_loihi simulation
         logits, rates = net.run(x, backend="loihi", progress_bar=progress_bar)
-    else:
+    elif workers == 1 and ray_address is None:
         from nengo_lmu.batching import run_batched  # pylint: disable=import-outside-toplevel
 
         batched = run_batched(net, x, batch_size=batch_size, backend="loihi",
                               progress_bar=progress_bar)
         logits, rates = batched.logits, batched.rates
+    else:  # chunks on worker processes or a Ray cluster, each rebuilding the classifier
+        from nengo_lmu.distributed import (  # pylint: disable=import-outside-toplevel
+            ClassifierSpec,
+            run_distributed,
+        )
+
+        run = run_distributed(ClassifierSpec(config, params, x_cal, memory, spiking), x,
+                              batch_size=batch_size, workers=workers, ray_address=ray_address,
+                              progress_bar=progress_bar, classifier=net)
+        logits, rates = run.logits, run.rates
+        spread = {"workers": run.workers, "chunk_size": run.chunk_size,
+                  "n_chunks": run.n_chunks, "retries": run.retries}
+        if ray_address is not None:
+            spread["ray_address"] = ray_address
     wall = time.perf_counter() - start
     rate_logits = net.rate_logits(x)
     stream = {}
@@ -490,7 +535,7 @@ def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking
         "seed": net.seed,
         "order": net.order, "units": net.units, "n_trainable": net.n_trainable,
         "mean_hidden_rate_hz": float(np.mean(rates) * net.alpha), "wall_s": wall,
-        "batch_size": batch_size, "workers": 1, "from_rest": batch_size is not None,
+        "batch_size": batch_size, **spread, "from_rest": batch_size is not None,
         "predictions": logits.argmax(1).tolist(),
     }
 

@@ -149,7 +149,7 @@ def test_temporal_network_equals_parallel(trained, allclose):
 )
 def test_bad_settings(settings, message, monkeypatch):
     # run_mackey_glass checks every setting before any work
-    monkeypatch.setattr(mg, "generate",
+    monkeypatch.setattr(mg, "make_dataset",
                         lambda *a, **k: pytest.fail("work began before the settings' check"))
     with pytest.raises(ValueError) as e:
         mg.run_mackey_glass(verbose=0, log=lambda *a: None, **settings)
