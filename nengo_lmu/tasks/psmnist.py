@@ -187,6 +187,59 @@ FINETUNE = dict(memory_neurons=SpikingSettings.memory_neurons,
 MEMORY_WEIGHTS = ("loihi", "float")
 
 
+def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, n_train,
+                    n_valid, epochs, batch_size, learning_rate, weight_decay, memory_neurons,
+                    memory_max_rate, max_rate, spiking):
+    """`finetune_psmnist`'s checks, before any data are loaded or simulated;
+    sets ``spiking``'s readout defaults from the model's own readout.
+    Returns ``(model_dir, out, seed, run_config, params)``."""
+    training.check_train_args(epochs, "parallel", batch_size, learning_rate, weight_decay,
+                              None, None, seed)
+    model_dir = check_input_dir("model_dir", model_dir, "model directory")
+    out = check_output_dir("out", out)
+    if os.path.abspath(out) == os.path.abspath(model_dir):
+        raise ValueError("out must be a new model directory, not the model's own")
+    seed = check_seed("seed", seed)  # it fixes the memory
+    check_choice("weights", weights, MEMORY_WEIGHTS)
+    check_choice("readout_loss", readout_loss, READOUT_LOSSES)
+    check_integer("readout_draws", readout_draws)
+    for name, n in (("n_train", n_train), ("n_valid", n_valid)):
+        check_integer(name, n)
+    run_config, params = load_model(model_dir)
+    config = run_config["model"]
+    trained = run_config["readout"]
+    if trained["scheme"] != "exact":
+        spiking.setdefault("hold_steps", trained["hold_steps"])
+        spiking.setdefault("window", trained["window"])
+    settings = check_spiking_settings(
+        config, "spiking", dict(spiking, memory_neurons=memory_neurons,
+                                memory_max_rate=memory_max_rate, max_rate=max_rate, seed=seed))
+    window = settings.get("window", ReadoutScheme.window)
+    # the simulated states (float64), scaled copies and NengoDL's float32 feeds
+    check_memory("n_train or n_valid", 3 * 8 * (window + 1) * (n_train + n_valid)
+                 * int(config.get("memory_d", 1)) * int(config["order"]),
+                 f"fine-tuning on {n_train + n_valid:,} simulated memories "
+                 f"({window + 1} readout steps each)")
+    window_loss = readout_loss == "window"
+    training.check_model_size(config, n_train * (1 if window_loss else readout_draws) + n_valid,
+                              batch_size=batch_size, n_steps=window + 1 if window_loss else 1,
+                              method="parallel")
+    return model_dir, out, seed, run_config, params
+
+
+def _simulated_states(net, x, xv, seed, weights, progress_bar):
+    """The spiking memory of ``net`` simulated on the training images, each
+    after a random other one, and the validation images back to back, in
+    one call (one build of the memory's weights): ``(train, valid)``."""
+    n_train = len(x)
+    rng = np.random.RandomState(seed)
+    before = (np.arange(n_train) + rng.randint(1, max(n_train, 2), size=n_train)) % n_train
+    m = net.memory_states(np.concatenate([x, xv]),
+                          np.concatenate([x[before], np.zeros_like(xv[:1]), xv[:-1]]),
+                          progress_bar=progress_bar, quantized=weights == "loihi")
+    return m[:, :n_train], m[:, n_train:]
+
+
 def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                      memory_max_rate=FINETUNE["memory_max_rate"], seed=FINETUNE["seed"],
                      n_train=FINETUNE["n_train"], n_valid=FINETUNE["n_valid"],
@@ -235,37 +288,11 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     # every setting is checked before the data are loaded or the memory simulated
-    training.check_train_args(epochs, "parallel", batch_size, learning_rate, weight_decay,
-                              None, None, seed)
-    model_dir = check_input_dir("model_dir", model_dir, "model directory")
-    out = check_output_dir("out", out)
-    if os.path.abspath(out) == os.path.abspath(model_dir):
-        raise ValueError("out must be a new model directory, not the model's own")
-    seed = check_seed("seed", seed)  # it fixes the memory
-    check_choice("weights", weights, MEMORY_WEIGHTS)
-    check_choice("readout_loss", readout_loss, READOUT_LOSSES)
-    check_integer("readout_draws", readout_draws)
-    for name, n in (("n_train", n_train), ("n_valid", n_valid)):
-        check_integer(name, n)
-    run_config, params = load_model(model_dir)
+    model_dir, out, seed, run_config, params = _check_finetune(
+        model_dir, out, seed, weights, readout_loss, readout_draws, n_train, n_valid,
+        epochs, batch_size, learning_rate, weight_decay, memory_neurons, memory_max_rate,
+        max_rate, spiking)
     config = run_config["model"]
-    trained = run_config["readout"]
-    if trained["scheme"] != "exact":
-        spiking.setdefault("hold_steps", trained["hold_steps"])
-        spiking.setdefault("window", trained["window"])
-    settings = check_spiking_settings(
-        config, "spiking", dict(spiking, memory_neurons=memory_neurons,
-                                memory_max_rate=memory_max_rate, max_rate=max_rate, seed=seed))
-    window = settings.get("window", ReadoutScheme.window)
-    # the simulated states (float64), scaled copies and NengoDL's float32 feeds
-    check_memory("n_train or n_valid", 3 * 8 * (window + 1) * (n_train + n_valid)
-                 * int(config.get("memory_d", 1)) * int(config["order"]),
-                 f"fine-tuning on {n_train + n_valid:,} simulated memories "
-                 f"({window + 1} readout steps each)")
-    window_loss = readout_loss == "window"
-    training.check_model_size(config, n_train * (1 if window_loss else readout_draws) + n_valid,
-                              batch_size=batch_size, n_steps=window + 1 if window_loss else 1,
-                              method="parallel")
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     x, y = data["train"]
     xv, yv = data["valid"]
@@ -283,15 +310,8 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
         spiking_memory={**net.settings.to_json(), "seed": seed, "weights": weights})
     x, y = check_sequences(x[:n_train], y[:n_train])
     xv, yv = check_sequences(xv[:n_valid], yv[:n_valid])
-    rng = np.random.RandomState(seed)
-    before = (np.arange(n_train) + rng.randint(1, max(n_train, 2), size=n_train)) % n_train
     start = time.perf_counter()
-    # training images each after a random other one, validation images back
-    # to back; simulated in one call (one build of the memory's weights)
-    m = net.memory_states(np.concatenate([x, xv]),
-                          np.concatenate([x[before], np.zeros_like(xv[:1]), xv[:-1]]),
-                          progress_bar=progress_bar, quantized=weights == "loihi")
-    states = (m[:, :n_train], m[:, n_train:])
+    states = _simulated_states(net, x, xv, seed, weights, progress_bar)
     simulate_s = time.perf_counter() - start
     e_x = net.params["e_x"][0, 0]  # the memory does not depend on it (see final_memory)
     # the model as it was, read from the same simulated memory
