@@ -23,6 +23,7 @@ benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/), about thr
 	$(PY) benchmarks/delay.py --out results/benchmarks
 	$(PY) benchmarks/psmnist.py --out results/benchmarks
 	$(PY) benchmarks/loihi.py --out results/benchmarks
+	$(PY) benchmarks/psmnist_seeds.py --out results/benchmarks
 	$(PY) benchmarks/spiking_memory.py --out results/benchmarks
 	$(PY) benchmarks/hidden_rate.py --out results/benchmarks \
 		--model results/benchmarks/psmnist-order-16-hold-finetuned-seed-0
