@@ -5,9 +5,9 @@ For each ``--seeds`` value: `nengo_lmu.tasks.psmnist.train_psmnist` with that
 training seed (the default model: 346 ReLU units, order 256, 30 epochs,
 parallel path) into ``OUT/psmnist-seed-S`` (resumed if it is there), then
 
-- the rate model on the test images with the closed-form network
-  (``network="closed-form"``; `tests/tasks/test_psmnist.py` checks that the
-  temporal network gives the same logits), and
+- the rate model on the test images: the temporal network (784 NengoDL steps
+  per image, as `nengo-lmu psmnist evaluate --model DIR` runs it), and the
+  closed-form one-step network beside it (they should agree), and
 - the same weights with the hidden layer spiking on the Loihi emulator, the
   memory exact off chip, ``--batch-size`` images side by side, each from rest
   (`nengo_lmu.batching.run_batched`), tuning seed ``--tuning-seed``.
@@ -36,14 +36,17 @@ def run_seed(seed, args):
     train_s = time.perf_counter() - start
     log(f"seed {seed}: trained ({train_s:.0f} s this run), best validation "
         f"{history['best']['val_accuracy'] * 100:.2f} %")
-    rate = evaluate_psmnist(model, network="closed-form")
+    rate = evaluate_psmnist(model)  # the temporal network
+    closed_form = evaluate_psmnist(model, network="closed-form")
     spiking = evaluate_psmnist(model, backend="loihi", batch_size=args.batch_size,
                                seed=args.tuning_seed, progress_bar=False)
     log(f"seed {seed}: rate {rate['accuracy'] * 100:.2f} %, spiking on the emulator "
         f"{spiking['accuracy'] * 100:.2f} % ({spiking['wall_s']:.0f} s)")
     return {"seed": seed, "model": model, "train_s": train_s,
             "val_accuracy": history["best"]["val_accuracy"],
-            "rate_accuracy": rate["accuracy"], "loihi_accuracy": spiking["accuracy"],
+            "rate_accuracy": rate["accuracy"], "rate_wall_s": rate["wall_s"],
+            "closed_form_accuracy": closed_form["accuracy"],
+            "loihi_accuracy": spiking["accuracy"],
             "loihi_rate_accuracy": spiking["rate_accuracy"], "n_test": spiking["n_test"],
             "loihi_wall_s": spiking["wall_s"], "n_trainable": rate["n_trainable"],
             "loihi_predictions": spiking["predictions"]}
