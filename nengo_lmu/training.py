@@ -64,7 +64,7 @@ from nengo_lmu.readout import (
     stream_logits,
     stream_memories,
 )
-from nengo_lmu.validation import check_integer, check_sequences
+from nengo_lmu.validation import check_integer, check_sequences, format_bytes, memory_limit
 
 
 def configure_nengo_dl(clf, fast=True):
@@ -132,22 +132,6 @@ def check_train_args(epochs, method, batch_size, learning_rate, weight_decay, cl
 #: (float64, and the shuffled copy of each epoch) and per float of NengoDL's
 #: activations (float32).
 _BYTES_PER_WEIGHT, _BYTES_PER_DATUM, _BYTES_PER_ACTIVATION = 32, 16, 4
-
-
-def _memory_of_machine():
-    """The machine's physical memory in bytes, or None where it is unknown."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def _format_bytes(n):
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return None  # unreachable
 
 
 def estimate_training_memory(config, n_sequences, batch_size=100, n_steps=1,
@@ -220,7 +204,7 @@ def check_model_size(config, n_sequences, batch_size=None, n_steps=1, method=Non
     check_setting("method", method)
     parts = estimate_training_memory(config, n_sequences, batch_size, n_steps, method)
     total = sum(parts.values())
-    machine = _memory_of_machine()
+    machine = memory_limit()
     if machine is None or total <= machine:
         return total
     largest = max(parts, key=parts.get)
@@ -233,14 +217,14 @@ def check_model_size(config, n_sequences, batch_size=None, n_steps=1, method=Non
                           " or the sequence length"),
     }[largest]
     raise ValueError(
-        f"training this model needs an estimated {_format_bytes(total)} of memory "
-        f"({_format_bytes(parts['weights'])} for the weights and optimizer state, "
-        f"{_format_bytes(parts['data'])} for the "
+        f"training this model needs an estimated {format_bytes(total)} of memory "
+        f"({format_bytes(parts['weights'])} for the weights and optimizer state, "
+        f"{format_bytes(parts['data'])} for the "
         + ("closed-form memory and inputs" if method == "parallel" else "input sequences")
-        + f" of {n_sequences} sequences, {_format_bytes(parts['activations'])} for "
+        + f" of {n_sequences} sequences, {format_bytes(parts['activations'])} for "
         f"NengoDL's activations of a minibatch of {batch_size}"
         + (f" over {n_steps} steps" if n_steps > 1 else "")
-        + f"), more than this machine's {_format_bytes(machine)}: lower {lower}")
+        + f"), more than this machine's {format_bytes(machine)}: lower {lower}")
 
 
 def _check_memory_states(memory_states, readout_config, n_train, n_valid, window, size):

@@ -11,26 +11,17 @@ import numpy as np
 import pytest
 
 from nengo_lmu.batching import BatchedEmulator, BatchedRun, run_batched
-from nengo_lmu.lmu import build_classifier
 from nengo_lmu.spiking import SpikingLMUClassifier
+from tests.classifiers import CONFIG, small_classifier
 
-CONFIG = dict(n_classes=4, units=16, order=6, theta=30.0, input_d=1,
-              hidden_neuron_type="RectifiedLinear")
 #: Short holds keep the emulator runs short; spiking memory of 10 neurons per dimension.
 SETTINGS = dict(hold_steps=20, window=10, memory_neurons=10, max_rate=400, seed=3)
 
 
 @pytest.fixture(scope="module")
 def small():
-    """A small random classifier's weights and sequences for it (as tests/test_spiking.py)."""
-    rng = np.random.RandomState(0)
-    clf = build_classifier(CONFIG, method="parallel")
-    params = clf.get_params()
-    params["W_m"] = rng.normal(size=params["W_m"].shape) * 0.5
-    params["bias"] = rng.uniform(-0.2, 0.5, size=CONFIG["units"])
-    params["W_out"] = rng.normal(size=params["W_out"].shape)
-    x = rng.uniform(0, 1, size=(40, 30, 1))
-    return params, x
+    """A small random classifier's weights and sequences for it."""
+    return small_classifier()
 
 
 def classifier(small, memory):

@@ -19,9 +19,8 @@ from nengo_lmu.distributed import (
     run_distributed,
 )
 from nengo_lmu.lmu import build_classifier
+from tests.classifiers import CONFIG, small_classifier
 
-CONFIG = dict(n_classes=4, units=16, order=6, theta=30.0, input_d=1,
-              hidden_neuron_type="RectifiedLinear")
 #: As tests/test_batching.py: short holds, a spiking memory of 10 neurons per dimension.
 SETTINGS = dict(hold_steps=20, window=10, memory_neurons=10, max_rate=400, seed=3)
 
@@ -29,12 +28,7 @@ SETTINGS = dict(hold_steps=20, window=10, memory_neurons=10, max_rate=400, seed=
 @pytest.fixture(scope="module")
 def small():
     """A small random classifier's weights, calibration and test sequences."""
-    rng = np.random.RandomState(0)
-    params = build_classifier(CONFIG, method="parallel").get_params()
-    params["W_m"] = rng.normal(size=params["W_m"].shape) * 0.5
-    params["bias"] = rng.uniform(-0.2, 0.5, size=CONFIG["units"])
-    params["W_out"] = rng.normal(size=params["W_out"].shape)
-    x = rng.uniform(0, 1, size=(40, 30, 1))
+    params, x = small_classifier()
     return params, x[:20], x[20:]
 
 

@@ -18,22 +18,14 @@ from nengo_lmu.spiking import SpikingLMUClassifier
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.readout import hold_shifts, stream_memory
 from nengo_lmu.training import predict, train
+from tests.classifiers import CONFIG, small_classifier
 
-CONFIG = dict(n_classes=4, units=16, order=6, theta=30.0, input_d=1,
-              hidden_neuron_type="RectifiedLinear")
 
 
 @pytest.fixture(scope="module")
 def small():
-    """A small random classifier, its weights and sequences for it."""
-    rng = np.random.RandomState(0)
-    clf = build_classifier(CONFIG, method="parallel")
-    params = clf.get_params()
-    params["W_m"] = rng.normal(size=params["W_m"].shape) * 0.5
-    params["bias"] = rng.uniform(-0.2, 0.5, size=CONFIG["units"])
-    params["W_out"] = rng.normal(size=params["W_out"].shape)
-    x = rng.uniform(0, 1, size=(40, 30, 1))
-    return params, x
+    """A small random classifier's weights and sequences for it."""
+    return small_classifier()
 
 
 def test_rate_logits_match_temporal_rate_network(small, allclose):
