@@ -122,6 +122,7 @@ def cmd_psmnist_evaluate(args, parser):
     check_json(args)
     result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test,
                               batch_size=args.batch_size, **kwargs)
+    print(f"MNIST from {result['data_source']} ({(result['data_file'] or {}).get('path')})")
     print(f"test accuracy {result['accuracy'] * 100:.2f} % on {result['n_test']} images "
           f"({result['backend']}, {result['wall_s']:.0f} s)")
     if args.backend == "loihi":

@@ -131,6 +131,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
         raise ValueError(f"n_train must be an integer in 1..{len(x)} (the training images "
                          f"of {data.source}), got {n_train}")
     x, y = check_sequences(x[:n_train], y[:n_train])
+    log(f"MNIST from {data.source} ({data.path})")
     start = time.perf_counter()
     history = train(
         config, (x, y), data["valid"], out, epochs=epochs, method=method,
@@ -446,6 +447,7 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
                                    memory, progress_bar, spiking, batch_size,
                                    workers=workers, ray_address=ray_address)
         result["training_readout"] = trained
+        result.update(data_source=data.source, data_file=data_file(data))
         if trained["scheme"] == "spiking" and memory == "spiking":
             base = run_config.get("base_model")
             if base and os.path.exists(os.path.join(base, "params.npz")):
@@ -459,6 +461,7 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     logits = predict(clf, x, method=method, backend=backend, batch_size=batch_size or 1)
     wall = time.perf_counter() - start
     return {"accuracy": accuracy(logits, y), "n_test": int(len(x)), "backend": backend,
+            "data_source": data.source, "data_file": data_file(data),
             "network": network, "wall_s": wall, "s_per_image": wall / len(x),
             "batch_size": batch_size, "workers": 1,
             "predictions": logits.argmax(1).tolist(), "n_trainable": clf.n_trainable}
