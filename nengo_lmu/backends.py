@@ -14,7 +14,7 @@ import nengo
 import numpy as np
 from nengo.utils.progress import Progress, ProgressBar, ProgressTracker, timestamp2timedelta
 
-from nengo_lmu.validation import check_positive
+from nengo_lmu.validation import check_positive, check_seed
 
 BACKENDS = ("nengo", "dl", "loihi")
 
@@ -135,13 +135,11 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
         For an unknown backend, a bad ``dt`` or ``seed``, or a memory built
         for another ``dt``; before anything is built.
     """
-    from nengo_lmu.networks import check_seed  # pylint: disable=import-outside-toplevel
-
     check_backend(backend)
     if not isinstance(network, nengo.Network):
         raise ValueError(f"network must be a nengo.Network, got {network!r}")
     dt = check_positive("dt", dt)
-    seed = check_seed("seed", seed)
+    seed = check_seed("seed", seed, allow_none=True)
     check_memory_dts(network, dt)
     route_memory_inputs(network, backend)
     if backend == "nengo":

@@ -22,11 +22,11 @@ The weights of a model config (``config.json``'s ``model``, for
 import nengo
 import numpy as np
 
-from nengo_lmu.networks import ONE_STEP_DELAY, LegendreMemory, check_seed, network_seed
+from nengo_lmu.networks import ONE_STEP_DELAY, LegendreMemory, network_seed
 from nengo_lmu.neurons import make_neuron_type
 from nengo_lmu.schema import shown
 from nengo_lmu.systems import DISCRETIZERS, LegendreDelay
-from nengo_lmu.validation import check_choice, check_integer
+from nengo_lmu.validation import check_choice, check_integer, check_seed
 
 #: How `build_classifier` builds a classifier (``method``).
 BUILD_METHODS = ("sequential", "parallel")
@@ -291,7 +291,7 @@ class LMU(nengo.Network):
     def initial_params(self, seed=None):
         """The paper's initialisation, with ``W_m`` Glorot normal (drawn with
         ``seed``, in ``0 .. 2**32 - 1``, or anew for None)."""
-        rng = np.random.RandomState(check_seed("seed", seed))
+        rng = np.random.RandomState(check_seed("seed", seed, allow_none=True))
         shapes = self.param_shapes
         params = {k: np.zeros(shape) for k, shape in shapes.items()}
         params["e_x"][:] = 1.0

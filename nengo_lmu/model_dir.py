@@ -49,12 +49,7 @@ from nengo_lmu.io import (
     save_npz,
     write_json,
 )
-from nengo_lmu.lmu import (  # noqa: F401 (param_shapes, used_params: importable from here)
-    check_params,
-    check_weight_array,
-    param_shapes,
-    used_params,
-)
+from nengo_lmu.lmu import check_params, check_weight_array
 from nengo_lmu.neurons import NEURON_TYPES
 from nengo_lmu.readout import READOUT_LOSSES, READOUTS, ReadoutScheme
 from nengo_lmu.schema import (
@@ -69,7 +64,7 @@ from nengo_lmu.schema import (
     shown,
 )
 from nengo_lmu.systems import DISCRETIZERS
-from nengo_lmu.validation import check_integer, check_positive, is_finite_real
+from nengo_lmu.validation import SEED_LIMIT, check_integer, check_positive, is_finite_real
 
 CONFIG = "config.json"
 PARAMS = "params.npz"
@@ -79,8 +74,8 @@ HISTORY = "history.json"
 #: Training methods (`nengo_lmu.training.train`), as ``config.json`` records them.
 METHODS = ("parallel", "sequential")
 
-#: Seeds numpy accepts: ``0 <= seed <= SEED_MAX``.
-SEED_MAX = 2**32 - 1
+#: Seeds numpy accepts: ``0 <= seed <= SEED_MAX`` (`nengo_lmu.validation.SEED_LIMIT`).
+SEED_MAX = SEED_LIMIT - 1
 
 
 class ModelDirError(CorruptFileError):

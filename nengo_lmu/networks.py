@@ -19,7 +19,7 @@ from nengo.dists import Uniform
 
 from nengo_lmu.systems import DISCRETIZERS, LegendreDelay, check_spectral_radius, spectral_radius
 from nengo_lmu.validation import check_choice, check_integer, check_positive
-from nengo_lmu.validation import check_seed as _check_seed
+from nengo_lmu.validation import check_seed
 
 MAPPINGS = ("discrete", "continuous")
 
@@ -385,13 +385,6 @@ def _sample(dist, n, rng):
 # -- checks and seeds -----------------------------------------------------------
 
 
-def check_seed(name, seed):
-    """``int(seed)`` if it is None or an integer in ``0 .. 2**32 - 1`` (what
-    numpy accepts), else a `ValueError` naming ``name``
-    (`nengo_lmu.validation.check_seed`)."""
-    return _check_seed(name, seed, allow_none=True)
-
-
 def network_seed(seed, add_to_container=None, name="seed"):
     """The seed of a network being constructed: ``seed``, or one derived from
     the seed of the network it joins.
@@ -412,7 +405,7 @@ def network_seed(seed, add_to_container=None, name="seed"):
     Parameters
     ----------
     seed : int or None
-        The seed asked for (checked with `check_seed`).
+        The seed asked for (checked with `nengo_lmu.validation.check_seed`).
     add_to_container : bool or None
         As given to `nengo.Network`: False means the network joins no parent.
     name : str
@@ -423,7 +416,7 @@ def network_seed(seed, add_to_container=None, name="seed"):
     int or None
         None without a seeded network around it (nengo then draws seeds anew).
     """
-    seed = check_seed(name, seed)
+    seed = check_seed(name, seed, allow_none=True)
     context = nengo.Network.context
     if seed is not None or add_to_container is False or len(context) == 0:
         return seed

@@ -14,12 +14,13 @@ Base layer: imports nothing of nengo_lmu but `nengo_lmu.validation`.
 import numbers
 
 from nengo_lmu.validation import is_finite_real
+from nengo_lmu.validation import shown as _shown
 
 
 def shown(value, limit=80):
-    """``repr(value)``, cut to ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    """``repr(value)``, cut to ``limit`` characters (`nengo_lmu.validation.shown`,
+    with the longer limit of a value read from a file)."""
+    return _shown(value, limit)
 
 
 def field(description, accepts):

@@ -39,7 +39,7 @@ import numpy as np
 from nengo_lmu._deprecated import moved_attributes
 from nengo_lmu.dl_plan import dense_settings
 from nengo_lmu.io import write_json
-from nengo_lmu.lmu import build_classifier
+from nengo_lmu.lmu import build_classifier, check_params, param_shapes, used_params
 from nengo_lmu.metrics import accuracy
 from nengo_lmu.model_dir import (  # METHODS: also training.METHODS
     CONFIG,
@@ -47,15 +47,12 @@ from nengo_lmu.model_dir import (  # METHODS: also training.METHODS
     TrainingState,
     check_meta,
     check_model_config,
-    check_params,
     check_run_config,
     check_setting,
     check_spiking_memory,
     empty_history,
-    param_shapes,
     resume,
     save_checkpoint,
-    used_params,
 )
 from nengo_lmu.readout import (
     ReadoutScheme,

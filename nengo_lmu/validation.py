@@ -128,7 +128,7 @@ def check_sequences(x, y=None, n_steps=784, input_d=1, n_classes=10):
 SEED_LIMIT = 2**32
 
 
-def _shown(value, limit=60):
+def shown(value, limit=60):
     """``repr(value)``, cut to ``limit`` characters (a huge integer, an array)."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
@@ -171,7 +171,7 @@ def check_real(name, value, minimum=None, maximum=None, exclusive_minimum=False,
         or (maximum is not None
             and (number >= maximum if exclusive_maximum else number > maximum))
     ):
-        raise ValueError(f"{text}, got {_shown(value)}")
+        raise ValueError(f"{text}, got {shown(value)}")
     return number
 
 
@@ -188,7 +188,7 @@ def check_seed(name, value, allow_none=False):
         raise ValueError(
             f"{name} must be an integer in 0..{SEED_LIMIT - 1}"
             + (" or None" if allow_none else "")
-            + f", got {_shown(value)}"
+            + f", got {shown(value)}"
         )
     return int(value)
 
