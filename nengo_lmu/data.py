@@ -66,6 +66,7 @@ from nengo_lmu.mnist_files import (  # noqa: F401 (the names of mnist_files user
     restricted_load,
     untrusted_reason,
 )
+from nengo_lmu.schema import integer
 from nengo_lmu.validation import check_seed
 from nengo_lmu.validation import check_sequences  # noqa: F401 (part of this API)
 
@@ -394,3 +395,103 @@ def load_psmnist(permutation_seed=0, source="auto", path=None):
     else:
         out = _permuted(data.file_key, int(permutation_seed))
     return Dataset(out, source=out.source, path=out.path, file_key=data.file_key)
+
+
+# --- augmentation of the training images --------------------------------------
+
+#: Side of an MNIST image (pixels).
+SIDE = 28
+
+
+def translate_images(images, max_pixels, rng):
+    """Move each image by a random whole number of pixels, filling with zeros.
+
+    Image ``i`` is moved ``dy[i]`` pixels down and ``dx[i]`` pixels right,
+    ``dy, dx = rng.randint(-max_pixels, max_pixels + 1, size=(2, n))``
+    (drawn in that order): ``out[i, r, c] = images[i, r - dy[i], c - dx[i]]``
+    where that pixel exists, 0 elsewhere. Pixels moved past the edge are lost,
+    so the pixel sum is kept exactly when the image's outer ``max_pixels``
+    rows and columns are zero (MNIST digits sit in a 20 x 20 box inside the
+    28 x 28 image).
+
+    Parameters
+    ----------
+    images : ndarray, shape ``(n, side, side)`` or ``(n, side * side)``
+        Images, flattened or not (a flattened one must be square).
+    max_pixels : int
+        Largest move along each axis, ``0 .. side - 1``; 0 returns a copy.
+    rng : `numpy.random.RandomState`
+        Draws the moves.
+
+    Returns
+    -------
+    ndarray
+        The moved images, of the shape and dtype of ``images``.
+    """
+    images = np.asarray(images)
+    shape = images.shape
+    if images.ndim == 2:
+        side = int(round(np.sqrt(shape[1])))
+        if side * side != shape[1]:
+            raise ValueError(f"flattened images must be square, got {shape[1]} pixels each")
+        images = images.reshape(len(images), side, side)
+    elif images.ndim != 3 or shape[1] != shape[2]:
+        raise ValueError(f"images must have shape (n, side, side) or (n, side * side), "
+                         f"got {shape}")
+    side = images.shape[1]
+    integer(0, side - 1)("max_pixels", max_pixels)
+    n, k = len(images), int(max_pixels)
+    dy, dx = rng.randint(-k, k + 1, size=(2, n))
+    padded = np.zeros((n, side + 2 * k, side + 2 * k), dtype=images.dtype)
+    padded[:, k:k + side, k:k + side] = images
+    # out[i, r, c] = padded[i, k + r - dy[i], k + c - dx[i]], gathered for all at once
+    rows = (k - dy)[:, None] + np.arange(side)  # (n, side)
+    cols = (k - dx)[:, None] + np.arange(side)
+    out = padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    return out.reshape(shape)
+
+
+class TranslateAugmentation:
+    """Random translations of psMNIST training images, applied before their
+    fixed permutation: a new move for every image in every epoch.
+
+    Called as ``augment(x, rng)`` on psMNIST sequences ``x`` (``(n, 784,
+    1)``, pixels in the order ``permutation(permutation_seed)``, as
+    `load_psmnist` gives them): it puts the pixels back in image order, moves
+    each image with `translate_images`, and permutes them again. `train
+    <nengo_lmu.training.train>` calls it at the start of each epoch and
+    records `settings` in ``config.json``.
+
+    Parameters
+    ----------
+    max_pixels : int
+        Largest move along each axis, ``1 .. 27`` pixels.
+    permutation_seed : int
+        Seed of the sequences' permutation (`permutation`).
+    """
+
+    def __init__(self, max_pixels, permutation_seed=0):
+        integer(1, SIDE - 1)("max_pixels", max_pixels)
+        self.max_pixels = int(max_pixels)
+        self.permutation_seed = check_seed("permutation_seed", permutation_seed)
+        self.permutation = permutation(self.permutation_seed)
+
+    def __repr__(self):
+        return (f"TranslateAugmentation(max_pixels={self.max_pixels}, "
+                f"permutation_seed={self.permutation_seed})")
+
+    @property
+    def settings(self):
+        """What ``config.json`` records: ``{"translate": max_pixels,
+        "permutation_seed": ...}``."""
+        return {"translate": self.max_pixels, "permutation_seed": self.permutation_seed}
+
+    def __call__(self, x, rng):
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[1:] != (N_PIXELS, 1):
+            raise ValueError(f"x must be psMNIST sequences of shape (n, {N_PIXELS}, 1), "
+                             f"got {x.shape}")
+        images = np.empty((len(x), N_PIXELS), dtype=x.dtype)
+        images[:, self.permutation] = x[:, :, 0]
+        moved = translate_images(images, self.max_pixels, rng)
+        return moved[:, self.permutation][:, :, None]

@@ -241,10 +241,19 @@ def _check_data_file(name, value):
         check_object(name, value, {"path": STRING, "sha256": STRING})
 
 
+def check_augment(name, value):
+    """An augmentation's settings (``config.json``'s ``augment``, `train
+    <nengo_lmu.training.train>`'s ``augment.settings``): ``translate``, the
+    largest move of `nengo_lmu.data.TranslateAugmentation` in pixels (1..27),
+    and ``permutation_seed``."""
+    check_object(name, value, {"translate": integer(1, 27), "permutation_seed": _SEED})
+
+
 #: The training settings `nengo_lmu.training.train` records (besides ``model``
 #: and ``readout``).
 RUN_SETTINGS = {
     "method": choice(METHODS),
+    "augment": check_augment,
     "batch_size": integer(1),
     "learning_rate": real(0.0),
     "weight_decay": real(0.0, strict=False),

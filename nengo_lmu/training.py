@@ -45,6 +45,7 @@ from nengo_lmu.model_dir import (  # METHODS: also training.METHODS
     CONFIG,
     METHODS,
     TrainingState,
+    check_augment,
     check_meta,
     check_model_config,
     check_run_config,
@@ -310,7 +311,7 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
           decay_epochs=None, seed=0, verbose=1, log=print, meta=None, readout="exact",
           hold_steps=ReadoutScheme.hold_steps, window=ReadoutScheme.window, memory_noise=0.0,
           readout_draws=2, memory_states=None, spiking_memory=None, initial_params=None,
-          readout_loss="draw"):
+          readout_loss="draw", augment=None):
     """Train an `LMUClassifier` with NengoDL, checkpointing every epoch.
 
     Parameters
@@ -366,6 +367,16 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
         every weight the model uses, of its shape, finite
         (`nengo_lmu.model_dir.check_params`); a checkpoint in ``out_dir``
         takes precedence.
+    augment : callable, optional
+        Augmentation of the training sequences (``readout="exact"`` only),
+        e.g. `nengo_lmu.data.TranslateAugmentation`: called as ``augment(x,
+        rng)`` on the training sequences at the start of every epoch ``k``
+        (from 0) with ``rng = np.random.RandomState([seed, k, 1])``, it
+        returns new sequences of the same shape that the epoch trains on (with
+        ``method="parallel"`` their closed-form memory is computed anew). Its
+        ``settings`` (a JSON object, `nengo_lmu.model_dir.check_augment`) are
+        recorded in ``config.json`` as ``augment``, so a resumed run refuses
+        other settings and continues with the same draws.
 
     Returns
     -------
@@ -397,10 +408,13 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
         check_params(config, initial_params, name="initial_params")
     if meta is not None:
         check_meta(meta)
+    augment_settings = _check_augment(augment, readout_config)
     run_config = {"model": config, "method": method, "batch_size": batch_size,
                   "learning_rate": learning_rate, "weight_decay": weight_decay,
                   "clipnorm": clipnorm, "epochs": epochs, "decay_epochs": decay_epochs,
                   "seed": seed, "readout": readout_config, **(meta or {})}
+    if augment is not None:
+        run_config["augment"] = augment_settings
     check_run_config(run_config)  # config.json will be what read_config accepts
     n_sequences, n_steps = _training_size(readout_config, method, x_train, x_val)
     check_model_size(config, n_sequences, batch_size=batch_size, n_steps=n_steps,
@@ -412,7 +426,7 @@ def train(config, train_data, valid_data, out_dir, epochs=10, method="parallel",
     # the training seed also fixes the initial weights
     clf = configure_nengo_dl(build_classifier(config, params=params, method=method, seed=seed))
     if readout == "exact":
-        fit_data = _exact_fit_data(clf, method, x_train, y_train, x_val, y_val)
+        fit_data = _exact_fit_data(clf, method, x_train, y_train, x_val, y_val, augment, seed)
     else:
         fit_data = _hold_fit_data(clf, config, readout_config, seed, x_train, y_train, y_val,
                                   x_val=x_val, memory_states=memory_states)
@@ -469,8 +483,38 @@ def _check_data(config, train_data, valid_data, batch_size):
     return (x_train, y_train), (x_val, y_val)
 
 
-def _exact_fit_data(clf, method, x_train, y_train, x_val, y_val):
-    """NengoDL feeds and validation of the ``"exact"`` readout (``m_T``)."""
+def _check_augment(augment, readout_config):
+    """The checked ``settings`` of ``train``'s ``augment`` (None without one)."""
+    if augment is None:
+        return None
+    if not callable(augment):
+        raise ValueError(f"augment must be None or a callable augment(x, rng), got "
+                         f"{type(augment).__name__}")
+    if readout_config["scheme"] != "exact":
+        raise ValueError(f"augment goes with readout='exact' only, got "
+                         f"readout={readout_config['scheme']!r}")
+    settings = getattr(augment, "settings", None)
+    check_augment("augment.settings", settings)
+    return dict(settings)
+
+
+def _augmented(augment, x, seed, epoch):
+    """The training sequences of epoch ``epoch``: ``augment``'s draw from
+    ``RandomState([seed, epoch, 1])``, refused unless of ``x``'s shape and finite."""
+    out = augment(x, np.random.RandomState([seed, epoch, 1]))
+    try:
+        out = np.asarray(out, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"augment must return real sequences of shape {x.shape} ({e})") from None
+    if out.shape != x.shape or not np.all(np.isfinite(out)):
+        raise ValueError(f"augment must return finite sequences of shape {x.shape}, got "
+                         f"shape {out.shape}")
+    return out
+
+
+def _exact_fit_data(clf, method, x_train, y_train, x_val, y_val, augment=None, seed=0):
+    """NengoDL feeds and validation of the ``"exact"`` readout (``m_T``); with
+    ``augment``, ``"x"`` is a function of the epoch (`_augmented`)."""
     n_steps = 1 if method == "parallel" else x_train.shape[1]
     v_feed = _inputs(clf, x_val, method)
 
@@ -478,7 +522,12 @@ def _exact_fit_data(clf, method, x_train, y_train, x_val, y_val):
         logits = sim.predict(v_feed, n_steps=n_steps, verbose=0)[clf.probe][:, -1]
         return accuracy(logits, y_val)
 
-    return {"x": _inputs(clf, x_train, method), "y": y_train.reshape(-1, 1, 1),
+    if augment is None:
+        x = _inputs(clf, x_train, method)
+    else:
+        def x(epoch):
+            return _inputs(clf, _augmented(augment, x_train, seed, epoch), method)
+    return {"x": x, "y": y_train.reshape(-1, 1, 1),
             "n_steps": n_steps, "loss": None, "validate": validate}
 
 
@@ -549,9 +598,10 @@ def _fit_epochs(clf, config, fit_data, state, out_dir, batch_size, seed, schedul
     """Train epoch after epoch (cosine-decayed learning rate), committing each.
 
     The order of the training data in epoch ``k`` is a permutation drawn from
-    ``RandomState([seed, k])`` and the optimizer's variables are restored
-    from ``state``, so that a resumed run continues exactly as an
-    uninterrupted one would.
+    ``RandomState([seed, k])`` (and its augmentation, if any, from
+    ``RandomState([seed, k, 1])``: ``fit_data["x"]`` is then a function of
+    the epoch) and the optimizer's variables are restored from ``state``, so
+    that a resumed run continues exactly as an uninterrupted one would.
     """
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     import nengo_dl  # pylint: disable=import-outside-toplevel
@@ -583,7 +633,8 @@ def _fit_epochs(clf, config, fit_data, state, out_dir, batch_size, seed, schedul
             start = time.perf_counter()
             if verbose:
                 log(f"Epoch {epoch + 1}/{epochs} (learning rate {lr:.2e})")
-            fit = sim.fit({k: v[order] for k, v in fit_data["x"].items()},
+            x = fit_data["x"](epoch) if callable(fit_data["x"]) else fit_data["x"]
+            fit = sim.fit({k: v[order] for k, v in x.items()},
                           {clf.probe: fit_data["y"][order]}, epochs=1,
                           n_steps=fit_data["n_steps"], verbose=verbose, shuffle=False)
             epoch_s = time.perf_counter() - start

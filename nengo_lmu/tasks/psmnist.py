@@ -6,6 +6,7 @@ accuracy, no pickle), ``checkpoint.npz`` (last finished epoch),
 ``history.json`` and ``training.png``: everything `evaluate` needs.
 """
 
+import numbers
 import os
 import time
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from nengo_lmu._deprecated import moved_attributes
 from nengo_lmu.backends import check_backend
-from nengo_lmu.data import check_sequences, load_psmnist
+from nengo_lmu.data import SIDE, TranslateAugmentation, check_sequences, load_psmnist
 from nengo_lmu.io import file_sha256, save_figure
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.metrics import accuracy
@@ -41,7 +42,11 @@ from nengo_lmu.validation import (
 #: whole 784-pixel sequence; 92,393 trainable parameters.
 DEFAULTS = dict(units=346, order=256, epochs=30, method="parallel",
                 neuron_type="RectifiedLinear", permutation_seed=0,
-                batch_size=100, learning_rate="auto", weight_decay=0.05)
+                batch_size=100, learning_rate="auto", weight_decay=0.05, translate="auto")
+
+#: The largest move (pixels) of the training images' random translation with
+#: ``translate="auto"`` and the exact readout (`nengo_lmu.data.translate_images`).
+TRANSLATE = 1
 
 #: Initial learning rate of each method (``learning_rate="auto"``): BPTT of
 #: the recurrent cell diverged here at 1e-3, and trains at 1e-4.
@@ -81,7 +86,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
                   source="auto", readout="exact", hold_steps=ReadoutScheme.hold_steps,
                   window=ReadoutScheme.window,
                   memory_noise=0.0, readout_draws=2, readout_loss="draw",
-                  verbose=1, seed=0, log=print, **flags):
+                  translate=DEFAULTS["translate"], verbose=1, seed=0, log=print, **flags):
     """Train a psMNIST LMU into the model directory ``out`` (resumable).
 
     ``learning_rate="auto"`` picks `LEARNING_RATES` by method;
@@ -94,6 +99,13 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     NengoDL: the same call gives the same weights, byte for byte, and so does
     a run interrupted and rerun. ``config.json`` records ``n_train`` and the
     data file (``data_file``: path and SHA-256).
+    ``translate`` (pixels, 0 for none) moves each training image by a random
+    whole number of pixels, up to ``translate`` along each axis, before its
+    permutation, anew every epoch
+    (`nengo_lmu.data.TranslateAugmentation`, ``augment`` of
+    `nengo_lmu.training.train`, recorded in ``config.json``); ``"auto"``
+    is `TRANSLATE` for ``readout="exact"`` and 0 for the other readouts
+    (which do not support it).
     ``readout="hold"`` (with ``hold_steps``, ``window``, ``memory_noise``,
     ``readout_draws``, ``readout_loss``) trains for the spiking memory's readout (see
     `nengo_lmu.training.train`); `evaluate_psmnist` then uses the same
@@ -118,6 +130,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
                      readout_loss=readout_loss)
     config = _train_config(units, order, neuron_type, method, readout, flags)
     check_seed("permutation_seed", permutation_seed)
+    augment = _augmentation(translate, readout, permutation_seed)
     n_train = check_integer("n_train", n_train, allow_none=True)
     copies = 1 if readout == "exact" else readout_draws
     training.check_model_size(
@@ -138,7 +151,7 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
         batch_size=batch_size, learning_rate=learning_rate, weight_decay=weight_decay,
         clipnorm=clipnorm, seed=seed, verbose=verbose, readout=readout,
         hold_steps=hold_steps, window=window, memory_noise=memory_noise,
-        readout_draws=readout_draws, readout_loss=readout_loss,
+        readout_draws=readout_draws, readout_loss=readout_loss, augment=augment,
         meta={"task": "psmnist", "permutation_seed": int(permutation_seed),
               "data_source": data.source, "n_train": n_train, "data_file": data_file(data)},
         log=log,
@@ -146,6 +159,21 @@ def train_psmnist(out, epochs=DEFAULTS["epochs"], method=DEFAULTS["method"],
     history["wall_s"] = time.perf_counter() - start
     save_figure(plot_history(history), os.path.join(out, "training.png"), dpi=110)
     return history
+
+
+def _augmentation(translate, readout, permutation_seed):
+    """`train_psmnist`'s ``translate`` as the ``augment`` of `training.train`
+    (None for 0), checked."""
+    if isinstance(translate, str) and translate == "auto":
+        translate = TRANSLATE if readout == "exact" else 0
+    if isinstance(translate, bool) or not isinstance(translate, numbers.Integral) or not (
+            0 <= translate < SIDE):
+        raise ValueError(f"translate must be 'auto' or an integer in 0..{SIDE - 1} (pixels), "
+                         f"got {translate!r}")
+    if translate and readout != "exact":
+        raise ValueError(f"translate={translate} needs readout='exact' (got {readout!r}): "
+                         "the other readouts train on fixed memory states")
+    return TranslateAugmentation(translate, permutation_seed) if translate else None
 
 
 def _train_config(units, order, neuron_type, method, readout, flags):
