@@ -45,6 +45,9 @@ def cmd_psmnist_train(args, parser):
         parser.error("--readout hold needs --method parallel")
     if args.readout == "hold" and args.input_to_hidden:
         parser.error("--input-to-hidden does not work with --readout hold")
+    if args.readout == "hold" and args.translate:
+        parser.error("--translate needs --readout exact (the hold readout trains on fixed "
+                     "memory states)")
     check_out(args)
     from nengo_lmu.tasks.psmnist import train_psmnist  # pylint: disable=import-outside-toplevel
 
@@ -54,6 +57,7 @@ def cmd_psmnist_train(args, parser):
         neuron_type=args.neuron_type, batch_size=args.batch_size,
         learning_rate="auto" if args.learning_rate is None else args.learning_rate,
         weight_decay=args.weight_decay, n_train=args.n_train, seed=args.seed,
+        translate="auto" if args.translate is None else args.translate,
         verbose=progress_verbose(args),
         **{key: getattr(args, key) for key in HOLD_FLAGS},
         **{flag: True for flag in RECURRENT_FLAGS if getattr(args, flag)},
@@ -159,7 +163,11 @@ def _add_train(ps_sub):
         READOUT_LOSSES,
         ReadoutScheme,
     )
-    from nengo_lmu.tasks.psmnist import DEFAULTS  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.data import SIDE  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+        DEFAULTS,
+        TRANSLATE,
+    )
     from nengo_lmu.training import METHODS  # pylint: disable=import-outside-toplevel
 
     tr = ps_sub.add_parser(
@@ -196,6 +204,11 @@ def _add_train(ps_sub):
                     help="AdamW weight decay, 0 for plain Adam (default: %(default)s)")
     tr.add_argument("--n-train", type=number(int, "--n-train", 1), default=None,
                     help="use only the first N training images (default: all 50,000)")
+    tr.add_argument("--translate", type=number(int, "--translate", 0, maximum=SIDE - 1),
+                    default=None, metavar="PIXELS",
+                    help="move each training image by a random whole number of pixels, up "
+                    "to PIXELS along each axis, before the permutation, anew every epoch; 0 "
+                    f"for none (default: {TRANSLATE} with --readout exact, 0 with hold)")
     for flag in RECURRENT_FLAGS:
         tr.add_argument(f"--{flag.replace('_', '-')}", action="store_true",
                         help=f"LMU option {flag} ({RECURRENT_HELP[flag]})")
