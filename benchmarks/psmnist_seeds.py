@@ -2,8 +2,10 @@
 10,000 test images, as a rate model and spiking on the Loihi emulator.
 
 For each ``--seeds`` value: `nengo_lmu.tasks.psmnist.train_psmnist` with that
-training seed (the default model: 346 ReLU units, order 256, 30 epochs,
-parallel path) into ``OUT/psmnist-seed-S`` (resumed if it is there), then
+training seed (the default model: 346 ReLU units, order 256, parallel path;
+``--epochs``, and the training images translated by up to ``--translate``
+pixels, anew every epoch) into ``OUT/psmnist-seed-S`` (resumed if it is
+there; ``train_s`` is the wall time of this run's training), then
 
 - the rate model on the test images: the temporal network (784 NengoDL steps
   per image, as `nengo-lmu psmnist evaluate --model DIR` runs it), and the
@@ -24,15 +26,15 @@ import time
 import numpy as np
 
 from nengo_lmu.plots import pyplot
-from nengo_lmu.tasks.psmnist import evaluate_psmnist, train_psmnist
+from nengo_lmu.tasks.psmnist import DEFAULTS, TRANSLATE, evaluate_psmnist, train_psmnist
 from nengo_lmu.tasks.reporting import environment, format_table, log, write_report
 
 
 def run_seed(seed, args):
     model = os.path.join(args.out, f"psmnist-seed-{seed}")
     start = time.perf_counter()
-    history = train_psmnist(model, epochs=args.epochs, seed=seed, verbose=0,
-                            log=lambda msg: None)
+    history = train_psmnist(model, epochs=args.epochs, seed=seed, translate=args.translate,
+                            verbose=0, log=lambda msg: None)
     train_s = time.perf_counter() - start
     log(f"seed {seed}: trained ({train_s:.0f} s this run), best validation "
         f"{history['best']['val_accuracy'] * 100:.2f} %")
@@ -92,18 +94,23 @@ def plot(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    parser.add_argument("--translate", type=int, default=None,
+                        help="largest move of the training images in pixels, 0 for none "
+                        "(default: train_psmnist's, TRANSLATE)")
     parser.add_argument("--batch-size", type=int, default=64,
                         help="images side by side on the emulator (default: %(default)s)")
     parser.add_argument("--tuning-seed", type=int, default=0,
                         help="seed of the spiking network's tuning (default: %(default)s)")
     parser.add_argument("--out", default="results/benchmarks")
     args = parser.parse_args(argv)
+    args.translate = TRANSLATE if args.translate is None else args.translate
     rows = [run_seed(seed, args) for seed in args.seeds]
     summaries = {k: summary(rows, k) for k in ("rate_accuracy", "loihi_accuracy")}
     write_report(args.out, "psmnist_seeds",
                  {"rows": rows, "summary": summaries, "environment": environment(),
-                  "batch_size": args.batch_size, "tuning_seed": args.tuning_seed},
+                  "batch_size": args.batch_size, "tuning_seed": args.tuning_seed,
+                  "epochs": args.epochs, "translate": args.translate},
                  fig=plot(rows), table=table(rows, summaries))
     return 0
 

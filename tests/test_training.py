@@ -136,6 +136,16 @@ def _args(config=None, **kwargs):
 
 NAN, INF = float("nan"), float("inf")
 
+
+class _Augment:
+    """An augmentation that changes nothing, with the given ``settings``."""
+
+    def __init__(self, settings=None):
+        self.settings = settings or {"translate": 1, "permutation_seed": 0}
+
+    def __call__(self, x, rng):
+        return x
+
 #: One row per bad argument: the call (given `train` into a fresh directory),
 #: the error and a regex of its message.
 BAD_TRAIN_ARGS = {
@@ -242,6 +252,21 @@ BAD_TRAIN_ARGS = {
     "initial_params strings": (_args(initial_params=_good_params(bias=np.array(list("abcd")))),
                                ValueError, r"initial_params\['bias'\] must be an array of "
                                            r"real numbers, got dtype <U1"),
+    # the augmentation
+    "augment not callable": (_args(augment="shift"), ValueError,
+                             r"augment must be None or a callable augment\(x, rng\), got str"),
+    "augment without settings": (_args(augment=lambda x, rng: x), ValueError,
+                                 r"augment\.settings must be a JSON object \(keys translate, "
+                                 r"permutation_seed\), got NoneType None"),
+    "augment settings unknown": (_args(augment=_Augment({"translate": 1, "rotate": 5})),
+                                 ValueError, r"augment\.settings has unknown key 'rotate'"),
+    "augment translate 0": (_args(augment=_Augment({"translate": 0, "permutation_seed": 0})),
+                            ValueError, r"augment\.settings\.translate must be an integer in "
+                                        r"1\.\.27, got 0"),
+    "augment with readout hold": (_args(readout="hold", hold_steps=4, window=2,
+                                        augment=_Augment()), ValueError,
+                                  r"augment goes with readout='exact' only, got "
+                                  r"readout='hold'"),
     # the metadata
     "meta overrides a setting": (_args(meta={"epochs": 5}), ValueError,
                                  r"meta has unknown key 'epochs' \(known keys: task, "
@@ -339,3 +364,71 @@ def test_train_stops_when_the_loss_diverges(tmp_path):
         train(SMALL, (x, y), (x, y), str(out), log=logs.append, **kwargs)
     assert logs[-1].startswith("resuming from") and logs[-1].endswith("after epoch 1")
     assert json.loads((out / "history.json").read_text()) == history
+
+
+class _Noisy(_Augment):
+    """Adds noise drawn from the rng, and records the first draw of each call."""
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self.draws = []
+
+    def __call__(self, x, rng):
+        self.draws.append(rng.randint(2**31))
+        return x + rng.normal(scale=0.5, size=x.shape)
+
+
+def test_train_augments_every_epoch_from_seed_and_epoch(tmp_path):
+    """``augment`` is called once per epoch with ``RandomState([seed, epoch, 1])``,
+    changes what is trained, is recorded in config.json, and a run killed after
+    an epoch resumes to the very bytes of an uninterrupted one."""
+    from nengo_lmu.training import train
+
+    x, y = _small_data()
+    kwargs = dict(epochs=3, batch_size=10, seed=4, verbose=0, log=lambda msg: None)
+    augment = _Noisy()
+    train(SMALL, (x, y), (x, y), str(tmp_path / "a"), augment=augment, **kwargs)
+    assert augment.draws == [np.random.RandomState([4, k, 1]).randint(2**31) for k in range(3)]
+    config = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert config["augment"] == {"translate": 1, "permutation_seed": 0}
+    params = (tmp_path / "a" / "params.npz").read_bytes()
+    train(SMALL, (x, y), (x, y), str(tmp_path / "plain"), **kwargs)
+    assert "augment" not in json.loads((tmp_path / "plain" / "config.json").read_text())
+    assert (tmp_path / "plain" / "params.npz").read_bytes() != params
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_first_epoch(msg):
+        if msg.startswith("epoch 1:"):
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(SMALL, (x, y), (x, y), str(tmp_path / "b"), augment=_Noisy(),
+              **{**kwargs, "log": kill_after_first_epoch})
+    resumed = _Noisy()
+    train(SMALL, (x, y), (x, y), str(tmp_path / "b"), augment=resumed, **kwargs)
+    assert resumed.draws == augment.draws[1:]  # epochs 2 and 3 only
+    assert (tmp_path / "b" / "params.npz").read_bytes() == params
+    # other augmentation settings are refused on resume
+    with pytest.raises(ValueError, match=r"other settings \(augment: \{'translate': 1, "
+                       r"'permutation_seed': 0\} -> \{'translate': 2, "):
+        train(SMALL, (x, y), (x, y), str(tmp_path / "b"),
+              augment=_Noisy({"translate": 2, "permutation_seed": 0}), **kwargs)
+    with pytest.raises(ValueError, match=r"other settings \(augment: \{'translate': 1, "
+                       r"'permutation_seed': 0\} -> None"):
+        train(SMALL, (x, y), (x, y), str(tmp_path / "b"), **kwargs)
+
+
+def test_train_refuses_an_augmentation_of_another_shape(tmp_path):
+    from nengo_lmu.training import train
+
+    x, y = _small_data()
+    class Cut(_Augment):
+        def __call__(self, x, rng):
+            return x[:, 1:]
+
+    with pytest.raises(ValueError, match=r"augment must return finite sequences of shape "
+                                         r"\(10, 5, 1\), got shape \(10, 4, 1\)"):
+        train(SMALL, (x, y), (x, y), str(tmp_path / "m"), epochs=1, batch_size=10,
+              augment=Cut(), verbose=0, log=lambda msg: None)

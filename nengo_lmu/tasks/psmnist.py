@@ -39,8 +39,9 @@ from nengo_lmu.validation import (
 )
 
 #: Defaults: a Loihi-friendly ReLU hidden layer on an order-256 memory of the
-#: whole 784-pixel sequence; 92,393 trainable parameters.
-DEFAULTS = dict(units=346, order=256, epochs=30, method="parallel",
+#: whole 784-pixel sequence; 92,393 trainable parameters; 60 epochs on training
+#: images translated by up to `TRANSLATE` pixels.
+DEFAULTS = dict(units=346, order=256, epochs=60, method="parallel",
                 neuron_type="RectifiedLinear", permutation_seed=0,
                 batch_size=100, learning_rate="auto", weight_decay=0.05, translate="auto")
 
