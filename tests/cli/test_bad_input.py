@@ -163,6 +163,12 @@ ROWS = [
      "--readout hold needs --method parallel"),
     (["psmnist", "train", "--out", "{out}", "--hidden-recurrent"],
      "--hidden-to-memory, --memory-to-memory and --hidden-recurrent need --method sequential"),
+    (["psmnist", "train", "--out", "{out}", "--translate", "1", "--readout", "hold"],
+     r"--translate needs --readout exact"),
+    (["psmnist", "train", "--out", "{out}", "--translate", "28"], "--translate must be <= 27"),
+    (["psmnist", "train", "--out", "{out}", "--translate", "-1"], "--translate must be >= 0"),
+    (["psmnist", "train", "--out", "{out}", "--translate", "1.5"],
+     "--translate must be an integer"),
 ]
 
 
@@ -250,6 +256,11 @@ def test_input_to_hidden_trains_by_either_method(monkeypatch, tmp_path):
                      "--input-to-hidden", "--no-progress"]) == 0
     assert [(c["method"], c["input_to_hidden"]) for c in calls] == [
         ("parallel", True), ("sequential", True)]
+    # --translate: "auto" unless given
+    assert [c["translate"] for c in calls] == ["auto", "auto"]
+    assert main(["psmnist", "train", "--out", str(tmp_path / "t"), "--translate", "0",
+                 "--no-progress"]) == 0
+    assert calls[-1]["translate"] == 0
     from nengo_lmu.cli.psmnist import RECURRENT_HELP  # pylint: disable=import-outside-toplevel
 
     assert RECURRENT_HELP["input_to_hidden"] == "either method; not with --readout hold"

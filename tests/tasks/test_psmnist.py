@@ -6,7 +6,7 @@ import pytest
 from nengo_lmu.cli import main
 from nengo_lmu.data import load_psmnist
 from nengo_lmu.model_dir import load_model
-from nengo_lmu.tasks.psmnist import evaluate_psmnist, train_psmnist
+from nengo_lmu.tasks.psmnist import TRANSLATE, evaluate_psmnist, train_psmnist
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.model_dir import load_params, save_params
 from nengo_lmu.training import predict
@@ -34,6 +34,8 @@ def test_train_writes_model_dir(trained):
     assert history["best"]["val_accuracy"] > 0.3
     config = json.loads((out / "config.json").read_text())
     assert config["permutation_seed"] == 0 and config["model"]["units"] == 24
+    # by default the training images are translated by up to TRANSLATE pixels
+    assert config["augment"] == {"translate": TRANSLATE, "permutation_seed": 0}
 
 
 def test_params_load_without_pickle(trained):
@@ -73,6 +75,17 @@ def test_resume_refuses_changed_settings(trained, tmp_path):
     with pytest.raises(ValueError, match=r"other settings \(batch_size: 100 -> 50; "
                        r"epochs: 2 -> 3\)"):
         train_psmnist(str(copy), epochs=3, **{**SMALL, "batch_size": 50})
+
+
+def test_resume_refuses_other_translation(trained, tmp_path):
+    out, _ = trained
+    copy = tmp_path / "other"
+    copy.mkdir()
+    for p in out.iterdir():
+        (copy / p.name).write_bytes(p.read_bytes())
+    with pytest.raises(ValueError, match=r"other settings \(augment: \{'translate': 1, "
+                       r"'permutation_seed': 0\} -> \{'translate': 2, 'permutation_seed': 0\}"):
+        train_psmnist(str(copy), epochs=2, translate=2, **SMALL)
 
 
 def test_resume_refuses_other_model(trained, tmp_path):
