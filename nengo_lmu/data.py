@@ -442,12 +442,21 @@ def translate_images(images, max_pixels, rng):
     integer(0, side - 1)("max_pixels", max_pixels)
     n, k = len(images), int(max_pixels)
     dy, dx = rng.randint(-k, k + 1, size=(2, n))
+    # the images sorted by move, so that each move is one slice of all its images
+    order = np.argsort((dy + k) * (2 * k + 1) + dx + k, kind="stable")
     padded = np.zeros((n, side + 2 * k, side + 2 * k), dtype=images.dtype)
-    padded[:, k:k + side, k:k + side] = images
-    # out[i, r, c] = padded[i, k + r - dy[i], k + c - dx[i]], gathered for all at once
-    rows = (k - dy)[:, None] + np.arange(side)  # (n, side)
-    cols = (k - dx)[:, None] + np.arange(side)
-    out = padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    padded[:, k:k + side, k:k + side] = np.take(images, order, axis=0)
+    moved = np.empty_like(images)
+    starts = np.searchsorted((dy + k)[order] * (2 * k + 1) + (dx + k)[order],
+                             np.arange((2 * k + 1) ** 2 + 1))
+    for code in range((2 * k + 1) ** 2):
+        move_y, move_x = code // (2 * k + 1) - k, code % (2 * k + 1) - k
+        group = slice(starts[code], starts[code + 1])
+        # moved[i, r, c] = padded[i, k + r - dy[i], k + c - dx[i]]
+        moved[group] = padded[group, k - move_y:k - move_y + side,
+                              k - move_x:k - move_x + side]
+    out = np.empty_like(images)
+    out[order] = moved
     return out.reshape(shape)
 
 
@@ -475,6 +484,7 @@ class TranslateAugmentation:
         self.max_pixels = int(max_pixels)
         self.permutation_seed = check_seed("permutation_seed", permutation_seed)
         self.permutation = permutation(self.permutation_seed)
+        self._inverse = np.argsort(self.permutation)
 
     def __repr__(self):
         return (f"TranslateAugmentation(max_pixels={self.max_pixels}, "
@@ -491,7 +501,6 @@ class TranslateAugmentation:
         if x.ndim != 3 or x.shape[1:] != (N_PIXELS, 1):
             raise ValueError(f"x must be psMNIST sequences of shape (n, {N_PIXELS}, 1), "
                              f"got {x.shape}")
-        images = np.empty((len(x), N_PIXELS), dtype=x.dtype)
-        images[:, self.permutation] = x[:, :, 0]
+        images = np.take(x[:, :, 0], self._inverse, axis=1)  # images[:, perm] == x[:, :, 0]
         moved = translate_images(images, self.max_pixels, rng)
-        return moved[:, self.permutation][:, :, None]
+        return np.take(moved, self.permutation, axis=1)[:, :, None]
