@@ -253,7 +253,6 @@ def check_augment(name, value):
 #: and ``readout``).
 RUN_SETTINGS = {
     "method": choice(METHODS),
-    "augment": check_augment,
     "batch_size": integer(1),
     "learning_rate": real(0.0),
     "weight_decay": real(0.0, strict=False),
@@ -261,6 +260,7 @@ RUN_SETTINGS = {
     "epochs": integer(1),
     "decay_epochs": nullable(integer(1)),
     "seed": _SEED,
+    "augment": check_augment,
 }
 
 #: The task's metadata keys (``meta`` of `nengo_lmu.training.train`).

@@ -319,8 +319,16 @@ BAD_FILES = {
                      r"model must be a JSON object \(keys n_classes, units, .*got list"),
     "unknown key": (_config(lr=0.01), ModelDirError,
                     r"config\.json: unknown key 'lr' \(known keys: model, readout, method, "
-                    r"batch_size, learning_rate, weight_decay, clipnorm, epochs, decay_epochs, seed, task, "
+                    r"batch_size, learning_rate, weight_decay, clipnorm, epochs, decay_epochs, seed, "
+                    r"augment, task, "
                     r"permutation_seed, data_source, n_train, n_valid, data_file, base_model\)"),
+    "augment translate 0": (_config(augment={"translate": 0, "permutation_seed": 0}),
+                            ModelDirError, r"config\.json: augment\.translate must be an "
+                                           r"integer in 1\.\.27, got 0"),
+    "augment unknown key": (_config(augment={"translate": 1, "permutation_seed": 0,
+                                             "rotate": 10}), ModelDirError,
+                            r"augment has unknown key 'rotate' \(known keys: translate, "
+                            r"permutation_seed\)"),
     "unknown model key": (_config(**{"model.neurons": 5}), ModelDirError,
                           r"model has unknown key 'neurons' \(known keys: n_classes, units, "
                           r"order, theta, input_d, memory_d, hidden_neuron_type, "
