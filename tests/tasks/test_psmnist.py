@@ -75,14 +75,6 @@ def test_resume_refuses_changed_settings(trained, tmp_path):
     with pytest.raises(ValueError, match=r"other settings \(batch_size: 100 -> 50; "
                        r"epochs: 2 -> 3\)"):
         train_psmnist(str(copy), epochs=3, **{**SMALL, "batch_size": 50})
-
-
-def test_resume_refuses_other_translation(trained, tmp_path):
-    out, _ = trained
-    copy = tmp_path / "other"
-    copy.mkdir()
-    for p in out.iterdir():
-        (copy / p.name).write_bytes(p.read_bytes())
     with pytest.raises(ValueError, match=r"other settings \(augment: \{'translate': 1, "
                        r"'permutation_seed': 0\} -> \{'translate': 2, 'permutation_seed': 0\}"):
         train_psmnist(str(copy), epochs=2, translate=2, **SMALL)
