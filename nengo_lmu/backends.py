@@ -5,15 +5,25 @@ three simulators runs them. `make_simulator` adds what each backend needs to
 run them *well*: for `nengo_loihi`, the on-chip input filter of memories built
 with ``loihi_input=True`` (and the host-side filter of the same memories on
 the other backends), and a progress bar that nengo_loihi lacks.
+
+`build_on_loihi` is nengo_loihi's build of a `nengo_lmu.LegendreMemory`
+(registered with nengo_loihi's builder as soon as nengo_loihi is imported,
+`register_loihi_build`): it builds a spiking memory for the chip (input
+filtered once, on chip; principle 3 for the chip's synaptic decay) and lets a
+network whose only memory is exact run on the emulator, so that a plain
+``nengo_loihi.Simulator(net)`` runs the memories as `make_simulator` does.
 """
 
+import contextlib
 import re
+import sys
 import warnings
 
 import nengo
 import numpy as np
 from nengo.utils.progress import Progress, ProgressBar, ProgressTracker, timestamp2timedelta
 
+from nengo_lmu.networks import CONFIG_HOOKS, LegendreMemory, loihi_tau
 from nengo_lmu.validation import check_positive, check_seed
 
 BACKENDS = ("nengo", "dl", "loihi")
@@ -28,8 +38,6 @@ def check_backend(backend):
 
 def memories(network):
     """The `nengo_lmu.LegendreMemory` networks in ``network`` (itself included)."""
-    from nengo_lmu.networks import LegendreMemory  # pylint: disable=import-outside-toplevel
-
     return [net for net in [network, *network.all_networks] if isinstance(net, LegendreMemory)]
 
 
@@ -97,6 +105,83 @@ def route_memory_inputs(network, backend):
             conn.synapse = None if backend == "loihi" else net.realised_tau
 
 
+def register_loihi_build():
+    """Register `build_on_loihi` with nengo_loihi's builder, once nengo_loihi
+    has been imported (by anyone); without nengo_loihi, do nothing.
+
+    `nengo_lmu.networks.LegendreMemory` runs this whenever its ``config`` is
+    read, which nengo_loihi does right before it builds the memory.
+    """
+    if _LOIHI_BUILD or "nengo_loihi.builder.network" not in sys.modules:
+        return
+    from nengo_loihi.builder import Builder  # pylint: disable=import-outside-toplevel
+
+    _LOIHI_BUILD.append(Builder.register(LegendreMemory)(build_on_loihi))
+
+
+_LOIHI_BUILD = []
+
+
+def build_on_loihi(model, memory):
+    """nengo_loihi's build of a `nengo_lmu.LegendreMemory`.
+
+    - A spiking memory with ``loihi_input`` None or True whose ensembles go
+      on chip is built with its input connections unfiltered on the host,
+      nengo_loihi's on-chip input filter (``model.decode_tau``) set to the
+      memory's ``synapse`` while the memory is built (other objects keep
+      the model's), and principle 3 mapped for the time constant the chip
+      realises (`nengo_lmu.networks.loihi_tau`, through
+      `LegendreMemory.realised_with`). The network is left as it was.
+      ``loihi_input=False`` memories are built as they are.
+    - An exact memory (``n_neurons=None``) runs on the host, as nengo_loihi
+      runs every node; when nothing in the whole network goes on chip, one
+      silent compartment is put there (`_idle_block`), since nengo_loihi
+      refuses to build ("No neurons marked for execution on-chip") or run
+      a model without any.
+
+    Raises
+    ------
+    ValueError
+        For a memory built for another ``dt`` than the model's
+        (`check_memory_dts`).
+    """
+    from nengo_loihi.builder.network import (  # pylint: disable=import-outside-toplevel
+        build_network,
+    )
+
+    check_memory_dts(memory, model.dt)
+    if memory.n_per_dimension is None:
+        if not any(model.split.on_chip(ens) for ens in model.toplevel.all_ensembles):
+            _idle_block(model)
+        return build_network(model, memory)
+    if memory.loihi_input is False or not model.split.on_chip(memory.state_ensembles[0]):
+        return build_network(model, memory)
+    with _decode_tau(model, memory.synapse), memory.realised_with(
+            loihi_tau(memory.synapse, model.dt), input_synapse=None):
+        return build_network(model, memory)
+
+
+@contextlib.contextmanager
+def _decode_tau(model, tau):
+    """nengo_loihi's on-chip filter of input spikes set to ``tau`` for a while."""
+    saved, model.decode_tau = model.decode_tau, tau
+    try:
+        yield
+    finally:
+        model.decode_tau = saved
+
+
+def _idle_block(model):
+    """Add one compartment that never spikes to a nengo_loihi model (once)."""
+    from nengo_loihi.block import LoihiBlock  # pylint: disable=import-outside-toplevel
+
+    if model.blocks:
+        return
+    block = LoihiBlock(1, label="nengo_lmu: idle (nothing else on chip)")
+    block.compartment.configure_relu(dt=model.dt)
+    model.add_block(block)
+
+
 def loihi_model(network, dt=0.001):
     """A `nengo_loihi.builder.Model` for ``network``: its on-chip input filter
     (``decode_tau``) set to the memories' synapse (`loihi_decode_tau`)."""
@@ -151,6 +236,7 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
 
     import nengo_loihi  # pylint: disable=import-outside-toplevel
 
+    register_loihi_build()
     kwargs.pop("progress_bar", None)  # nengo_loihi warns that it has none
     model = loihi_model(network, dt)
     kwargs.setdefault("precompute", True)
@@ -240,3 +326,6 @@ def run_with_progress(sim, sim_time, progress_bar=True, chunk=1.0):
         sim.run(sim_time)
     else:
         sim.run(sim_time, progress_bar=progress_bar)
+
+
+CONFIG_HOOKS.append(register_loihi_build)
