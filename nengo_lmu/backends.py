@@ -246,9 +246,35 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
         warnings.filterwarnings(
             "ignore", "invalid value encountered in cast", RuntimeWarning
         )
-        sim = nengo_loihi.Simulator(network, dt=dt, seed=seed, model=model, **kwargs)
+        with _host_seeds(network, seed):
+            sim = nengo_loihi.Simulator(network, dt=dt, seed=seed, model=model, **kwargs)
     _summarise_weight_rounding(caught)
     return sim
+
+
+@contextlib.contextmanager
+def _host_seeds(network, seed):
+    """Seed the nengo simulators that nengo_loihi builds for the host.
+
+    nengo_loihi seeds its emulator (``seed``, else the network's seed + 1)
+    but builds its host simulators without a seed, so they draw one from
+    numpy's global generator and processes without a seed of their own (a
+    ``WhiteSignal`` input, noise) give new values at every build. That
+    generator is seeded from ``seed`` (else the network's seed + 1) while
+    nengo_loihi builds, and restored after, so that the same network and
+    seed give the same run, as on the other backends.
+    """
+    if seed is None and network.seed is not None:
+        seed = (int(network.seed) + 1) % 2**32
+    if seed is None:
+        yield
+        return
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def _summarise_weight_rounding(caught):

@@ -159,6 +159,23 @@ def test_default_memory_is_built_for_the_simulator(allclose):
     assert np.array_equal(mem.A_rec, mem.mapping_matrices(0.1)[0])
 
 
+def test_loihi_runs_repeat_with_unseeded_input(allclose):
+    """nengo_loihi builds its host simulators without a seed; make_simulator
+    seeds them, so an input process without a seed repeats (the README's)."""
+    runs = []
+    for _ in range(2):
+        with nengo.Network(seed=0) as net:
+            stim = nengo.Node(nengo.processes.WhiteSignal(1, high=5, rms=0.3))
+            mem = LegendreMemory(0.3, 2, n_neurons=10)
+            nengo.Connection(stim, mem.input, synapse=None)
+            probes = nengo.Probe(stim), nengo.Probe(mem.output)
+        with make_simulator(net, "loihi") as sim:
+            sim.run_steps(100)
+        runs.append([sim.data[p] for p in probes])
+    assert np.any(runs[0][0] != 0) and np.any(runs[0][1] != 0)
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+
+
 def test_realised_with_restores_the_memory():
     mem = sine_memory_net().memory
     before = [(c.synapse, c.transform.init) for c in mem.input_connections
