@@ -122,7 +122,7 @@ def register_loihi_build():
 _LOIHI_BUILD = []
 
 
-def build_on_loihi(model, memory):
+def build_on_loihi(model, memory, *args, **kwargs):
     """nengo_loihi's build of a `nengo_lmu.LegendreMemory`.
 
     - A spiking memory with ``loihi_input`` None or True whose ensembles go
@@ -139,6 +139,9 @@ def build_on_loihi(model, memory):
       refuses to build ("No neurons marked for execution on-chip") or run
       a model without any.
 
+    Other arguments go on to nengo_loihi's network build (a memory simulated
+    as the top-level network gets ``precompute`` and the like).
+
     Raises
     ------
     ValueError
@@ -150,15 +153,27 @@ def build_on_loihi(model, memory):
     )
 
     check_memory_dts(memory, model.dt)
+    top = memory if model.toplevel is None else model.toplevel
     if memory.n_per_dimension is None:
-        if not any(model.split.on_chip(ens) for ens in model.toplevel.all_ensembles):
+        if not any(_on_chip(model, top, ens) for ens in top.all_ensembles):
             _idle_block(model)
-        return build_network(model, memory)
-    if memory.loihi_input is False or not model.split.on_chip(memory.state_ensembles[0]):
-        return build_network(model, memory)
+        return build_network(model, memory, *args, **kwargs)
+    if memory.loihi_input is False or not _on_chip(model, top, memory.state_ensembles[0]):
+        return build_network(model, memory, *args, **kwargs)
     with _decode_tau(model, memory.synapse), memory.realised_with(
             loihi_tau(memory.synapse, model.dt), input_synapse=None):
-        return build_network(model, memory)
+        return build_network(model, memory, *args, **kwargs)
+
+
+def _on_chip(model, top, ens):
+    """Whether nengo_loihi puts ``ens`` (in the top-level network ``top``) on
+    chip: its split of the model, or, before it made one (the memory is the
+    top-level network), the same rules applied to ``top``."""
+    if model.split is not None:
+        return model.split.on_chip(ens)
+    from nengo_loihi.splitter import HostChipSplit  # pylint: disable=import-outside-toplevel
+
+    return HostChipSplit(top).on_chip(ens)
 
 
 @contextlib.contextmanager

@@ -193,6 +193,20 @@ def test_realised_with_restores_the_memory():
     assert mem.realised_tau == 0.1 and before == after
 
 
+@pytest.mark.parametrize("n_neurons", [None, 10])
+def test_memory_as_the_top_level_network_on_nengo_loihi(n_neurons):
+    import nengo_loihi
+
+    mem = LegendreMemory(0.3, 2, n_neurons=n_neurons, seed=0)
+    with mem:
+        p = nengo.Probe(mem.output)
+    with nengo_loihi.Simulator(mem) as sim:
+        sim.run_steps(10)
+    assert sim.data[p].shape == (10, 2)
+    idle = [b for b in sim.model.blocks if "idle" in (b.label or "")]
+    assert len(idle) == (1 if n_neurons is None else 0)
+
+
 def test_plain_nengo_loihi_refuses_memory_for_another_dt():
     import nengo_loihi
 
