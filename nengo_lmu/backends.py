@@ -127,11 +127,11 @@ def build_on_loihi(model, memory, *args, **kwargs):
 
     - A spiking memory with ``loihi_input`` None or True whose ensembles go
       on chip is built with its input connections unfiltered on the host,
-      nengo_loihi's on-chip input filter (``model.decode_tau``) set to the
-      memory's ``synapse`` while the memory is built (other objects keep
-      the model's), and principle 3 mapped for the time constant the chip
-      realises (`nengo_lmu.networks.loihi_tau`, through
-      `LegendreMemory.realised_with`). The network is left as it was.
+      and principle 3 mapped for the time constant the chip realises of
+      its ``synapse`` (`nengo_lmu.networks.loihi_tau`, through
+      `LegendreMemory.realised_with`); nengo_loihi's on-chip input filter
+      (``model.decode_tau``) is that time constant while the memory is
+      built (other objects keep the model's). The network is left as it was.
       ``loihi_input=False`` memories are built as they are.
     - An exact memory (``n_neurons=None``) runs on the host, as nengo_loihi
       runs every node; when nothing in the whole network goes on chip, one
@@ -160,8 +160,8 @@ def build_on_loihi(model, memory, *args, **kwargs):
         return build_network(model, memory, *args, **kwargs)
     if memory.loihi_input is False or not _on_chip(model, top, memory.state_ensembles[0]):
         return build_network(model, memory, *args, **kwargs)
-    with _decode_tau(model, memory.synapse), memory.realised_with(
-            loihi_tau(memory.synapse, model.dt), input_synapse=None):
+    tau = loihi_tau(memory.synapse, model.dt)  # what the chip realises of synapse
+    with _decode_tau(model, tau), memory.realised_with(tau, input_synapse=None):
         return build_network(model, memory, *args, **kwargs)
 
 
