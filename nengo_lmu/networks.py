@@ -114,10 +114,11 @@ class LegendreMemory(nengo.Network):
         ``input_synapse`` and realise principle 3 with ``synapse``;
         `nengo_loihi.Simulator` (plain, or through
         `nengo_lmu.make_simulator`) leaves the input unfiltered on the host,
-        filters its spikes once, on chip, with ``synapse`` (nengo_loihi's
-        ``decode_tau``, for this memory only) and maps principle 3 for the
-        time constant the chip's quantized decay realises (`loihi_tau`); the
-        network itself is left as it was (`nengo_lmu.backends.build_on_loihi`).
+        filters its spikes once, on chip, with the chip's lowpass of
+        ``synapse`` (nengo_loihi's ``decode_tau``, for this memory only) and
+        maps principle 3 for the time constant the chip's quantized decay
+        realises (`loihi_tau`); the network itself is left as it was
+        (`nengo_lmu.backends.build_on_loihi`).
         True: the same on nengo_loihi, and on every backend principle 3 is
         mapped for the chip's time constant (`realised_tau`): the input is
         left unfiltered when the memory is built, and
