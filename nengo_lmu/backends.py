@@ -5,15 +5,25 @@ three simulators runs them. `make_simulator` adds what each backend needs to
 run them *well*: for `nengo_loihi`, the on-chip input filter of memories built
 with ``loihi_input=True`` (and the host-side filter of the same memories on
 the other backends), and a progress bar that nengo_loihi lacks.
+
+`build_on_loihi` is nengo_loihi's build of a `nengo_lmu.LegendreMemory`
+(registered with nengo_loihi's builder as soon as nengo_loihi is imported,
+`register_loihi_build`): it builds a spiking memory for the chip (input
+filtered once, on chip; principle 3 for the chip's synaptic decay) and lets a
+network whose only memory is exact run on the emulator, so that a plain
+``nengo_loihi.Simulator(net)`` runs the memories as `make_simulator` does.
 """
 
+import contextlib
 import re
+import sys
 import warnings
 
 import nengo
 import numpy as np
 from nengo.utils.progress import Progress, ProgressBar, ProgressTracker, timestamp2timedelta
 
+from nengo_lmu.networks import CONFIG_HOOKS, LegendreMemory, loihi_tau
 from nengo_lmu.validation import check_positive, check_seed
 
 BACKENDS = ("nengo", "dl", "loihi")
@@ -28,8 +38,6 @@ def check_backend(backend):
 
 def memories(network):
     """The `nengo_lmu.LegendreMemory` networks in ``network`` (itself included)."""
-    from nengo_lmu.networks import LegendreMemory  # pylint: disable=import-outside-toplevel
-
     return [net for net in [network, *network.all_networks] if isinstance(net, LegendreMemory)]
 
 
@@ -97,6 +105,98 @@ def route_memory_inputs(network, backend):
             conn.synapse = None if backend == "loihi" else net.realised_tau
 
 
+def register_loihi_build():
+    """Register `build_on_loihi` with nengo_loihi's builder, once nengo_loihi
+    has been imported (by anyone); without nengo_loihi, do nothing.
+
+    `nengo_lmu.networks.LegendreMemory` runs this whenever its ``config`` is
+    read, which nengo_loihi does right before it builds the memory.
+    """
+    if _LOIHI_BUILD or "nengo_loihi.builder.network" not in sys.modules:
+        return
+    from nengo_loihi.builder import Builder  # pylint: disable=import-outside-toplevel
+
+    _LOIHI_BUILD.append(Builder.register(LegendreMemory)(build_on_loihi))
+
+
+_LOIHI_BUILD = []
+
+
+def build_on_loihi(model, memory, *args, **kwargs):
+    """nengo_loihi's build of a `nengo_lmu.LegendreMemory`.
+
+    - A spiking memory with ``loihi_input`` None or True whose ensembles go
+      on chip is built with its input connections unfiltered on the host,
+      and principle 3 mapped for the time constant the chip realises of
+      its ``synapse`` (`nengo_lmu.networks.loihi_tau`, through
+      `LegendreMemory.realised_with`); nengo_loihi's on-chip input filter
+      (``model.decode_tau``) is that time constant while the memory is
+      built (other objects keep the model's). The network is left as it was.
+      ``loihi_input=False`` memories are built as they are.
+    - An exact memory (``n_neurons=None``) runs on the host, as nengo_loihi
+      runs every node; when nothing in the whole network goes on chip, one
+      silent compartment is put there (`_idle_block`), since nengo_loihi
+      refuses to build ("No neurons marked for execution on-chip") or run
+      a model without any.
+
+    Other arguments go on to nengo_loihi's network build (a memory simulated
+    as the top-level network gets ``precompute`` and the like).
+
+    Raises
+    ------
+    ValueError
+        For a memory built for another ``dt`` than the model's
+        (`check_memory_dts`).
+    """
+    from nengo_loihi.builder.network import (  # pylint: disable=import-outside-toplevel
+        build_network,
+    )
+
+    check_memory_dts(memory, model.dt)
+    top = memory if model.toplevel is None else model.toplevel
+    if memory.n_per_dimension is None:
+        if not any(_on_chip(model, top, ens) for ens in top.all_ensembles):
+            _idle_block(model)
+        return build_network(model, memory, *args, **kwargs)
+    if memory.loihi_input is False or not _on_chip(model, top, memory.state_ensembles[0]):
+        return build_network(model, memory, *args, **kwargs)
+    tau = loihi_tau(memory.synapse, model.dt)  # what the chip realises of synapse
+    with _decode_tau(model, tau), memory.realised_with(tau, input_synapse=None):
+        return build_network(model, memory, *args, **kwargs)
+
+
+def _on_chip(model, top, ens):
+    """Whether nengo_loihi puts ``ens`` (in the top-level network ``top``) on
+    chip: its split of the model, or, before it made one (the memory is the
+    top-level network), the same rules applied to ``top``."""
+    if model.split is not None:
+        return model.split.on_chip(ens)
+    from nengo_loihi.splitter import HostChipSplit  # pylint: disable=import-outside-toplevel
+
+    return HostChipSplit(top).on_chip(ens)
+
+
+@contextlib.contextmanager
+def _decode_tau(model, tau):
+    """nengo_loihi's on-chip filter of input spikes set to ``tau`` for a while."""
+    saved, model.decode_tau = model.decode_tau, tau
+    try:
+        yield
+    finally:
+        model.decode_tau = saved
+
+
+def _idle_block(model):
+    """Add one compartment that never spikes to a nengo_loihi model (once)."""
+    from nengo_loihi.block import LoihiBlock  # pylint: disable=import-outside-toplevel
+
+    if model.blocks:
+        return
+    block = LoihiBlock(1, label="nengo_lmu: idle (nothing else on chip)")
+    block.compartment.configure_relu(dt=model.dt)
+    model.add_block(block)
+
+
 def loihi_model(network, dt=0.001):
     """A `nengo_loihi.builder.Model` for ``network``: its on-chip input filter
     (``decode_tau``) set to the memories' synapse (`loihi_decode_tau`)."""
@@ -151,6 +251,7 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
 
     import nengo_loihi  # pylint: disable=import-outside-toplevel
 
+    register_loihi_build()
     kwargs.pop("progress_bar", None)  # nengo_loihi warns that it has none
     model = loihi_model(network, dt)
     kwargs.setdefault("precompute", True)
@@ -160,9 +261,35 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
         warnings.filterwarnings(
             "ignore", "invalid value encountered in cast", RuntimeWarning
         )
-        sim = nengo_loihi.Simulator(network, dt=dt, seed=seed, model=model, **kwargs)
+        with _host_seeds(network, seed):
+            sim = nengo_loihi.Simulator(network, dt=dt, seed=seed, model=model, **kwargs)
     _summarise_weight_rounding(caught)
     return sim
+
+
+@contextlib.contextmanager
+def _host_seeds(network, seed):
+    """Seed the nengo simulators that nengo_loihi builds for the host.
+
+    nengo_loihi seeds its emulator (``seed``, else the network's seed + 1)
+    but builds its host simulators without a seed, so they draw one from
+    numpy's global generator and processes without a seed of their own (a
+    ``WhiteSignal`` input, noise) give new values at every build. That
+    generator is seeded from ``seed`` (else the network's seed + 1) while
+    nengo_loihi builds, and restored after, so that the same network and
+    seed give the same run, as on the other backends.
+    """
+    if seed is None and network.seed is not None:
+        seed = (int(network.seed) + 1) % 2**32
+    if seed is None:
+        yield
+        return
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def _summarise_weight_rounding(caught):
@@ -240,3 +367,6 @@ def run_with_progress(sim, sim_time, progress_bar=True, chunk=1.0):
         sim.run(sim_time)
     else:
         sim.run(sim_time, progress_bar=progress_bar)
+
+
+CONFIG_HOOKS.append(register_loihi_build)

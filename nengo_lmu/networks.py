@@ -11,6 +11,7 @@ seed inside a seeded network derives its seed from that network's
 construction do.
 """
 
+import contextlib
 import warnings
 
 import nengo
@@ -32,6 +33,14 @@ ONE_SPIKE_PER_STEP = ("LIF", "Izhikevich", "LoihiSpikingRectifiedLinear")
 #: A discrete one-step delay, ``y[k] = x[k - 1]``: the synapse that closes the
 #: recurrence of the exact (neuron-free) memory.
 ONE_STEP_DELAY = nengo.LinearFilter([1.0], [1.0, 0.0], analog=False)
+
+#: Functions called (without arguments) whenever a `LegendreMemory`'s
+#: ``config`` is read. nengo_loihi reads a network's config (``add_params``)
+#: right before it builds it; `nengo_lmu.backends` adds here the function that
+#: then registers the memory's own nengo_loihi build (`backends.build_on_loihi`),
+#: so that a plain ``nengo_loihi.Simulator`` builds the memory for the chip
+#: however late nengo_loihi was imported. (This layer imports no backend.)
+CONFIG_HOOKS = []
 
 
 class LegendreMemory(nengo.Network):
@@ -98,19 +107,29 @@ class LegendreMemory(nengo.Network):
         accurate on Loihi. ``weights=False`` gives decoded connections.
     input_synapse : float, `nengo.synapses.Synapse`, or None
         Synapse of the input connection; the principle-3 lowpass by default.
-    loihi_input : bool
-        For `nengo_loihi`: leave the input unfiltered on the host
-        (``input_synapse=None``) and mark the network so that
-        ``nengo_lmu.make_simulator(net, "loihi")`` sets the on-chip filter of
-        input spikes (nengo_loihi's ``decode_tau``) to ``synapse``. The input
-        is then filtered once, on chip, which also smooths the noise of the
-        input spike generators. Without it the input is filtered twice.
-        The recurrent synapses then use the time constant the chip realises
-        (`realised_tau`), and `nengo_lmu.make_simulator` with any other
-        backend puts that filter on the input connections
-        (``input_connections``), so the same network runs correctly
-        everywhere; a bare `nengo.Simulator` would run it with the input
-        unfiltered.
+    loihi_input : bool or None
+        How the input reaches the neurons on `nengo_loihi`. None (default):
+        decided by the simulator that builds the memory. `nengo.Simulator`
+        and `nengo_dl.Simulator` filter the input on the host with
+        ``input_synapse`` and realise principle 3 with ``synapse``;
+        `nengo_loihi.Simulator` (plain, or through
+        `nengo_lmu.make_simulator`) leaves the input unfiltered on the host,
+        filters its spikes once, on chip, with the chip's lowpass of
+        ``synapse`` (nengo_loihi's ``decode_tau``, for this memory only) and
+        maps principle 3 for the time constant the chip's quantized decay
+        realises (`loihi_tau`); the network itself is left as it was
+        (`nengo_lmu.backends.build_on_loihi`).
+        True: the same on nengo_loihi, and on every backend principle 3 is
+        mapped for the chip's time constant (`realised_tau`): the input is
+        left unfiltered when the memory is built, and
+        ``nengo_lmu.make_simulator`` filters it on the host on the other
+        backends (``input_connections``; a bare `nengo.Simulator` would run
+        it unfiltered) and sets the model's on-chip input filter
+        (``decode_tau``) to ``synapse`` on Loihi. False: the input is
+        filtered on the host everywhere, on nengo_loihi too, where its input
+        spikes are then filtered a second time, by nengo_loihi's 5 ms
+        ``decode_tau``, and carry their noise into the memory (NRMSE about
+        three times that of None on the Loihi emulator).
 
     label : str, optional
     seed : int, optional
@@ -175,7 +194,7 @@ class LegendreMemory(nengo.Network):
         intercepts=Uniform(-1, 0.5),
         radius=1.0,
         input_synapse="default",
-        loihi_input=False,
+        loihi_input=None,
         recurrent_solver=nengo.solvers.LstsqL2(reg=0.1, weights=True),
         label=None,
         seed=None,
@@ -210,22 +229,17 @@ class LegendreMemory(nengo.Network):
                 f"neuron_type must be a nengo NeuronType instance, got {neuron_type!r}"
             )
         self.neuron_type = neuron_type
-        self.loihi_input = bool(loihi_input)
+        self.loihi_input = None if loihi_input is None else bool(loihi_input)
         if isinstance(input_synapse, str) and input_synapse == "default":
-            input_synapse = None if self.loihi_input else self.synapse
+            input_synapse = None if self.loihi_input is True else self.synapse
         self.input_synapse = input_synapse
         if self.n_per_dimension is None:
             self.system.check_stability(self.dt, self.discretizer, name="discretizer")
             self.A_rec = self.B_in = None
         else:
             check_tuning(max_rates, intercepts, neuron_type, self.dt, self.n_per_dimension)
-            # realise (principle 3)
-            if self.mapping == "discrete":
-                # on Loihi the synapse is the chip's quantized lowpass
-                self.A_rec, self.B_in = self.system.discrete_mapping(
-                    self.realised_tau, self.dt)
-            else:
-                self.A_rec, self.B_in = self.system.continuous_mapping(self.synapse)
+            # realise (principle 3); with loihi_input=True for the chip's lowpass
+            self.A_rec, self.B_in = self.mapping_matrices(self.realised_tau)
             self._check_realised_stability()
 
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
@@ -237,6 +251,67 @@ class LegendreMemory(nengo.Network):
                 # populations and wiring
                 self._build_ensembles(max_rates, intercepts)
                 self._connect(recurrent_solver)
+
+    def mapping_matrices(self, tau):
+        """``(A_rec, B_in)``: principle 3 through a lowpass of time constant
+        ``tau`` (s) at the memory's ``dt``, with its ``mapping`` (the
+        continuous mapping uses ``synapse``, as it always has)."""
+        if self.mapping == "discrete":
+            return self.system.discrete_mapping(tau, self.dt)
+        return self.system.continuous_mapping(self.synapse)
+
+    @property
+    def config(self):
+        """(`nengo.Config`) Configuration for this network (nengo's; reading
+        it runs `CONFIG_HOOKS`)."""
+        for hook in CONFIG_HOOKS:
+            hook()
+        return self._config
+
+    @config.setter
+    def config(self, _):
+        nengo.Network.config.fset(self, _)
+
+    @contextlib.contextmanager
+    def realised_with(self, tau, input_synapse):
+        """Temporarily realise principle 3 for a lowpass ``tau`` (s).
+
+        Inside the ``with`` block the recurrent connections have the
+        synapse ``tau`` and the transforms of ``mapping_matrices(tau)``, the
+        input connections that input transform and ``input_synapse``;
+        ``A_rec`` and ``B_in`` are those of ``tau``. Everything is restored
+        on leaving. A backend uses it to build the memory for hardware whose
+        synapses realise another time constant (`loihi_tau`).
+        """
+        if self.n_per_dimension is None:
+            yield self
+            return
+        A_rec, B_in = self.mapping_matrices(tau)
+        conns = self.input_connections + self.recurrent_connections
+        saved = [(c, c.synapse, c.transform) for c in conns] + [
+            (self, self.A_rec, self.B_in)]
+        try:
+            self.A_rec, self.B_in, self._realising = A_rec, B_in, tau
+            self._set_transforms(input_synapse, tau)
+            yield self
+        finally:
+            for c, first, second in saved[:-1]:
+                c.synapse, c.transform = first, second
+            self.A_rec, self.B_in = saved[-1][1:]
+            self._realising = None
+
+    def _set_transforms(self, input_synapse, recurrent_synapse):
+        """Give the connections the transforms of ``A_rec``, ``B_in``."""
+        order, rec = self.order, iter(self.recurrent_connections)
+        for k in range(self.memory_d):
+            for i in range(order):
+                conn = self.input_connections[k * order + i]
+                post = conn.post_obj.ensemble
+                conn.transform = post.encoders * (self.B_in[i, 0] / post.radius)
+                conn.synapse = input_synapse
+                for j in range(order):
+                    conn = next(rec)
+                    conn.transform, conn.synapse = self.A_rec[i, j], recurrent_synapse
 
     def _check_realised_stability(self):
         """Refuse a principle-3 realisation whose discrete system is unstable.
@@ -270,6 +345,7 @@ class LegendreMemory(nengo.Network):
         self.output = self.state
         self.state_ensembles = []
         self.input_connections = []
+        self.recurrent_connections = []
 
     def _build_ensembles(self, max_rates, intercepts):
         """One ensemble per state variable, its tuning sampled here."""
@@ -295,7 +371,7 @@ class LegendreMemory(nengo.Network):
         """Input, recurrent (``A_rec``) and output connections."""
         ens = self.state_ensembles
         self.output = nengo.Node(size_in=self.memory_d * self.order, label="output")
-        self.input_connections = []
+        self.input_connections, self.recurrent_connections = [], []
         for k in range(self.memory_d):
             for i in range(self.order):
                 post = ens[k * self.order + i]
@@ -313,13 +389,13 @@ class LegendreMemory(nengo.Network):
                 ))
                 nengo.Connection(post, self.output[k * self.order + i], synapse=None)
                 for j in range(self.order):
-                    nengo.Connection(
+                    self.recurrent_connections.append(nengo.Connection(
                         ens[k * self.order + j],
                         post,
                         transform=self.A_rec[i, j],
                         synapse=self.realised_tau,
                         solver=recurrent_solver,
-                    )
+                    ))
 
     def state_estimate(self, decoded, u, dt=None):
         """Estimate the memory state from its decoded output and its input.
@@ -352,8 +428,10 @@ class LegendreMemory(nengo.Network):
         """The synaptic time constant the target hardware realises.
 
         With ``loihi_input=True``, the chip's quantized decay (`loihi_tau`);
-        otherwise ``synapse``.
+        otherwise ``synapse`` (inside `realised_with`, its ``tau``).
         """
+        if getattr(self, "_realising", None) is not None:
+            return self._realising
         return loihi_tau(self.synapse, self.dt) if self.loihi_input else self.synapse
 
     @property

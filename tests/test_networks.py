@@ -54,6 +54,7 @@ def test_exact_memory_nengo_loihi_matches_nengo(allclose):
         sim.run(0.3)
     with make_simulator(net, "loihi") as sim_loihi:
         sim_loihi.run(0.3)
+        assert len(sim_loihi.model.blocks) == 1  # the ensemble's, nothing added
     assert allclose(sim_loihi.data[net.p_m], sim.data[net.p_m], atol=1e-6)
 
 
@@ -67,11 +68,16 @@ def test_spiking_memory_nengo():
 
 
 def test_spiking_memory_loihi_emulator():
-    res = run_delay(order=4, theta=0.5, freq=1.0, n_neurons=80, backend="loihi",
-                    sim_time=4.0, seed=1, progress_bar=False)
-    errors = np.array(list(res["nrmse"].values()))
+    """With its default arguments the memory is built for the chip by
+    nengo_loihi (input filtered once, on chip); filtered on the host as
+    well (``loihi_input=False``), its input spikes add their noise."""
+    args = dict(order=4, theta=0.5, freq=1.0, n_neurons=80, backend="loihi",
+                sim_time=4.0, seed=1, progress_bar=False, state="decoded")
+    errors = np.array(list(run_delay(**args)["nrmse"].values()))
     # seeds 1-3 give 0.05-0.14 here (chip quantization and input spikes)
-    assert np.all(errors < 0.2), res["nrmse"]
+    assert np.all(errors < 0.2), errors
+    twice = np.array(list(run_delay(loihi_input=False, **args)["nrmse"].values()))
+    assert np.mean(twice) > 2 * np.mean(errors), (twice, errors)
 
 
 def test_spiking_memory_nengo_dl_runs_like_nengo(allclose):
@@ -113,6 +119,118 @@ def test_loihi_input_memory_runs_unchanged_off_chip(backend, allclose):
     assert all(conn.synapse is None for conn in mem.input_connections)
     assert np.any(probes[0] != 0)
     assert allclose(probes[1], probes[0], atol=1e-6)
+
+
+def sine_memory_net(seed=3, **kwargs):
+    with nengo.Network(seed=seed) as net:
+        stim = nengo.Node(lambda t: 0.5 * np.sin(6 * t))
+        net.memory = LegendreMemory(0.3, 3, n_neurons=20, seed=seed, **kwargs)
+        nengo.Connection(stim, net.memory.input, synapse=None)
+        net.p = nengo.Probe(net.memory.output, synapse=0.02)
+    return net
+
+
+def run_for(net, backend="nengo", steps=300, plain=False):
+    if plain:  # nengo_loihi itself, without make_simulator
+        import nengo_loihi
+
+        sim = nengo_loihi.Simulator(net)
+    else:
+        sim = make_simulator(net, backend, progress_bar=False)
+    with sim:
+        sim.run_steps(steps)
+    return sim.data[net.p]
+
+
+def test_default_memory_is_built_for_the_simulator(allclose):
+    """loihi_input=None: on nengo the memory of loihi_input=False, on
+    nengo_loihi (make_simulator or plain) that of loihi_input=True, and the
+    network is left as it was built."""
+    default = sine_memory_net()
+    assert allclose(run_for(default), run_for(sine_memory_net(loihi_input=False)),
+                    atol=0)
+    on_chip = run_for(sine_memory_net(loihi_input=True), "loihi")
+    assert np.any(on_chip != 0)
+    assert allclose(run_for(default, "loihi"), on_chip, atol=0)
+    assert allclose(run_for(default, plain=True), on_chip, atol=0)
+    mem = default.memory
+    assert all(c.synapse == nengo.Lowpass(0.1) for c in mem.input_connections)
+    assert all(c.synapse == nengo.Lowpass(0.1) for c in mem.recurrent_connections)
+    assert np.array_equal(mem.A_rec, mem.mapping_matrices(0.1)[0])
+
+
+def test_loihi_runs_repeat_with_unseeded_input(allclose):
+    """nengo_loihi builds its host simulators without a seed; make_simulator
+    seeds them, so an input process without a seed repeats (the README's)."""
+    runs = []
+    for _ in range(2):
+        with nengo.Network(seed=0) as net:
+            stim = nengo.Node(nengo.processes.WhiteSignal(1, high=5, rms=0.3))
+            mem = LegendreMemory(0.3, 2, n_neurons=10)
+            nengo.Connection(stim, mem.input, synapse=None)
+            probes = nengo.Probe(stim), nengo.Probe(mem.output)
+        with make_simulator(net, "loihi") as sim:
+            sim.run_steps(100)
+        runs.append([sim.data[p] for p in probes])
+    assert np.any(runs[0][0] != 0) and np.any(runs[0][1] != 0)
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+
+
+def test_realised_with_restores_the_memory():
+    mem = sine_memory_net().memory
+    before = [(c.synapse, c.transform.init) for c in mem.input_connections
+              + mem.recurrent_connections]
+    A_chip, B_chip = mem.mapping_matrices(0.05)
+    with mem.realised_with(0.05, input_synapse=None):
+        assert mem.realised_tau == 0.05 and np.array_equal(mem.A_rec, A_chip)
+        assert all(c.synapse is None for c in mem.input_connections)
+        assert mem.recurrent_connections[1].transform.init == A_chip[0, 1]
+        post = mem.state_ensembles[2]
+        assert np.array_equal(mem.input_connections[2].transform.init,
+                              post.encoders * B_chip[2, 0] / post.radius)
+    after = [(c.synapse, c.transform.init) for c in mem.input_connections
+             + mem.recurrent_connections]
+    assert mem.realised_tau == 0.1 and before == after
+
+
+@pytest.mark.parametrize("n_neurons", [None, 10])
+def test_memory_as_the_top_level_network_on_nengo_loihi(n_neurons):
+    import nengo_loihi
+
+    mem = LegendreMemory(0.3, 2, n_neurons=n_neurons, seed=0)
+    with mem:
+        p = nengo.Probe(mem.output)
+    with nengo_loihi.Simulator(mem) as sim:
+        sim.run_steps(10)
+    assert sim.data[p].shape == (10, 2)
+    idle = [b for b in sim.model.blocks if "idle" in (b.label or "")]
+    assert len(idle) == (1 if n_neurons is None else 0)
+
+
+def test_plain_nengo_loihi_refuses_memory_for_another_dt():
+    import nengo_loihi
+
+    net = sine_memory_net(dt=0.002)
+    with pytest.raises(ValueError, match=r"built for dt=0\.002 s but the simulator's dt "
+                                         r"is 0\.001 s"):
+        nengo_loihi.Simulator(net)
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_exact_memory_alone_runs_on_nengo_loihi(plain, allclose):
+    """A network whose only memory is exact (no neurons) builds and runs on
+    nengo_loihi, which computes it on the host, as nengo does."""
+    import nengo_loihi
+
+    net = exact_memory_net(memory_d=1)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run(0.3)
+    sim_loihi = nengo_loihi.Simulator(net) if plain else make_simulator(net, "loihi")
+    with sim_loihi:
+        sim_loihi.run(0.3)
+        assert len(sim_loihi.model.blocks) == 1  # one silent compartment
+    assert np.any(sim.data[net.p_m] != 0)
+    assert allclose(sim_loihi.data[net.p_m], sim.data[net.p_m], atol=1e-6)
 
 
 def test_state_estimate_of_exact_memory_is_identity():

@@ -179,8 +179,9 @@ def run_delay(
     """Run the delay task on ``backend`` and score it.
 
     ``n_neurons=0`` (or None) runs the exact linear system. Keyword
-    arguments not listed go to `LegendreMemory`. On ``backend="loihi"`` the
-    memory is built with ``loihi_input=True`` unless told otherwise.
+    arguments not listed go to `LegendreMemory`; with its defaults the
+    memory suits every backend (on ``backend="loihi"`` its input is filtered
+    once, on chip: ``loihi_input=None``).
 
     ``state`` selects how the spiking memory's state is read: ``"current"``
     (default) filters the populations' input current,
@@ -208,8 +209,6 @@ def run_delay(
     check_backend(backend)
     check_delay(order, theta, freq, rms, n_neurons, sim_time, seed, dt, probe_synapse, r,
                 state)
-    if backend == "loihi" and n_neurons:
-        memory_kwargs.setdefault("loihi_input", True)
     net = delay_network(
         order, theta, freq, rms, n_neurons, sim_time, seed, dt, **memory_kwargs
     )
@@ -245,8 +244,8 @@ def run_delay(
 def delay_report(order=6, n_neurons=100, theta=1.0, seed=0, dt=0.001):
     """Loihi resources and weight quantization of the paper's delay network.
 
-    The network of `run_delay` with ``backend="loihi"`` (input filtered on
-    chip), built by nengo_loihi and not run (`nengo_lmu.loihi.network_report`).
+    The network of `run_delay` (its input filtered on chip, as nengo_loihi
+    builds every default memory), built by nengo_loihi and not run (`nengo_lmu.loihi.network_report`).
     The settings, and whether the build fits in memory, are checked first.
     """
     from nengo_lmu.loihi import network_report  # pylint: disable=import-outside-toplevel
@@ -261,7 +260,7 @@ def delay_report(order=6, n_neurons=100, theta=1.0, seed=0, dt=0.001):
                  f"the delay network's Loihi build (order {order}, {n_neurons} neurons "
                  "per dimension)")
     net = delay_network(order=order, theta=theta, n_neurons=n_neurons, sim_time=1.0,
-                        seed=seed, dt=dt, loihi_input=True)
+                        seed=seed, dt=dt)
     report = network_report(net, dt=dt)
     report.update(order=order, n_neurons_per_dimension=n_neurons)
     return report
