@@ -33,7 +33,6 @@ Prints a table and writes ``DOCS/onchip_memory.json`` and ``.png``::
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -55,8 +54,7 @@ from nengo_lmu.tasks.psmnist import (
     loihi_report,
     train_psmnist,
 )
-from nengo_lmu.tasks.reporting import format_table, log, write_report
-
+from nengo_lmu.tasks.reporting import format_table, load_results, log, write_report
 
 
 def realisation(name, args):
@@ -74,8 +72,7 @@ def realisation(name, args):
 def cached(path, compute):
     """The JSON at ``path``, or ``compute()`` written there."""
     if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+        return load_results(path)
     value = compute()
     write_json(path, value)
     return value
@@ -111,7 +108,10 @@ def state_nrmse(model_dir, n_images, seed, quantized):
                       [steps - 1] for s in stream])
     err = (spiking - exact) / net.m_scale
     per_dim = np.sqrt(np.mean(err**2, axis=(0, 1)))
-    return {"nrmse": float(np.sqrt(np.mean(err**2))), "worst_dimension": float(per_dim.max()),
+    # the oscillators' turn per step (theta is in steps); None for a Legendre memory
+    turn = getattr(net.system, "frequencies", None)
+    return {"turn_per_step": None if turn is None else turn.tolist(),
+            "nrmse": float(np.sqrt(np.mean(err**2))), "worst_dimension": float(per_dim.max()),
             "per_dimension": per_dim.tolist(),
             "zero": float(np.sqrt(np.mean((exact / net.m_scale) ** 2))),
             "n_images": int(n_images), "quantized": bool(quantized),
@@ -121,12 +121,14 @@ def state_nrmse(model_dir, n_images, seed, quantized):
 def run_realisation(name, spec, args):
     """Train (resumable), measure and optionally fine-tune one realisation."""
     model = os.path.join(args.out, name)
-    log(f"{name}: training ({spec['memory_kind']}, order {spec['order']})")
-    train_psmnist(model, epochs=spec["epochs"], order=spec["order"], n_train=args.n_train,
-                  memory_kind=spec["memory_kind"], readout="hold", verbose=0,
-                  log=lambda m: log(f"{name}: {m}"))
-    with open(os.path.join(model, "history.json"), encoding="utf-8") as f:
-        rate_val = json.load(f)["best"]["val_accuracy"]
+    history_path = os.path.join(model, "history.json")
+    if not os.path.exists(os.path.join(model, "params.npz")) or len(
+            load_results(history_path).get("epoch", [])) < spec["epochs"]:
+        log(f"{name}: training ({spec['memory_kind']}, order {spec['order']})")
+        train_psmnist(model, epochs=spec["epochs"], order=spec["order"], n_train=args.n_train,
+                      memory_kind=spec["memory_kind"], readout="hold", verbose=0,
+                      log=lambda m: log(f"{name}: {m}"))
+    rate_val = load_results(history_path)["best"]["val_accuracy"]
     row = {"name": name, **spec, "rate_val_accuracy": rate_val}
     spiking = dict(memory_neurons=spec["memory_neurons"], seed=args.seed)
     row["report"] = cached(os.path.join(model, "onchip-report.json"), lambda: {
@@ -191,11 +193,15 @@ def plot(rows):
     plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for row in rows:
-        res = row.get("fine-tuned", row["rate-trained"])
-        per_dim = np.asarray(res["nrmse_loihi_weights"]["per_dimension"])
-        ax1.plot(np.arange(len(per_dim)), per_dim, ".-", label=row["name"])
-    ax1.set_xlabel("state variable (oscillator n = index // 2 + 1)")
-    ax1.set_ylabel("NRMSE of the spiking state")
+        res = row["rate-trained"]["nrmse_loihi_weights"]
+        if res.get("turn_per_step") is None:
+            continue
+        # each oscillator's worse state variable, against how far it turns per step
+        per_block = np.asarray(res["per_dimension"]).reshape(-1, 2).max(axis=1)
+        ax1.plot(res["turn_per_step"], per_block, ".-", label=row["name"])
+    ax1.set_xscale("log")
+    ax1.set_xlabel("oscillator's turn per chip step (rad)")
+    ax1.set_ylabel("NRMSE of the spiking state (Loihi's weights)")
     ax1.axhline(rows[0]["rate-trained"]["nrmse_float"]["zero"], color="k", ls=":",
                 label="memory stuck at zero")
     ax1.legend()
