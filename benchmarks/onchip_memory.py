@@ -5,7 +5,7 @@ a memory kind of `nengo_lmu.systems.MEMORY_KINDS` and an order, with
 ``--memory-neurons`` per state variable) this
 trains the psMNIST classifier for the chip's readout (`nengo-lmu psmnist
 train --readout hold --memory-kind KIND`), optionally fine-tunes it against
-its spiking memory (``--finetune``: `nengo-lmu psmnist finetune`), and
+its spiking memory (``--finetune NAMES``: `nengo-lmu psmnist finetune`), and
 measures:
 
 - the rate ceiling: the best validation accuracy of the rate model trained
@@ -29,7 +29,8 @@ their checkpoints), so an interrupted run continues where it stopped.
 Prints a table and writes ``DOCS/onchip_memory.json`` and ``.png``::
 
     python benchmarks/onchip_memory.py --out results/onchip \\
-        [--realisations oscillators-16,oscillators-128] [--n-test 500] [--finetune]
+        [--realisations oscillators-16,oscillators-128] [--n-test 500] \\
+        [--finetune oscillators-16]
 """
 
 import argparse
@@ -135,7 +136,7 @@ def run_realisation(name, spec, args):
         k: v for k, v in loihi_report(model, memory="spiking", **spiking).items()
         if k in ("cores", "neurons", "synapses", "in_axons", "fits_one_chip", "chips")})
     models = [("rate-trained", model)]
-    if args.finetune:
+    if name in args.finetune:
         tuned = model + "-finetuned"
         if not os.path.exists(os.path.join(tuned, "params.npz")):
             log(f"{name}: fine-tuning against the spiking memory ({args.finetune_n_train} "
@@ -239,7 +240,9 @@ def main(argv=None):
                         help="training images (default: all 50,000)")
     parser.add_argument("--n-test", type=int, default=500)
     parser.add_argument("--n-nrmse", type=int, default=20)
-    parser.add_argument("--finetune", action="store_true")
+    parser.add_argument("--finetune", default="",
+                        help="comma-separated realisations to fine-tune against their "
+                        "spiking memory as well (default: none)")
     parser.add_argument("--finetune-n-train", type=int, default=30000)
     parser.add_argument("--finetune-n-valid", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=2, help="seed of the memory's tuning")
@@ -249,6 +252,9 @@ def main(argv=None):
         specs = {name: realisation(name, args) for name in args.realisations.split(",")}
     except ValueError as e:
         parser.error(str(e))
+    args.finetune = [n for n in args.finetune.split(",") if n]
+    if any(n not in specs for n in args.finetune):
+        parser.error("--finetune names realisations of --realisations")
     rows = [run_realisation(name, spec, args) for name, spec in specs.items()]
     text = format_table(table(rows), HEADER, markdown=True)
     write_report(args.docs, "onchip_memory", {"rows": rows, "n_test": args.n_test,
