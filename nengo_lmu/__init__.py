@@ -28,10 +28,11 @@ from nengo_lmu import _deprecated
 from nengo_lmu.backends import make_simulator
 from nengo_lmu.keras import from_keras
 from nengo_lmu.lmu import LMU, LMUClassifier
-from nengo_lmu.networks import LegendreMemory
+from nengo_lmu.networks import LegendreMemory, OscillatorMemory
 from nengo_lmu.spiking import SpikingLMUClassifier
 from nengo_lmu.systems import (
     LegendreDelay,
+    OscillatorBank,
     continuous_mapping,
     discrete_mapping,
     discretize,
@@ -46,6 +47,8 @@ __all__ = [
     "LMUClassifier",
     "LegendreDelay",
     "LegendreMemory",
+    "OscillatorBank",
+    "OscillatorMemory",
     "SpikingLMUClassifier",
     "__version__",
     "continuous_mapping",

@@ -22,10 +22,10 @@ The weights of a model config (``config.json``'s ``model``, for
 import nengo
 import numpy as np
 
-from nengo_lmu.networks import ONE_STEP_DELAY, LegendreMemory, network_seed
+from nengo_lmu.networks import ONE_STEP_DELAY, memory_network, network_seed
 from nengo_lmu.neurons import make_neuron_type
 from nengo_lmu.schema import shown
-from nengo_lmu.systems import DISCRETIZERS, LegendreDelay
+from nengo_lmu.systems import DISCRETIZERS, memory_system
 from nengo_lmu.validation import check_choice, check_integer, check_seed
 
 #: How `build_classifier` builds a classifier (``method``).
@@ -74,6 +74,13 @@ class LMU(nengo.Network):
         Discretization of the memory; an unstable one (``"euler"`` at a
         large ``order / theta``, e.g. order 256 with ``theta=784``) is
         refused (`nengo_lmu.systems.LegendreDelay.check_stability`).
+    memory_kind : {"legendre", "oscillators"}
+        The memory system (`nengo_lmu.systems.MEMORY_KINDS`): the Legendre
+        delay system of the LMU (`LegendreDelay`), or a bank of ``order / 2``
+        damped oscillators (`nengo_lmu.systems.OscillatorBank`, ``order``
+        even), a block-diagonal memory whose spiking realisation fits one
+        Loihi chip at psMNIST size. Both are linear filters of ``x``, so the
+        parallel path trains either.
     params : dict, optional
         Initial values of the weights, keyed as in `PARAM_SHAPES`
         (`LMU.check_params`: the right shapes, finite numbers). By default
@@ -108,7 +115,7 @@ class LMU(nengo.Network):
         Size ``input_d``.
     output : `nengo.Node`
         The hidden state ``h_t``, size ``units``.
-    memory : `LegendreMemory`
+    memory : `LegendreMemory` or `OscillatorMemory`
         The exact memory, size ``memory_d * order``.
     hidden : `nengo.Ensemble`
         The hidden layer.
@@ -130,6 +137,7 @@ class LMU(nengo.Network):
         input_to_hidden=False,
         hidden_recurrent=False,
         discretizer="zoh",
+        memory_kind="legendre",
         params=None,
         closed_form=False,
         label=None,
@@ -158,7 +166,8 @@ class LMU(nengo.Network):
                 "and a hidden layer without recurrence: hidden_to_memory, "
                 "memory_to_memory and hidden_recurrent must be False"
             )
-        self.system = LegendreDelay(theta, order)
+        self.system = memory_system(memory_kind, theta, order)
+        self.memory_kind = self.system.kind
         self.order, self.theta = self.system.order, self.system.theta
         self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS)
         # one simulator step is one element: the memory's dt is 1 (theta in steps)
@@ -190,7 +199,7 @@ class LMU(nengo.Network):
                 )
                 memory_output = self.memory_input
             else:
-                self.memory = LegendreMemory(
+                self.memory = memory_network(self.memory_kind)(
                     theta, order, memory_d=self.memory_d, dt=1.0, discretizer=discretizer
                 )
                 memory_output = self.memory.output
@@ -237,7 +246,7 @@ class LMU(nengo.Network):
         """The memory's final state ``m_T`` for sequences ``x``, in closed form.
 
         ``m_T = sum_k H[T-1-k] u_k`` with ``u_k = e_x x_k`` and ``H`` the
-        impulse response of the discretized Legendre system: one matrix
+        impulse response of the discretized memory system (``memory_kind``): one matrix
         product, no loop over time.
 
         Parameters

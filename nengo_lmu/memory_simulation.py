@@ -18,6 +18,7 @@ Backend glue: imports `nengo_lmu.backends` (`make_simulator`), and
 
 import nengo
 import numpy as np
+import scipy.sparse
 from nengo.utils.progress import Progress, ProgressTracker
 
 from nengo_lmu.backends import make_simulator
@@ -118,6 +119,14 @@ def _rescaled(block, w_loihi, w_chip, conn):
     return scale * w_chip.T
 
 
+def _recurrent_matrix(W):
+    """``W`` as a sparse matrix when most of it is zero (a block-diagonal
+    memory such as `nengo_lmu.networks.OscillatorMemory`), else as it is."""
+    if W.size and np.count_nonzero(W) < 0.25 * W.size:
+        return scipy.sparse.csr_matrix(W)
+    return W
+
+
 def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progress_bar=True,
                     quantized=False):
     """Run a spiking `LegendreMemory` on many input streams at once.
@@ -170,7 +179,7 @@ def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progres
     batch_size = check_integer("batch_size", batch_size)
     w = memory_weights(memory, quantized=quantized)
     neuron_type, dt = w["neuron_type"], memory.dt
-    W_T, D, C_T = w["W"].T, w["D"], w["C"].T
+    W_T, D, C_T = _recurrent_matrix(w["W"]).T, w["D"], w["C"].T
     which = np.full(n_steps, -1)
     which[steps] = np.arange(len(steps))
     result = np.zeros((n_streams, len(steps), D.shape[1]))
@@ -183,7 +192,9 @@ def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progres
             spikes = np.zeros((b, len(w["bias"])))
             current = np.zeros_like(spikes)
             u_in = np.zeros((b, C_T.shape[0]))
-            decoded = probe = np.zeros((b, D.shape[1]))  # output of the previous step
+            # the probe filters the decoded output, a linear function of the
+            # spikes: filter the spikes, decode only the steps returned
+            previous = filtered = np.zeros_like(spikes)  # spikes of the previous step
             for t in range(n_steps):
                 if w["a_in"] is None:
                     u_in = ub[:, t]
@@ -192,11 +203,12 @@ def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progres
                     u_in = w["a_in"] * u_in + (1 - w["a_in"]) * prev
                 current = w["a_rec"] * current + (1 - w["a_rec"]) * (spikes @ W_T)
                 neuron_type.step(dt, current + u_in @ C_T + w["bias"], spikes, **state)
-                previous, decoded = decoded, spikes @ D
                 # a filtered nengo probe reads the previous step's output
-                probe = (decoded if synapse is None
-                         else a_probe * probe + (1 - a_probe) * previous)
+                if synapse is not None:
+                    filtered = a_probe * filtered + (1 - a_probe) * previous
+                    previous = spikes.copy()
                 if which[t] >= 0:
-                    result[start:start + b, which[t]] = probe
+                    result[start:start + b, which[t]] = (spikes if synapse is None
+                                                         else filtered) @ D
             tracker.total_progress.step(b * n_steps)
     return result

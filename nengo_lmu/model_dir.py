@@ -63,7 +63,7 @@ from nengo_lmu.schema import (
     real,
     shown,
 )
-from nengo_lmu.systems import DISCRETIZERS
+from nengo_lmu.systems import DISCRETIZERS, MEMORY_KINDS
 from nengo_lmu.validation import SEED_LIMIT, check_integer, check_positive, is_finite_real
 
 CONFIG = "config.json"
@@ -169,6 +169,7 @@ MODEL_OPTIONAL = {
     "input_to_hidden": BOOLEAN,
     "hidden_recurrent": BOOLEAN,
     "discretizer": choice(DISCRETIZERS),
+    "memory_kind": choice(MEMORY_KINDS),
 }
 
 

@@ -18,7 +18,8 @@ import nengo
 import numpy as np
 from nengo.dists import Uniform
 
-from nengo_lmu.systems import DISCRETIZERS, LegendreDelay, check_spectral_radius, spectral_radius
+from nengo_lmu.systems import DISCRETIZERS, LegendreDelay, OscillatorBank, check_spectral_radius
+from nengo_lmu.systems import MEMORY_KINDS, spectral_radius
 from nengo_lmu.validation import check_choice, check_integer, check_positive
 from nengo_lmu.validation import check_seed
 
@@ -179,6 +180,9 @@ class LegendreMemory(nengo.Network):
     any simulator step.
     """
 
+    #: The memory system the network realises (`OscillatorMemory` overrides it).
+    system_type = LegendreDelay
+
     def __init__(
         self,
         theta,
@@ -202,7 +206,7 @@ class LegendreMemory(nengo.Network):
     ):
         # validate everything before the network joins its parent or builds anything
         seed = network_seed(seed, add_to_container)
-        self.system = LegendreDelay(theta, order)
+        self.system = self.system_type(theta, order)
         self.theta = self.system.theta
         self.order = self.system.order
         self.memory_d = check_integer("memory_d", memory_d)
@@ -441,6 +445,72 @@ class LegendreMemory(nengo.Network):
             return 0
         return self.n_per_dimension * self.memory_d * self.order
 
+
+
+class OscillatorMemory(LegendreMemory):
+    """A bank of damped oscillators (`nengo_lmu.systems.OscillatorBank`) as a
+    Nengo network: the block-diagonal memory, which fits a chip at psMNIST size.
+
+    The arguments, attributes and backends are those of `LegendreMemory`
+    (``order`` even: two state variables per oscillator); only the
+    realisation with neurons differs. Each oscillator is one two-dimensional
+    ensemble of ``2 * n_neurons`` neurons (half encode its first state
+    variable, half its second, with encoders ``+-1`` on their axis), and its
+    recurrent connection carries only its own 2 x 2 block of ``A_rec``: on
+    Loihi one core and ``(2 n_neurons)**2`` recurrent synapses per
+    oscillator, against ``(order n_neurons)**2`` for a dense
+    `LegendreMemory`. The two state variables of an oscillator rotate into
+    each other and share one radius (the larger of the two given).
+    ``state_ensembles`` holds one ensemble per oscillator.
+    """
+
+    system_type = OscillatorBank
+
+    def _build_ensembles(self, max_rates, intercepts):
+        """One two-dimensional ensemble per oscillator, its tuning sampled here."""
+        rng = np.random.RandomState(self.seed)
+        radii = self.radius
+        if radii.size == self.order:
+            radii = np.tile(radii, self.memory_d)
+        n = 2 * self.n_per_dimension
+        axes = np.repeat(np.eye(2), self.n_per_dimension, axis=0)
+        self.state_ensembles = []
+        for b in range(self.memory_d * self.order // 2):
+            gain, bias = self.neuron_type.gain_bias(
+                _sample(max_rates, n, rng), _sample(intercepts, n, rng))
+            _check_gains(gain)
+            self.state_ensembles.append(nengo.Ensemble(
+                n, 2, radius=max(radii[2 * b], radii[2 * b + 1]),
+                encoders=axes * rng.choice([-1.0, 1.0], size=(n, 1)),
+                gain=gain, bias=bias, neuron_type=self.neuron_type, label=f"m[{2 * b}:{2 * b + 2}]",
+            ))
+
+    def _connect(self, recurrent_solver):
+        """Input, recurrent (each oscillator's block of ``A_rec``) and output connections."""
+        self.output = nengo.Node(size_in=self.memory_d * self.order, label="output")
+        self.input_connections = []
+        per_input = self.order // 2
+        for b, ens in enumerate(self.state_ensembles):
+            k, i = divmod(b, per_input)
+            rows = slice(2 * i, 2 * i + 2)
+            # B_in u through the neurons' input weights, as in LegendreMemory
+            self.input_connections.append(nengo.Connection(
+                self.input[k], ens.neurons,
+                transform=ens.encoders @ self.B_in[rows] / ens.radius,
+                synapse=self.input_synapse,
+            ))
+            nengo.Connection(ens, self.output[2 * b:2 * b + 2], synapse=None)
+            nengo.Connection(ens, ens, transform=self.A_rec[rows, rows],
+                             synapse=self.realised_tau, solver=recurrent_solver)
+
+
+#: The memory networks by kind (`nengo_lmu.systems.MEMORY_KINDS`).
+MEMORY_NETWORKS = {"legendre": LegendreMemory, "oscillators": OscillatorMemory}
+
+
+def memory_network(kind):
+    """The network class of a memory kind: `LegendreMemory` or `OscillatorMemory`."""
+    return MEMORY_NETWORKS[check_choice("memory_kind", kind, MEMORY_KINDS)]
 
 
 def loihi_tau(tau, dt):

@@ -51,7 +51,7 @@ from nengo_lmu.backends import make_simulator, run_with_progress
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.memory_simulation import simulate_memory
 from nengo_lmu.model_dir import SpikingSettings
-from nengo_lmu.networks import LegendreMemory, network_seed
+from nengo_lmu.networks import memory_network, network_seed
 from nengo_lmu.neurons import (
     HOMOGENEOUS,
     SPIKING_COUNTERPARTS,
@@ -67,7 +67,7 @@ from nengo_lmu.readout import (
     hold_stream,
     stream_rate_logits,
 )
-from nengo_lmu.systems import LegendreDelay
+from nengo_lmu.systems import memory_system
 from nengo_lmu.validation import check_choice
 
 MEMORY_MODES = ("exact", "spiking")
@@ -80,16 +80,20 @@ MEMORY_INTERCEPTS = nengo.dists.Uniform(-0.2, 0.2)
 
 
 def spiking_memory(theta, order, radius, n_neurons, max_rate, synapse=0.1, dt=0.001,
-                   neuron_type=None, intercepts=MEMORY_INTERCEPTS, seed=None, label=None):
-    """The spiking `LegendreMemory` that `SpikingLMUClassifier` puts on chip.
+                   neuron_type=None, intercepts=MEMORY_INTERCEPTS, seed=None, label=None,
+                   memory_kind="legendre"):
+    """The spiking memory that `SpikingLMUClassifier` puts on chip.
 
+    A `LegendreMemory`, or with ``memory_kind="oscillators"`` an
+    `nengo_lmu.networks.OscillatorMemory` (one ensemble of ``2 *
+    n_neurons`` per oscillator, recurrent weights within each block only):
     ``n_neurons`` `~nengo.SpikingRectifiedLinear` neurons per state variable
     (or ``neuron_type``), maximum rates uniform in ``[0.8, 1] * max_rate``,
-    ``intercepts`` (`MEMORY_INTERCEPTS`), radii ``radius`` (one per Legendre
-    dimension), input filtered on chip (``loihi_input=True``; on the other
+    ``intercepts`` (`MEMORY_INTERCEPTS`), radii ``radius`` (one per state
+    variable), input filtered on chip (``loihi_input=True``; on the other
     backends `nengo_lmu.make_simulator` filters it on the host).
     """
-    return LegendreMemory(
+    return memory_network(memory_kind)(
         theta, order, n_neurons=n_neurons, synapse=synapse, dt=dt, radius=radius,
         neuron_type=neuron_type or nengo.SpikingRectifiedLinear(),
         max_rates=nengo.dists.Uniform(0.8 * max_rate, max_rate),
@@ -232,7 +236,8 @@ class SpikingLMUClassifier(nengo.Network):
                 f"calibration_x must have theta = {self.theta:g} steps per sequence (the "
                 "model's memory window, one sequence element per step), got "
                 f"{calibration_x.shape[1]}")
-        self.system = LegendreDelay(self.theta, self.order)
+        self.memory_kind = rate.lmu.memory_kind
+        self.system = memory_system(self.memory_kind, self.theta, self.order)
         self.n_trainable = rate.n_trainable
         self._rate = rate
 
@@ -284,7 +289,7 @@ class SpikingLMUClassifier(nengo.Network):
                 self.memory = spiking_memory(
                     self.n_steps * self.dt, self.order, self.m_scale, self.memory_neurons,
                     self.memory_max_rate, synapse=self.memory_synapse, dt=self.dt, seed=self.seed,
-                    neuron_type=loihi_memory_neuron(),
+                    neuron_type=loihi_memory_neuron(), memory_kind=self.memory_kind,
                 )
                 nengo.Connection(self.input, self.memory.input, synapse=None)
                 nengo.Connection(self.memory.output, self.hidden.neurons,

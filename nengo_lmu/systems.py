@@ -6,7 +6,10 @@ The LMU memory is the Legendre delay system (Voelker, Kajić & Eliasmith 2019)::
 
 whose ``order`` state variables hold the last ``theta`` seconds of a scalar
 input ``u`` in shifted-Legendre coordinates. This module provides that system
-as a small value (`LegendreDelay`) with the operations the rest of the package
+as a small value (`LegendreDelay`), and a block-diagonal memory beside it
+(`OscillatorBank`: damped oscillators, whose spiking realisation needs
+recurrent weights only within each 2 x 2 block; both are a `MemorySystem`,
+chosen by name with `memory_system`), with the operations the rest of the package
 needs: discretization, Legendre readout of the delayed window, the impulse
 response (for closed-form / parallel training), state trajectories, and the
 two NEF principle-3 mappings that realise a linear system through a
@@ -151,19 +154,21 @@ def discrete_mapping(A, B, tau, dt):
     return (Ad - a * np.eye(Ad.shape[0])) / (1 - a), Bd / (1 - a)
 
 
-class LegendreDelay:
-    """The continuous-time Legendre delay system for a window ``theta``.
+class MemorySystem:
+    """A linear memory ``dm/dt = A m + B u`` of one scalar input (the base of
+    `LegendreDelay` and `OscillatorBank`).
 
-    ``dm/dt = A m + B u`` with ``A = A_paper / theta`` and ``B = B_paper /
-    theta``; the state ``m`` (``order`` variables) represents the window
-    ``u(t - r * theta)``, ``0 <= r <= 1``, in shifted Legendre coordinates.
+    Holds what every memory of the package needs from its system:
+    discretization with a stability check, the principle-3 mappings, the
+    impulse response (closed-form / parallel training), the final state and
+    the trajectory of input sequences, and the state's RMS for white noise.
 
     Parameters
     ----------
     theta : float
-        Length of the window, in seconds (or in steps, when ``dt = 1``).
+        Length of the remembered window, in seconds (in steps when ``dt = 1``).
     order : int
-        Number of Legendre coefficients (the state dimension, ``d``).
+        Number of state variables.
 
     Attributes
     ----------
@@ -173,15 +178,23 @@ class LegendreDelay:
         Continuous input matrix, theta folded in.
     """
 
+    #: The name of the memory kind (`MEMORY_KINDS`), in config.json's ``memory_kind``.
+    kind = None
+
     def __init__(self, theta, order):
         self.theta = check_positive("theta", theta)
         self.order = check_integer("order", order)
-        A, B = legendre_delay_matrices(self.order)
-        self.A = A / self.theta
-        self.B = B / self.theta
+        self.A, self.B = self._matrices()
+
+    def _matrices(self):
+        raise NotImplementedError
+
+    def _describe(self):
+        """The system and its parameters, for messages."""
+        return f"the {self.kind} memory (theta={self.theta:g}, order={self.order})"
 
     def __repr__(self):
-        return f"LegendreDelay(theta={self.theta!r}, order={self.order!r})"
+        return f"{type(self).__name__}(theta={self.theta!r}, order={self.order!r})"
 
     def discretize(self, dt, method="zoh"):
         """``(Ad, Bd)`` of ``m[k+1] = Ad m[k] + Bd u[k]``; see `discretize`.
@@ -189,10 +202,10 @@ class LegendreDelay:
         Raises
         ------
         ValueError
-            If the discrete system is unstable (`check_stability`): Euler
-            at a large ``order * dt / theta``, e.g. order 256 with
-            ``theta = 784`` steps (spectral radius 3.4). ZOH is stable for
-            every ``theta``, ``order`` and ``dt``.
+            If the discrete system is unstable (`check_stability`): for the
+            Legendre system, Euler at a large ``order * dt / theta``, e.g.
+            order 256 with ``theta = 784`` steps (spectral radius 3.4). ZOH
+            is stable for every ``theta``, ``order`` and ``dt``.
         """
         Ad, Bd = discretize(self.A, self.B, dt, method=method)
         key = self._stability_key(dt, method)
@@ -202,7 +215,7 @@ class LegendreDelay:
         return Ad, Bd
 
     def _stability_key(self, dt, method):
-        return (self.theta, self.order, check_positive("dt", dt),
+        return (repr(self), check_positive("dt", dt),
                 check_choice("method", method, DISCRETIZERS))
 
     @staticmethod
@@ -246,11 +259,10 @@ class LegendreDelay:
         self._raise_if_unstable(key, name)
 
     def _raise_if_unstable(self, key, name):
-        theta, order, dt, method = key
+        _, dt, method = key
         check_spectral_radius(
             _RADII[key],
-            f"the Legendre memory (theta={theta:g}, order={order}) discretized with "
-            f"{name}={method!r} at dt={dt:g}",
+            f"{self._describe()} discretized with {name}={method!r} at dt={dt:g}",
             f'use {name}="zoh" (stable for every theta, order and dt)' if method != "zoh"
             else "the matrix exponential lost its accuracy: use a smaller order",
         )
@@ -262,32 +274,6 @@ class LegendreDelay:
     def discrete_mapping(self, tau, dt):
         """``(A_rec, B_in)`` exact for step ``dt``; see `discrete_mapping`."""
         return discrete_mapping(self.A, self.B, tau, dt)
-
-    def readout(self, r):
-        """Decoders of the delayed input ``u(t - r * theta)`` from the state.
-
-        Parameters
-        ----------
-        r : float or array_like
-            Relative delay(s) in ``[0, 1]``: 0 is the current input, 1 the
-            input ``theta`` ago.
-
-        Returns
-        -------
-        ndarray
-            Shape ``(order,)`` for scalar ``r``, ``(order, len(r))`` for an
-            array, such that ``m @ readout(r) ~= u(t - r * theta)``. The
-            entries are shifted Legendre polynomials ``P_i(2 r - 1)``.
-        """
-        r_arr = np.asarray(r, dtype=np.float64)
-        if r_arr.ndim > 1:
-            raise ValueError(f"r must be a scalar or a 1-D array, got shape {r_arr.shape}")
-        if not np.all(np.isfinite(r_arr)) or np.any((r_arr < 0) | (r_arr > 1)):
-            raise ValueError(f"r must lie in [0, 1], got {r!r}")
-        i = np.arange(self.order)
-        if r_arr.ndim == 0:
-            return scipy.special.eval_legendre(i, 2 * r_arr - 1)
-        return scipy.special.eval_legendre(i[:, None], 2 * r_arr[None, :] - 1)
 
     def state_rms(self, freq, rms=1.0, n_freqs=2000):
         """RMS of each state variable driven by white noise up to ``freq``.
@@ -382,3 +368,223 @@ class LegendreDelay:
             if n < n_steps:
                 power = power @ power
         return H
+
+
+def _check_even_order(order):
+    order = check_integer("order", order)
+    if order % 2:
+        raise ValueError(f"order must be even for an oscillator bank (two state variables "
+                         f"per oscillator), got {order}")
+    return order
+
+
+class LegendreDelay(MemorySystem):
+    """The continuous-time Legendre delay system for a window ``theta``.
+
+    ``dm/dt = A m + B u`` with ``A = A_paper / theta`` and ``B = B_paper /
+    theta``; the state ``m`` (``order`` variables) represents the window
+    ``u(t - r * theta)``, ``0 <= r <= 1``, in shifted Legendre coordinates.
+
+    Parameters
+    ----------
+    theta : float
+        Length of the window, in seconds (or in steps, when ``dt = 1``).
+    order : int
+        Number of Legendre coefficients (the state dimension, ``d``).
+
+    Attributes
+    ----------
+    A : ndarray, shape ``(order, order)``
+        Continuous state matrix, theta folded in.
+    B : ndarray, shape ``(order, 1)``
+        Continuous input matrix, theta folded in.
+    """
+
+    kind = "legendre"
+
+    def _matrices(self):
+        A, B = legendre_delay_matrices(self.order)
+        return A / self.theta, B / self.theta
+
+    def _describe(self):
+        return f"the Legendre memory (theta={self.theta:g}, order={self.order})"
+
+    def readout(self, r):
+        """Decoders of the delayed input ``u(t - r * theta)`` from the state.
+
+        Parameters
+        ----------
+        r : float or array_like
+            Relative delay(s) in ``[0, 1]``: 0 is the current input, 1 the
+            input ``theta`` ago.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(order,)`` for scalar ``r``, ``(order, len(r))`` for an
+            array, such that ``m @ readout(r) ~= u(t - r * theta)``. The
+            entries are shifted Legendre polynomials ``P_i(2 r - 1)``.
+        """
+        r_arr = np.asarray(r, dtype=np.float64)
+        if r_arr.ndim > 1:
+            raise ValueError(f"r must be a scalar or a 1-D array, got shape {r_arr.shape}")
+        if not np.all(np.isfinite(r_arr)) or np.any((r_arr < 0) | (r_arr > 1)):
+            raise ValueError(f"r must lie in [0, 1], got {r!r}")
+        i = np.arange(self.order)
+        if r_arr.ndim == 0:
+            return scipy.special.eval_legendre(i, 2 * r_arr - 1)
+        return scipy.special.eval_legendre(i[:, None], 2 * r_arr[None, :] - 1)
+
+
+class OscillatorBank(MemorySystem):
+    """A bank of independent damped oscillators: a block-diagonal memory.
+
+    ``order / 2`` oscillators; oscillator ``n`` (``n = 1 .. order / 2``)
+    holds state variables ``2 (n - 1)`` and ``2 (n - 1) + 1`` with::
+
+        A_n = [[-lam, -w_n], [w_n, -lam]],   B_n = [2 / theta, 0],
+        lam = decay / theta,   w_n = frequency_scale * pi * n / theta
+
+    (``decay / theta`` is the damping rate). Driven by ``u``, oscillator
+    ``n`` holds ``2 / theta * integral u(t - s) exp(-decay s / theta)
+    [cos(w_n s), sin(w_n s)] ds``: the window's damped Fourier coefficients
+    at ``n / 2`` cycles per window (with ``frequency_scale = 1``). Like the
+    Legendre state it is a linear projection of the past input, which is
+    all a classifier reading the final state needs, but every oscillator is
+    its own 2 x 2 system: a spiking realisation needs recurrent weights only
+    within each block (``order / 2`` blocks of ``2 N`` neurons, ``(2N)**2``
+    synapses each, against ``(order N)**2`` for the dense Legendre system),
+    and the blocks are well conditioned at any order (the Legendre system's
+    modal form is not). Its discretization and impulse response are exact,
+    in closed form (`discretize`, `impulse_response`).
+
+    Parameters
+    ----------
+    theta : float
+        Length of the window, in seconds (or in steps, when ``dt = 1``).
+    order : int
+        Number of state variables, even: two per oscillator.
+    decay : float
+        Damping, in units of ``1 / theta`` (> 0): the state forgets with time
+        constant ``theta / decay``.
+    frequency_scale : float
+        Oscillator ``n`` turns at ``frequency_scale * pi * n / theta`` rad per
+        unit time (> 0); below 1 the bank is slower, which a spiking
+        realisation follows more easily.
+    """
+
+    kind = "oscillators"
+
+    def __init__(self, theta, order, decay=1.0, frequency_scale=1.0):
+        self.decay = check_positive("decay", decay)
+        self.frequency_scale = check_positive("frequency_scale", frequency_scale)
+        _check_even_order(order)
+        super().__init__(theta, order)
+
+    def __repr__(self):
+        return (f"OscillatorBank(theta={self.theta!r}, order={self.order!r}, "
+                f"decay={self.decay!r}, frequency_scale={self.frequency_scale!r})")
+
+    def _describe(self):
+        return (f"the oscillator bank (theta={self.theta:g}, order={self.order}, "
+                f"decay={self.decay:g}, frequency_scale={self.frequency_scale:g})")
+
+    @property
+    def n_blocks(self):
+        """Number of oscillators (2 x 2 blocks of ``A``)."""
+        return self.order // 2
+
+    @property
+    def frequencies(self):
+        """Angular frequency of each oscillator (rad per unit time), ``(order / 2,)``."""
+        n = np.arange(1, self.n_blocks + 1, dtype=np.float64)
+        return self.frequency_scale * np.pi * n / self.theta
+
+    @property
+    def damping(self):
+        """The damping rate ``decay / theta`` (per unit time)."""
+        return self.decay / self.theta
+
+    @property
+    def blocks(self):
+        """The state variables of each oscillator: ``[(0, 1), (2, 3), ...]``."""
+        return [(2 * b, 2 * b + 1) for b in range(self.n_blocks)]
+
+    def _matrices(self):
+        w, lam = self.frequencies, self.damping
+        A = scipy.linalg.block_diag(*[np.array([[-lam, -wk], [wk, -lam]]) for wk in w])
+        B = np.zeros((self.order, 1))
+        B[0::2, 0] = 2.0 / self.theta
+        return A, B
+
+    def _zoh_blocks(self, dt):
+        """Each oscillator's ZOH ``Ad`` block (decayed rotation) and ``Bd``, in
+        closed form: ``Ad = exp(-lam dt) R(w dt)``, ``Bd = A^-1 (Ad - I) B``."""
+        w, lam = self.frequencies, self.damping
+        r = np.exp(-lam * dt)
+        c, s = r * np.cos(w * dt), r * np.sin(w * dt)
+        # A^-1 of [[-lam, -w], [w, -lam]] is [[-lam, w], [-w, -lam]] / (lam^2 + w^2)
+        b = 2.0 / self.theta / (lam**2 + w**2)
+        bx, by = c - 1, s  # (Ad - I) e_1
+        Bd = np.stack([b * (-lam * bx + w * by), b * (-w * bx - lam * by)], axis=1)
+        return c, s, Bd
+
+    def discretize(self, dt, method="zoh"):
+        """``(Ad, Bd)`` of ``m[k+1] = Ad m[k] + Bd u[k]``; ZOH in closed form.
+
+        ``"euler"`` (``I + dt A``, ``dt B``) is refused when unstable
+        (`MemorySystem.check_stability`); ZOH is stable for every ``dt``.
+        """
+        dt = check_positive("dt", dt)
+        method = check_choice("method", method, DISCRETIZERS)
+        if method != "zoh":
+            return super().discretize(dt, method)
+        c, s, Bd = self._zoh_blocks(dt)
+        Ad = scipy.linalg.block_diag(*[np.array([[ck, -sk], [sk, ck]])
+                                       for ck, sk in zip(c, s)])
+        return Ad, Bd.reshape(self.order, 1)
+
+    def spectral_radius(self, dt, method="zoh"):
+        """``exp(-decay dt / theta)`` for ZOH (closed form); see `MemorySystem`."""
+        key = self._stability_key(dt, method)
+        if method == "zoh" and key not in _RADII:
+            self._remember_radius(key, float(np.exp(-self.damping * dt)))
+        return super().spectral_radius(dt, method)
+
+    def impulse_response(self, dt, n_steps, method="zoh"):
+        """``H[k] = Ad^k Bd``, ``k = 0 .. n_steps - 1``; closed form for ZOH.
+
+        ``Ad^k`` of an oscillator is ``exp(-lam k dt) R(k w dt)``: no matrix
+        power.
+
+        Returns
+        -------
+        ndarray, shape ``(n_steps, order)``
+        """
+        n_steps = check_integer("n_steps", n_steps)
+        if check_choice("method", method, DISCRETIZERS) != "zoh":
+            return super().impulse_response(dt, n_steps, method)
+        dt = check_positive("dt", dt)
+        _, _, Bd = self._zoh_blocks(dt)
+        k = np.arange(n_steps, dtype=np.float64)[:, None]
+        phase = k * (self.frequencies * dt)[None, :]
+        r = np.exp(-self.damping * dt * k)
+        cos, sin = r * np.cos(phase), r * np.sin(phase)
+        H = np.empty((n_steps, self.order))
+        H[:, 0::2] = cos * Bd[:, 0] - sin * Bd[:, 1]
+        H[:, 1::2] = sin * Bd[:, 0] + cos * Bd[:, 1]
+        return H
+
+
+#: The memory systems by name (config.json's ``model.memory_kind``).
+MEMORY_SYSTEMS = {"legendre": LegendreDelay, "oscillators": OscillatorBank}
+
+#: The names of the memory kinds.
+MEMORY_KINDS = tuple(MEMORY_SYSTEMS)
+
+
+def memory_system(kind, theta, order):
+    """The memory system of kind ``kind`` (`MEMORY_KINDS`): ``"legendre"``
+    (`LegendreDelay`, the LMU's) or ``"oscillators"`` (`OscillatorBank`,
+    block diagonal, ``order`` even)."""
+    return MEMORY_SYSTEMS[check_choice("memory_kind", kind, MEMORY_KINDS)](theta, order)

@@ -4,6 +4,7 @@ import pytest
 
 from nengo_lmu import LegendreDelay
 from nengo_lmu.lmu import LMU
+from nengo_lmu.networks import OscillatorMemory
 
 
 def numpy_lmu(x, params, order, theta, relu=True, **flags):
@@ -207,3 +208,22 @@ def test_refused_classifier_joins_no_parent():
 
 def good_params():
     return LMU(4, 4, 5.0, 1, seed=0, add_to_container=False).params | {"b_out": np.zeros(3)}
+
+
+def test_oscillator_memory_closed_form_equals_temporal(rng, allclose):
+    """memory_kind="oscillators": the parallel path's m_T is the temporal network's."""
+    x = rng.uniform(0, 1, size=(2, 40, 1))
+    lmu = LMU(5, 6, 40.0, 1, memory_kind="oscillators", seed=0)
+    assert lmu.memory_kind == "oscillators" and isinstance(lmu.memory, OscillatorMemory)
+    with nengo.Network() as net:
+        net.add(lmu)
+        stim = nengo.Node(nengo.processes.PresentInput(np.concatenate(list(x)), 1.0))
+        nengo.Connection(stim, lmu.input, synapse=None)
+        p = nengo.Probe(lmu.memory.output, synapse=None)
+    with nengo.Simulator(net, dt=1.0, progress_bar=False) as sim:
+        sim.run_steps(40)
+    assert allclose(lmu.closed_form_memory(x[:1])[0], sim.data[p][-1], atol=1e-12)
+    with pytest.raises(ValueError, match="memory_kind must be one of"):
+        LMU(5, 6, 40.0, 1, memory_kind="fourier")
+    with pytest.raises(ValueError, match="order must be even"):
+        LMU(5, 5, 40.0, 1, memory_kind="oscillators")

@@ -333,7 +333,7 @@ BAD_FILES = {
                           r"model has unknown key 'neurons' \(known keys: n_classes, units, "
                           r"order, theta, input_d, memory_d, hidden_neuron_type, "
                           r"hidden_to_memory, memory_to_memory, input_to_hidden, "
-                          r"hidden_recurrent, discretizer\)"),
+                          r"hidden_recurrent, discretizer, memory_kind\)"),
     "units a string": (_config(**{"model.units": "5"}), ModelDirError,
                        r"model\.units must be an integer >= 1, got '5'"),
     "units zero": (_config(**{"model.units": 0}), ModelDirError,
@@ -474,3 +474,14 @@ def test_missing_files_are_file_not_found(tmp_path):
         read_config(str(tmp_path))
     with pytest.raises(FileNotFoundError, match="no checkpoint at"):
         load_checkpoint(str(tmp_path / "checkpoint.npz"))
+
+
+def test_memory_kind_in_config():
+    """config.json's model.memory_kind: one of the memory kinds, optional."""
+    from nengo_lmu.model_dir import check_model_config  # pylint: disable=import-outside-toplevel
+
+    model = dict(n_classes=10, units=4, order=8, theta=784.0, input_d=1)
+    check_model_config(dict(model, memory_kind="oscillators"))
+    check_model_config(model)  # absent: the Legendre memory
+    with pytest.raises(ValueError, match=r"model\.memory_kind must be one of.*'fourier'"):
+        check_model_config(dict(model, memory_kind="fourier"))

@@ -9,7 +9,7 @@ import pytest
 from nengo_lmu.backends import make_simulator
 from nengo_lmu.cli import main
 from nengo_lmu.loihi import chip_weights, quantization_report
-from nengo_lmu.networks import LegendreMemory
+from nengo_lmu.networks import LegendreMemory, memory_network
 from nengo_lmu.model_dir import load_model
 from nengo_lmu.tasks.psmnist import loihi_report, train_psmnist
 from nengo_lmu.neurons import chip_neuron_type, loihi_memory_neuron, spiking_neuron_type
@@ -76,14 +76,16 @@ def test_spiking_memory_on_nengo():
     assert np.corrcoef(logits.ravel(), expected.ravel())[0, 1] > 0.45
 
 
-@pytest.mark.parametrize("neuron_type, loihi_input, synapse", [
-    (loihi_memory_neuron(), True, 0.005),
-    (nengo.SpikingRectifiedLinear(), False, None),  # random initial voltages
-    (nengo.LIF(), False, 0.01),  # refractory state
+@pytest.mark.parametrize("neuron_type, loihi_input, synapse, kind", [
+    (loihi_memory_neuron(), True, 0.005, "legendre"),
+    (nengo.SpikingRectifiedLinear(), False, None, "legendre"),  # random initial voltages
+    (nengo.LIF(), False, 0.01, "legendre"),  # refractory state
+    (loihi_memory_neuron(), True, 0.005, "oscillators"),  # sparse recurrent weights
+    (nengo.SpikingRectifiedLinear(), False, None, "oscillators"),
 ])
-def test_simulate_memory_matches_nengo(neuron_type, loihi_input, synapse, allclose):
+def test_simulate_memory_matches_nengo(neuron_type, loihi_input, synapse, kind, allclose):
     def memory():  # the same memory each time: its seed fixes tuning and decoders
-        return LegendreMemory(0.3, 6, n_neurons=20, neuron_type=neuron_type,
+        return memory_network(kind)(0.3, 6, n_neurons=20, neuron_type=neuron_type,
                               loihi_input=loihi_input, seed=3,
                               max_rates=nengo.dists.Uniform(200, 400))
 

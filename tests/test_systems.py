@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from nengo_lmu.systems import MEMORY_KINDS, OscillatorBank, memory_system
 from nengo_lmu import (
     LegendreDelay,
     continuous_mapping,
@@ -266,3 +267,79 @@ def test_generic_discretize_accepts_unstable_systems():
     """`discretize` takes any system (an unstable one discretizes unstable)."""
     Ad, _ = discretize(np.eye(2), np.ones((2, 1)), 0.1)
     assert np.allclose(Ad, np.exp(0.1) * np.eye(2))
+
+
+# -- the oscillator bank (a block-diagonal memory) --------------------------------
+
+
+def test_oscillator_bank_matrices():
+    bank = OscillatorBank(784.0, 6, decay=2.0, frequency_scale=0.5)
+    w = 0.5 * np.pi * np.arange(1, 4) / 784.0
+    for b, (i, j) in enumerate(bank.blocks):
+        assert np.allclose(bank.A[i:j + 1, i:j + 1], [[-2 / 784, -w[b]], [w[b], -2 / 784]])
+        assert np.allclose(bank.B[i:j + 1, 0], [2 / 784, 0])
+    # nothing outside the 2 x 2 blocks
+    mask = np.kron(np.eye(3), np.ones((2, 2))).astype(bool)
+    assert np.all(bank.A[~mask] == 0)
+    assert bank.n_blocks == 3 and bank.kind == "oscillators"
+
+
+@pytest.mark.parametrize("dt", [1.0, 0.37])
+def test_oscillator_bank_zoh_matches_scipy(dt):
+    """The closed-form ZOH equals scipy's (matrix exponential)."""
+    bank = OscillatorBank(50.0, 10, frequency_scale=3.0)
+    Ad, Bd = bank.discretize(dt)
+    Ad0, Bd0 = discretize(bank.A, bank.B, dt)  # scipy.signal.cont2discrete
+    assert np.allclose(Ad, Ad0, atol=1e-14) and np.allclose(Bd, Bd0, atol=1e-14)
+    assert np.isclose(bank.spectral_radius(dt), np.max(np.abs(np.linalg.eigvals(Ad0))))
+
+
+def test_oscillator_bank_impulse_response_and_final_state(rng, allclose):
+    bank = OscillatorBank(784.0, 12)
+    Ad, Bd = discretize(bank.A, bank.B, 1.0)
+    H = bank.impulse_response(1.0, 784)
+    x = Bd[:, 0].copy()
+    for k in range(784):  # independent: the recursion with scipy's matrices
+        assert np.allclose(H[k], x, atol=1e-14)
+        x = Ad @ x
+    u = rng.uniform(0, 1, size=(3, 784))
+    m = np.zeros((3, 12))
+    for k in range(784):
+        m = m @ Ad.T + u[:, k:k + 1] @ Bd.T
+    assert allclose(bank.final_state(u, 1.0), m, atol=1e-12)
+    assert allclose(bank.trajectory(u[0], 1.0)[-1], m[0], atol=1e-12)
+    # euler goes through the generic path
+    assert np.allclose(bank.impulse_response(1.0, 3, method="euler")[1],
+                       (np.eye(12) + bank.A) @ bank.B[:, 0])
+
+
+def test_oscillator_bank_holds_damped_fourier_coefficients():
+    """Driven by an impulse, oscillator n rings at pi * n / theta, decaying as exp(-t / theta)."""
+    bank = OscillatorBank(100.0, 4)
+    H = bank.impulse_response(0.01, 20000)
+    t = np.arange(20000) * 0.01
+    for n, (i, j) in enumerate(bank.blocks, start=1):
+        phase = np.unwrap(np.arctan2(H[:, j], H[:, i]))
+        assert np.allclose(np.diff(phase) / 0.01, np.pi * n / 100.0, rtol=1e-9)
+        norm = np.hypot(H[:, i], H[:, j])
+        assert np.allclose(norm / norm[0], np.exp(-t / 100.0), rtol=1e-9)
+
+
+def test_memory_system_by_kind():
+    assert isinstance(memory_system("legendre", 10.0, 5), LegendreDelay)
+    assert isinstance(memory_system("oscillators", 10.0, 4), OscillatorBank)
+    assert MEMORY_KINDS == ("legendre", "oscillators")
+    with pytest.raises(ValueError, match="memory_kind must be one of"):
+        memory_system("fourier", 10.0, 4)
+    with pytest.raises(ValueError, match="order must be even"):
+        OscillatorBank(10.0, 5)
+    for name, kwargs in (("decay", dict(decay=0)), ("frequency_scale",
+                                                     dict(frequency_scale=-1))):
+        with pytest.raises(ValueError, match=name):
+            OscillatorBank(10.0, 4, **kwargs)
+    # Euler's I + A: the fastest of 32 oscillators makes it unstable
+    bank = OscillatorBank(784.0, 64)
+    w, lam = np.pi * 32 / 784, 1 / 784
+    assert np.isclose(bank.spectral_radius(1.0, "euler"), np.hypot(1 - lam, w))
+    with pytest.raises(ValueError, match="oscillator bank .* unstable"):
+        bank.check_stability(1.0, "euler")

@@ -58,7 +58,7 @@ def cmd_psmnist_train(args, parser):
         learning_rate="auto" if args.learning_rate is None else args.learning_rate,
         weight_decay=args.weight_decay, n_train=args.n_train, seed=args.seed,
         translate="auto" if args.translate is None else args.translate,
-        verbose=progress_verbose(args),
+        verbose=progress_verbose(args), memory_kind=args.memory_kind,
         **{key: getattr(args, key) for key in HOLD_FLAGS},
         **{flag: True for flag in RECURRENT_FLAGS if getattr(args, flag)},
     )
@@ -164,6 +164,7 @@ def _add_train(ps_sub):
         ReadoutScheme,
     )
     from nengo_lmu.data import SIDE  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.systems import MEMORY_KINDS  # pylint: disable=import-outside-toplevel
     from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
         DEFAULTS,
         TRANSLATE,
@@ -185,6 +186,11 @@ def _add_train(ps_sub):
                     help="hidden units (default: %(default)s)")
     tr.add_argument("--order", type=number(int, "--order", 1), default=DEFAULTS["order"],
                     help="memory order (default: %(default)s)")
+    tr.add_argument("--memory-kind", choices=MEMORY_KINDS, default="legendre",
+                    help="memory system: the LMU's Legendre delay system, or a bank of "
+                    "order/2 damped oscillators (block diagonal: fits one Loihi chip at "
+                    "psMNIST size; --order even), recorded in config.json "
+                    "(default: %(default)s)")
     tr.add_argument("--permutation-seed", type=seed_number("--permutation-seed"),
                     default=DEFAULTS["permutation_seed"],
                     help="seed of the pixel permutation (default: %(default)s)")

@@ -58,7 +58,7 @@ LEARNING_RATES = {"parallel": 2e-3, "sequential": 1e-4}
 #: ``method="sequential"``; ``input_to_hidden`` trains by either method (the
 #: one-step network of the parallel path reads the last element ``x_T``).
 LMU_FLAGS = ("hidden_to_memory", "memory_to_memory", "input_to_hidden", "hidden_recurrent",
-             "memory_d", "discretizer")
+             "memory_d", "discretizer", "memory_kind")
 SEQUENTIAL_FLAGS = ("hidden_to_memory", "memory_to_memory", "hidden_recurrent")
 
 #: Training and validation sequences of the offline MNIST

@@ -1,0 +1,267 @@
+"""Benchmark: the LMU's memory itself on the chip, one row per realisation.
+
+For each realisation of the memory (``--realisations``, each ``KIND-ORDER``:
+a memory kind of `nengo_lmu.systems.MEMORY_KINDS` and an order, with
+``--memory-neurons`` per state variable) this
+trains the psMNIST classifier for the chip's readout (`nengo-lmu psmnist
+train --readout hold --memory-kind KIND`), optionally fine-tunes it against
+its spiking memory (``--finetune NAMES``: `nengo-lmu psmnist finetune`), and
+measures:
+
+- the rate ceiling: the best validation accuracy of the rate model trained
+  for the hold readout, and the rate model read as the chip reads it
+  (``rate_stream_accuracy`` on the test images evaluated);
+- the spiking state's NRMSE against the exact memory, over the readout
+  window of ``--n-nrmse`` validation images, in units of each dimension's
+  calibration range: in nengo's arithmetic with Loihi's neuron model
+  (`nengo_lmu.memory_simulation.simulate_memory`) and with the recurrent
+  weights Loihi stores (``quantized``), against 0.3 or so for a memory stuck
+  at zero (``zero``);
+- psMNIST accuracy on the Loihi emulator with memory and hidden layer
+  spiking, on the first ``--n-test`` test images (the batched emulator,
+  each image from rest), and the chip steps per image;
+- the chip resources (`nengo-lmu loihi-report`): cores, neurons, synapses,
+  input axons, ``fits_one_chip``.
+
+Every step writes its result into the realisation's model directory under
+``--out`` and is skipped when rerun (training and fine-tuning resume from
+their checkpoints), so an interrupted run continues where it stopped.
+Prints a table and writes ``DOCS/onchip_memory.json`` and ``.png``::
+
+    python benchmarks/onchip_memory.py --out results/onchip \\
+        [--realisations oscillators-16,oscillators-128] [--n-test 500] \\
+        [--finetune oscillators-16]
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import nengo
+import numpy as np
+
+from nengo_lmu.data import load_psmnist
+from nengo_lmu.io import write_json
+from nengo_lmu.model_dir import deployment_settings, load_model
+from nengo_lmu.plots import pyplot
+from nengo_lmu.readout import hold_stream
+from nengo_lmu.spiking import SpikingLMUClassifier
+from nengo_lmu.systems import MEMORY_KINDS
+from nengo_lmu.tasks.psmnist import (
+    N_CALIBRATION,
+    evaluate_psmnist,
+    finetune_psmnist,
+    loihi_report,
+    train_psmnist,
+)
+from nengo_lmu.tasks.reporting import format_table, load_results, log, write_report
+
+
+def realisation(name, args):
+    """``KIND-ORDER`` (e.g. ``oscillators-128``) as the realisation's settings,
+    or a `ValueError`."""
+    kind, _, order = name.rpartition("-")
+    if kind not in MEMORY_KINDS or not order.isdigit() or int(order) < 1:
+        raise ValueError(f"a realisation is KIND-ORDER with KIND one of {MEMORY_KINDS}, "
+                         f"got {name!r}")
+    epochs = args.epochs or (20 if int(order) <= 32 else 15)
+    return dict(memory_kind=kind, order=int(order), memory_neurons=args.memory_neurons,
+                epochs=epochs)
+
+
+def cached(path, compute):
+    """The JSON at ``path``, or ``compute()`` written there."""
+    if os.path.exists(path):
+        return load_results(path)
+    value = compute()
+    write_json(path, value)
+    return value
+
+
+def state_nrmse(model_dir, n_images, seed, quantized):
+    """NRMSE of the classifier's simulated spiking memory against the exact one.
+
+    The memory of the deployed classifier (Loihi's neuron model, the model's
+    settings) runs on validation images 1,000 on (after the calibration
+    ones), each from rest followed by the hold; its decoded output through
+    the hidden synapse over the readout window is compared with the exact
+    trajectory through the same synapse (one step later: the probe's lag),
+    in units of each dimension's calibration range.
+    """
+    run_config, params = load_model(model_dir)
+    x_valid = load_psmnist(run_config.get("permutation_seed", 0))["valid"][0].astype(float)
+    settings = deployment_settings(run_config, memory="spiking")
+    settings.setdefault("seed", seed)
+    net = SpikingLMUClassifier(run_config["model"], params, x_valid[:N_CALIBRATION],
+                               memory="spiking", add_to_container=False, **settings)
+    x = x_valid[N_CALIBRATION:N_CALIBRATION + n_images]
+    stream = hold_stream(x, net.hold_steps, net.hold_steps)
+    last = stream.shape[1] - net.hold_steps - 1
+    steps = last + net.scheme.shifts
+    from nengo_lmu.memory_simulation import simulate_memory  # pylint: disable=import-outside-toplevel
+
+    start = time.perf_counter()
+    spiking = simulate_memory(net.memory, stream, synapse=net.hidden_synapse, steps=steps,
+                              progress_bar=False, quantized=quantized)
+    lowpass = nengo.Lowpass(net.hidden_synapse)
+    exact = np.stack([lowpass.filt(net.system.trajectory(s[:, 0], 1.0), dt=net.dt, y0=0)
+                      [steps - 1] for s in stream])
+    err = (spiking - exact) / net.m_scale
+    per_dim = np.sqrt(np.mean(err**2, axis=(0, 1)))
+    # the oscillators' turn per step (theta is in steps); None for a Legendre memory
+    turn = getattr(net.system, "frequencies", None)
+    return {"turn_per_step": None if turn is None else turn.tolist(),
+            "nrmse": float(np.sqrt(np.mean(err**2))), "worst_dimension": float(per_dim.max()),
+            "per_dimension": per_dim.tolist(),
+            "zero": float(np.sqrt(np.mean((exact / net.m_scale) ** 2))),
+            "n_images": int(n_images), "quantized": bool(quantized),
+            "wall_s": time.perf_counter() - start}
+
+
+def run_realisation(name, spec, args):
+    """Train (resumable), measure and optionally fine-tune one realisation."""
+    model = os.path.join(args.out, name)
+    history_path = os.path.join(model, "history.json")
+    if not os.path.exists(os.path.join(model, "params.npz")) or len(
+            load_results(history_path).get("epoch", [])) < spec["epochs"]:
+        log(f"{name}: training ({spec['memory_kind']}, order {spec['order']})")
+        train_psmnist(model, epochs=spec["epochs"], order=spec["order"], n_train=args.n_train,
+                      memory_kind=spec["memory_kind"], readout="hold", verbose=0,
+                      log=lambda m: log(f"{name}: {m}"))
+    rate_val = load_results(history_path)["best"]["val_accuracy"]
+    row = {"name": name, **spec, "rate_val_accuracy": rate_val}
+    spiking = dict(memory_neurons=spec["memory_neurons"], seed=args.seed)
+    row["report"] = cached(os.path.join(model, "onchip-report.json"), lambda: {
+        k: v for k, v in loihi_report(model, memory="spiking", **spiking).items()
+        if k in ("cores", "neurons", "synapses", "in_axons", "fits_one_chip", "chips")})
+    models = [("rate-trained", model)]
+    if name in args.finetune:
+        tuned = model + "-finetuned"
+        if not os.path.exists(os.path.join(tuned, "params.npz")):
+            log(f"{name}: fine-tuning against the spiking memory ({args.finetune_n_train} "
+                "images)")
+            finetune_psmnist(model, tuned, memory_neurons=spec["memory_neurons"],
+                             seed=args.seed, n_train=args.finetune_n_train,
+                             n_valid=args.finetune_n_valid, max_rate=500,
+                             progress_bar=False, verbose=0)
+        models.append(("fine-tuned", tuned))
+    for label, path in models:
+        for quantized in (False, True):
+            key = f"nrmse_{'loihi_weights' if quantized else 'float'}"
+            log(f"{name} ({label}): state NRMSE, {key}")
+            row.setdefault(label, {})[key] = cached(
+                os.path.join(path, f"onchip-{key}-{args.n_nrmse}.json"),
+                lambda p=path, q=quantized: state_nrmse(p, args.n_nrmse, args.seed, q))
+        log(f"{name} ({label}): {args.n_test} test images on the emulator")
+        row[label]["emulator"] = cached(
+            os.path.join(path, f"onchip-eval-{args.n_test}.json"),
+            lambda p=path: {k: v for k, v in evaluate_psmnist(
+                p, backend="loihi", memory="spiking", n_test=args.n_test, batch_size=64,
+                progress_bar=False, **(spiking if p == model else {})).items()
+                if not isinstance(v, (list, dict))})
+    return row
+
+
+def table(rows):
+    out = []
+    for row in rows:
+        r = row["report"]
+        for label in ("rate-trained", "fine-tuned"):
+            if label not in row:
+                continue
+            res = row[label]
+            em = res["emulator"]
+            out.append((
+                row["memory_kind"], str(row["order"]), str(row["memory_neurons"]), label,
+                str(em["steps_per_image"]), f"{row['rate_val_accuracy'] * 100:.1f}",
+                f"{em.get('rate_stream_accuracy', float('nan')) * 100:.1f}",
+                f"{res['nrmse_float']['nrmse']:.3f}", f"{res['nrmse_loihi_weights']['nrmse']:.3f}",
+                f"{res['nrmse_float']['zero']:.3f}",
+                f"{em['accuracy'] * 100:.1f} ({em['n_test']})", str(r["cores"]),
+                f"{r['neurons']:,}", f"{r['synapses']:,}", f"{r['in_axons']:,}",
+                "yes" if r["fits_one_chip"] else "no"))
+    return out
+
+
+HEADER = ("memory", "order", "neurons/dim", "classifier", "chip steps/image",
+          "rate val %", "rate as chip reads %", "NRMSE float", "NRMSE Loihi weights",
+          "NRMSE zero", "emulator % (images)", "cores", "neurons", "synapses",
+          "input axons", "one chip")
+
+
+def plot(rows):
+    plt = pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for row in rows:
+        res = row["rate-trained"]["nrmse_loihi_weights"]
+        if res.get("turn_per_step") is None:
+            continue
+        # each oscillator's worse state variable, against how far it turns per step
+        per_block = np.asarray(res["per_dimension"]).reshape(-1, 2).max(axis=1)
+        ax1.plot(res["turn_per_step"], per_block, ".-", label=row["name"])
+    ax1.set_xscale("log")
+    ax1.set_xlabel("oscillator's turn per chip step (rad)")
+    ax1.set_ylabel("NRMSE of the spiking state (Loihi's weights)")
+    ax1.axhline(rows[0]["rate-trained"]["nrmse_float"]["zero"], color="k", ls=":",
+                label="memory stuck at zero")
+    ax1.legend()
+    names = [row["name"] for row in rows]
+    for k, (label, key) in enumerate((("rate model, as chip reads", None),
+                                      ("emulator", "rate-trained"),
+                                      ("emulator, fine-tuned", "fine-tuned"))):
+        vals = []
+        for row in rows:
+            if key is None:
+                vals.append(row["rate-trained"]["emulator"].get("rate_stream_accuracy", 0))
+            else:
+                vals.append(row[key]["emulator"]["accuracy"] if key in row else 0)
+        ax2.bar(np.arange(len(rows)) + 0.27 * (k - 1), np.asarray(vals) * 100, 0.27,
+                label=label)
+    ax2.set_xticks(np.arange(len(rows)), names)
+    ax2.set_ylabel("psMNIST accuracy (%)")
+    ax2.axhline(96.2, color="k", ls=":", label="target 96.2 %")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True, help="directory of the model directories")
+    parser.add_argument("--realisations", default="oscillators-16,oscillators-128",
+                        help="comma-separated KIND-ORDER, KIND one of "
+                        f"{', '.join(MEMORY_KINDS)} (default: %(default)s)")
+    parser.add_argument("--memory-neurons", type=int, default=30,
+                        help="neurons per state variable (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="training epochs (default: 20 up to order 32, else 15)")
+    parser.add_argument("--n-train", type=int, default=None,
+                        help="training images (default: all 50,000)")
+    parser.add_argument("--n-test", type=int, default=500)
+    parser.add_argument("--n-nrmse", type=int, default=20)
+    parser.add_argument("--finetune", default="",
+                        help="comma-separated realisations to fine-tune against their "
+                        "spiking memory as well (default: none)")
+    parser.add_argument("--finetune-n-train", type=int, default=30000)
+    parser.add_argument("--finetune-n-valid", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=2, help="seed of the memory's tuning")
+    parser.add_argument("--docs", default="docs", help="where the table goes")
+    args = parser.parse_args(argv)
+    try:
+        specs = {name: realisation(name, args) for name in args.realisations.split(",")}
+    except ValueError as e:
+        parser.error(str(e))
+    args.finetune = [n for n in args.finetune.split(",") if n]
+    if any(n not in specs for n in args.finetune):
+        parser.error("--finetune names realisations of --realisations")
+    rows = [run_realisation(name, spec, args) for name, spec in specs.items()]
+    text = format_table(table(rows), HEADER, markdown=True)
+    write_report(args.docs, "onchip_memory", {"rows": rows, "n_test": args.n_test,
+                                              "n_nrmse": args.n_nrmse, "seed": args.seed},
+                 fig=plot(rows), table=text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Tests of benchmarks/onchip_memory.py (run as a script): train, measure and
+tabulate a realisation of the memory on chip, resumably."""
+
+import json
+
+
+def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
+    args = ("--out", tmp_path / "models", "--docs", tmp_path / "docs",
+            "--realisations", "oscillators-4", "--memory-neurons", "10", "--epochs", "1",
+            "--n-train", "200", "--n-test", "4", "--n-nrmse", "2")
+    proc = run_benchmark("onchip_memory", *args)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "docs" / "onchip_memory.json").read_text())
+    (row,) = result["rows"]
+    assert row["memory_kind"] == "oscillators" and row["order"] == 4
+    res = row["rate-trained"]
+    assert res["emulator"]["n_test"] == 4 and res["emulator"]["steps_per_image"] == 824
+    # two oscillators of 20 neurons and the hidden layer, on one chip
+    assert row["report"]["fits_one_chip"] and row["report"]["neurons"] == 40 + 346
+    for key in ("nrmse_float", "nrmse_loihi_weights"):
+        assert len(res[key]["per_dimension"]) == 4 and 0 < res[key]["nrmse"] < 5
+    assert "| oscillators | 4 | 10 | rate-trained | 824 |" in proc.stdout
+    assert (tmp_path / "docs" / "onchip_memory.png").stat().st_size > 10_000
+    # rerun: every step is read back, nothing is recomputed
+    again = run_benchmark("onchip_memory", *args)
+    assert again.returncode == 0, again.stderr
+    assert "state NRMSE" in again.stdout
+    assert json.loads((tmp_path / "docs" / "onchip_memory.json").read_text()) == result
+
+
+def test_bad_realisation(run_benchmark, tmp_path):
+    proc = run_benchmark("onchip_memory", "--out", tmp_path, "--realisations", "fourier-8")
+    assert proc.returncode == 2 and "KIND-ORDER" in proc.stderr
