@@ -488,11 +488,9 @@ class OscillatorMemory(LegendreMemory):
     def _connect(self, recurrent_solver):
         """Input, recurrent (each oscillator's block of ``A_rec``) and output connections."""
         self.output = nengo.Node(size_in=self.memory_d * self.order, label="output")
-        self.input_connections = []
-        per_input = self.order // 2
+        self.input_connections, self.recurrent_connections = [], []
         for b, ens in enumerate(self.state_ensembles):
-            k, i = divmod(b, per_input)
-            rows = slice(2 * i, 2 * i + 2)
+            k, rows = self._block(b)
             # B_in u through the neurons' input weights, as in LegendreMemory
             self.input_connections.append(nengo.Connection(
                 self.input[k], ens.neurons,
@@ -500,8 +498,23 @@ class OscillatorMemory(LegendreMemory):
                 synapse=self.input_synapse,
             ))
             nengo.Connection(ens, self.output[2 * b:2 * b + 2], synapse=None)
-            nengo.Connection(ens, ens, transform=self.A_rec[rows, rows],
-                             synapse=self.realised_tau, solver=recurrent_solver)
+            self.recurrent_connections.append(nengo.Connection(
+                ens, ens, transform=self.A_rec[rows, rows], synapse=self.realised_tau,
+                solver=recurrent_solver))
+
+    def _block(self, b):
+        """Oscillator ``b``'s input index and its rows of ``A_rec`` and ``B_in``."""
+        k, i = divmod(b, self.order // 2)
+        return k, slice(2 * i, 2 * i + 2)
+
+    def _set_transforms(self, input_synapse, recurrent_synapse):
+        """Give the connections the transforms of ``A_rec``, ``B_in``."""
+        for b, (inp, rec) in enumerate(zip(self.input_connections, self.recurrent_connections)):
+            _, rows = self._block(b)
+            ens = rec.post_obj
+            inp.transform = ens.encoders @ self.B_in[rows] / ens.radius
+            inp.synapse = input_synapse
+            rec.transform, rec.synapse = self.A_rec[rows, rows], recurrent_synapse
 
 
 #: The memory networks by kind (`nengo_lmu.systems.MEMORY_KINDS`).

@@ -456,3 +456,21 @@ def test_spiking_oscillator_memory_on_nengo_dl_and_loihi(allclose):
     for data in (sim.data[p], sim_loihi.data[p]):
         err = np.sqrt(np.mean((data - exact) ** 2) / np.mean(exact**2))
         assert err < 0.25, err  # 0.04 in nengo, 0.11 on the emulator; a memory at zero: 1
+
+
+def test_oscillator_memory_realised_with_restores_its_blocks():
+    mem = OscillatorMemory(0.5, 8, memory_d=2, n_neurons=10, seed=1)
+    before = [(c.synapse, np.array(c.transform.init)) for c in mem.input_connections
+              + mem.recurrent_connections]
+    A_chip, B_chip = mem.mapping_matrices(0.05)
+    with mem.realised_with(0.05, input_synapse=None):
+        # oscillator 5 is the second input's second oscillator: rows 2 and 3
+        rec, inp = mem.recurrent_connections[5], mem.input_connections[5]
+        assert rec.synapse.tau == 0.05 and inp.synapse is None
+        assert np.array_equal(rec.transform.init, A_chip[2:4, 2:4])
+        ens = rec.post_obj
+        assert np.array_equal(inp.transform.init, ens.encoders @ B_chip[2:4] / ens.radius)
+    after = [(c.synapse, np.array(c.transform.init)) for c in mem.input_connections
+             + mem.recurrent_connections]
+    assert len(before) == 2 * 8 and all(
+        s0 == s1 and np.array_equal(t0, t1) for (s0, t0), (s1, t1) in zip(before, after))
