@@ -163,6 +163,17 @@ ROWS = [
      "--readout hold needs --method parallel"),
     (["psmnist", "train", "--out", "{out}", "--hidden-recurrent"],
      "--hidden-to-memory, --memory-to-memory and --hidden-recurrent need --method sequential"),
+    # --- export (NIR) -----------------------------------------------------------
+    (["export", "--model", "{file}", "--out", "{out}/m.nir"],
+     r"--model: '{file}' is a file, not a model directory"),
+    (["export", "--model", "{model}", "--out", "{dir}"], r"--out: '{dir}' is a directory"),
+    (["export", "--model", "{model}", "--out", "{ro}/m.nir"], r"--out: .*{ro}"),
+    (["export", "--model", "{model}", "--out", "{out}/m.nir", "--format", "onnx"],
+     r"argument --format: invalid choice: 'onnx'"),
+    (["export", "--model", "{model}", "--out", "{out}/m.nir", "--discretization", "rk4"],
+     r"argument --discretization: invalid choice: 'rk4'"),
+    (["export", "--model", "{model}", "--out", "{out}/m.nir", "--memory-max-rate", "nan"],
+     "--memory-max-rate must be a finite number"),
 ]
 
 
