@@ -1,0 +1,200 @@
+"""Benchmark: a trained LMU exported to NIR, run in nengo and in Norse.
+
+For each memory (``--parts exact spiking``), in one run on the first
+``--n-test`` psMNIST test images, each image from rest:
+
+- the model's spiking classifier (`nengo_lmu.spiking.SpikingLMUClassifier`,
+  calibrated as ``psmnist evaluate --backend loihi`` calibrates it, tuning
+  seed ``--seed``) on the Loihi emulator and in nengo
+  (`nengo_lmu.batching.run_batched`, ``backend="loihi"`` / ``"nengo"``);
+- its NIR graph (`nengo_lmu.to_nir`, ``discretization="euler"``, written
+  with ``nir.write``) read back by `nengo_lmu.from_nir` and run in
+  `nengo.Simulator` ("NIR in nengo");
+- the same file in Norse (``examples/nir/norse_psmnist.py`` under
+  ``--norse-python``: Norse needs PyTorch, which does not install beside
+  TensorFlow 2.12, so it runs in its own environment; its wall time is
+  measured there, from reading the file to the logits);
+- the round trip: the NIR network's predictions against the original
+  network's with the hidden neurons Loihi runs (reset to zero, as NIR's IF)
+  in nengo, on the first ``--n-roundtrip`` images.
+
+The exact memory (``--model``, order 256) runs online in the graph, one
+step per pixel, where the classifier's own exact mode holds the final
+memory ``m_T`` off chip; the spiking memory (``--spiking-model``, order 16)
+is the classifier's. Prints a table, writes ``OUT/nir.json`` and
+``OUT/nir.png``::
+
+    python benchmarks/nir_frameworks.py --model DIR --spiking-model DIR
+        [--n-test 1000] [--n-roundtrip 200] [--norse-python PYTHON] [--out docs]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from nengo_lmu.metrics import accuracy
+from nengo_lmu.tasks.reporting import format_table, log, machine, write_report
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NORSE_SCRIPT = os.path.join(HERE, os.pardir, "examples", "nir", "norse_psmnist.py")
+PARTS = ("exact", "spiking")
+
+
+def _timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def run_part(model, memory, args, workdir):
+    import nir  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.batching import run_batched  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.neurons import chip_neuron_type  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.nir_graph import from_nir, run_nengo, to_nir, write  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.nir_export import psmnist_classifier  # pylint: disable=import-outside-toplevel
+
+    clf, data = psmnist_classifier(model, memory, seed=args.seed)
+    x, y = data["test"]
+    x, y = x[:args.n_test], y[:args.n_test]
+    result = {"model": os.path.abspath(model), "memory": memory, "order": clf.order,
+              "units": clf.units, "n_test": int(len(x)), "seed": clf.seed,
+              "hold_steps": clf.hold_steps, "window": clf.window, "max_rate": clf.max_rate}
+    rows = {}
+
+    log(f"{memory}: the classifier on the Loihi emulator ({len(x)} images)")
+    run, wall = _timed(run_batched, clf, x, backend="loihi", progress_bar=False)
+    rows["Loihi emulator (classifier)"] = (run.predictions, wall)
+    log(f"{memory}: the classifier in nengo")
+    run, wall = _timed(run_batched, clf, x, backend="nengo", progress_bar=False)
+    rows["nengo (classifier)"] = (run.predictions, wall)
+
+    graph, export_s = _timed(to_nir, clf, discretization="euler")
+    path = os.path.join(workdir, f"{memory}.nir")
+    write(graph, path)
+    result.update(export_s=export_s, nir_bytes=os.path.getsize(path),
+                  nodes={k: type(v).__name__ for k, v in graph.nodes.items()})
+    log(f"{memory}: the NIR graph in nengo ({os.path.getsize(path) / 1e6:.1f} MB)")
+    start = time.perf_counter()
+    net = from_nir(nir.read(path))
+    logits = run_nengo(net, x)
+    rows["NIR in nengo"] = (logits.argmax(1), time.perf_counter() - start)
+
+    if args.norse_python:
+        log(f"{memory}: the NIR graph in Norse")
+        images = os.path.join(workdir, f"{memory}-images.npz")
+        np.savez(images, x=x[:, :, 0].astype(np.float32), y=y)
+        out = os.path.join(workdir, f"{memory}-norse.json")
+        cmd = [args.norse_python, NORSE_SCRIPT, "--nir", path, "--images", images,
+               "--out", out]
+        subprocess.run(cmd, check=True)
+        with open(out, encoding="utf-8") as f:
+            norse = json.load(f)
+        rows["NIR in Norse"] = (np.asarray(norse["predictions"]),
+                                norse["wall_s"] + norse["load_s"])
+        result["norse"] = {k: norse[k] for k in ("norse_version", "torch_version",
+                                                 "nir_version", "threads", "load_s")}
+        result["norse_nengo_agreement"] = float(np.mean(
+            rows["NIR in Norse"][0] == rows["NIR in nengo"][0]))
+
+    n_rt = min(args.n_roundtrip, len(x))
+    log(f"{memory}: round trip on {n_rt} images (original network, Loihi's hidden neurons)")
+    clf.hidden.neuron_type = chip_neuron_type(clf.neuron_type)
+    ref = run_batched(clf, x[:n_rt], backend="nengo", progress_bar=False)
+    if memory == "spiking":
+        same = ref.predictions == rows["NIR in nengo"][0][:n_rt]
+        result["roundtrip"] = {"n": n_rt, "predictions_equal": int(same.sum()),
+                               "max_logit_difference": float(
+                                   np.abs(ref.logits - logits[:n_rt]).max())}
+    else:  # the graph runs the memory online; the classifier holds m_T
+        result["roundtrip"] = {"n": n_rt, "note": "exact memory: compared in tests/test_nir.py "
+                               "(memory to 1e-6 over 784 steps)"}
+    result["rows"] = [{"system": name, "accuracy": accuracy_of(pred, y), "wall_s": wall,
+                       "s_per_image": wall / len(x)} for name, (pred, wall) in rows.items()]
+    return result
+
+
+def accuracy_of(predictions, y):
+    return float(np.mean(np.asarray(predictions) == np.asarray(y)))
+
+
+def table(results):
+    rows = []
+    for memory, r in results.items():
+        if memory not in PARTS:
+            continue
+        for row in r["rows"]:
+            rows.append((f"{memory} (order {r['order']})", row["system"],
+                         f"{100 * row['accuracy']:.2f} %", f"{row['wall_s']:.1f} s",
+                         f"{1e3 * row['s_per_image']:.1f} ms"))
+    return format_table(rows, header=("memory", "system", "accuracy", "wall", "per image"))
+
+
+def figure(results):
+    from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
+
+    plt = pyplot()
+    parts = [p for p in PARTS if p in results]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for i, memory in enumerate(parts):
+        r = results[memory]
+        names = [row["system"] for row in r["rows"]]
+        acc = [100 * row["accuracy"] for row in r["rows"]]
+        wall = [row["wall_s"] for row in r["rows"]]
+        pos = np.arange(len(names)) + i * (len(names) + 1)
+        axes[0].barh(pos, acc, label=f"{memory} memory (order {r['order']})")
+        axes[1].barh(pos, wall)
+    labels = [f"{m}: {row['system']}" for m in parts for row in results[m]["rows"]]
+    ticks = [i * (len(results[m]["rows"]) + 1) + k for i, m in enumerate(parts)
+             for k in range(len(results[m]["rows"]))]
+    for ax in axes:
+        ax.set_yticks(ticks)
+        ax.set_yticklabels(labels if ax is axes[0] else [])
+    axes[0].set_xlabel("psMNIST test accuracy (%)")
+    axes[0].set_xlim(min(50, min(100 * row["accuracy"] for m in parts
+                                 for row in results[m]["rows"]) - 5), 100)
+    axes[1].set_xlabel("wall time (s)")
+    axes[1].set_xscale("log")
+    n = results[parts[0]]["n_test"] if parts else 0
+    fig.suptitle(f"An LMU through NIR: the same {n} images in nengo, Norse and the "
+                 "Loihi emulator")
+    fig.tight_layout()
+    return fig
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="model for the exact memory")
+    parser.add_argument("--spiking-model", help="model for the spiking memory (low order)")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--n-test", type=int, default=1000)
+    parser.add_argument("--n-roundtrip", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0, help="tuning seed of the spiking memory")
+    parser.add_argument("--norse-python", help="python of an environment with norse, "
+                        "torch and nir (none: no Norse rows)")
+    parser.add_argument("--out", default="docs")
+    args = parser.parse_args(argv)
+    if "spiking" in args.parts and not args.spiking_model:
+        parser.error("--parts spiking needs --spiking-model DIR")
+    results = {"machine": machine(), "command": " ".join(sys.argv),
+               "load_average_at_start": list(os.getloadavg())}
+    with tempfile.TemporaryDirectory(prefix="nengo-lmu-nir-") as workdir:
+        for memory in args.parts:
+            model = args.model if memory == "exact" else args.spiking_model
+            results[memory] = run_part(model, memory, args, workdir)
+    results["load_average_at_end"] = list(os.getloadavg())
+    write_report(args.out, "nir", results, fig=figure(results), table=table(results))
+    for memory in args.parts:
+        r = results[memory]
+        print(f"{memory}: round trip {r['roundtrip']}; Norse-nengo agreement "
+              f"{r.get('norse_nengo_agreement')}")
+
+
+if __name__ == "__main__":
+    main()
