@@ -70,8 +70,23 @@ from nengo_lmu.version import version
 
 DISCRETIZATIONS = ("zoh", "euler")
 
+#: Where a spiking graph's lowpass synapses go: ``LI`` nodes on the decoded
+#: state (compact; the software importers), or each neuron's synaptic current
+#: in ``CubaLIF`` nodes with full neuron-to-neuron weights (no ``LI``, the
+#: nodes Lava-DL's and SpiNNaker2's importers read).
+SYNAPSES = ("li", "cubalif")
+
 #: The NIR node types `from_nir` builds.
-SUPPORTED_NODES = ("Input", "Output", "Linear", "Affine", "I", "LI", "IF")
+SUPPORTED_NODES = ("Input", "Output", "Linear", "Affine", "I", "LI", "IF", "LIF", "CubaLIF")
+
+#: Membrane time constant (steps) of the ``CubaLIF`` nodes that stand for
+#: Loihi's non-leaky neuron: a leak of 1e-6 of the voltage per step
+#: (NIR's CubaLIF always leaks; Lava-DL's importer rounds this leak to 0).
+CUBALIF_TAU_MEM = 1e6
+
+#: The largest neuron-to-neuron recurrent weight matrix ``synapses="cubalif"``
+#: writes (entries): order 16 with 30 neurons per dimension has 230,400.
+MAX_FULL_WEIGHTS = 16_000_000
 
 #: Graph metadata keys `to_nir` writes (besides the model's sizes).
 FORMAT = "nengo-lmu"
@@ -88,7 +103,7 @@ def _nir():
 # -- export ---------------------------------------------------------------------
 
 
-def to_nir(classifier, discretization="zoh", input_scale=1 / 255):
+def to_nir(classifier, discretization="zoh", synapses="li", input_scale=1 / 255):
     """A `~nengo_lmu.spiking.SpikingLMUClassifier` as a `nir.NIRGraph`.
 
     Parameters
@@ -103,6 +118,17 @@ def to_nir(classifier, discretization="zoh", input_scale=1 / 255):
         linear nodes exactly (`from_nir`); ``"euler"``: matrices and time
         constants chosen so that forward Euler with ``dt = 1`` (one step)
         gives the same discrete system (Norse, snnTorch, Lava).
+    synapses : {"li", "cubalif"}
+        Spiking memory only. ``"li"``: the lowpass synapses as ``LI`` nodes
+        on the decoded state, weights factored through it (compact).
+        ``"cubalif"``: no ``LI`` node, for the importers of neuromorphic
+        hardware (Lava-DL, SpiNNaker2): every neuron a ``CubaLIF`` whose
+        synaptic current is the lowpass (``w_in = 1``, ``v_leak = 0``, a
+        membrane leak of 1 / `CUBALIF_TAU_MEM` per step, ``r = tau_mem``),
+        full neuron-to-neuron weights (at most `MAX_FULL_WEIGHTS`), the
+        neurons' biases as ``Affine`` biases, which then pass the synapse
+        too (they rise from 0 with its time constant at the start of each
+        sequence, where nengo's start at full strength).
     input_scale : float
         What the user multiplies raw input by before presenting it (8-bit
         pixels: ``1 / 255``), recorded in the metadata.
@@ -122,6 +148,10 @@ def to_nir(classifier, discretization="zoh", input_scale=1 / 255):
         raise ValueError("classifier must be a nengo_lmu.SpikingLMUClassifier, got "
                          f"{type(classifier).__name__}")
     discretization = check_choice("discretization", discretization, DISCRETIZATIONS)
+    synapses = check_choice("synapses", synapses, SYNAPSES)
+    if synapses == "cubalif" and classifier.memory_mode != "spiking":
+        raise ValueError('synapses="cubalif" needs a spiking memory (memory="spiking"): the '
+                         "exact memory is a linear system, which only I or LI nodes express")
     input_scale = check_positive("input_scale", input_scale)
     nir = _nir()
     clf, p = classifier, classifier.params
@@ -129,17 +159,21 @@ def to_nir(classifier, discretization="zoh", input_scale=1 / 255):
     e_x = float(p["e_x"][0, 0])
     nodes = {"input": nir.Input(input_type=np.array([1]))}
     edges = []
+    alpha = float(clf.alpha)
     if clf.memory_mode == "exact":
         memory_out = _exact_memory(nir, clf, e_x, discretization, nodes, edges)
         hidden_w = p["W_m"]
-    else:
+    elif synapses == "li":
         memory_out = _spiking_memory(nir, clf, step, discretization, nodes, edges)
         hidden_w = p["W_m"] * e_x
-    alpha = float(clf.alpha)
+    else:
+        memory_out, decoders = _cubalif_memory(nir, clf, step, discretization, nodes, edges)
+        hidden_w = (p["W_m"] * e_x) @ decoders  # from the memory's spikes
     # J = alpha (W x + b) in nengo's units (1/s); per step: times dt
     nodes["hidden_weights"] = nir.Affine(weight=alpha * step * hidden_w,
                                          bias=alpha * step * p["bias"])
-    nodes["hidden"] = _if_node(nir, clf.units)
+    nodes["hidden"] = (_if_node(nir, clf.units) if synapses == "li" else
+                       _cubalif_node(nir, clf.units, clf.hidden_synapse / step, discretization))
     # the readout reads rates: spikes times amplitude / dt
     amplitude = float(clf.neuron_type.amplitude)
     nodes["readout"] = nir.Affine(weight=p["W_out"] * (amplitude / step), bias=p["b_out"])
@@ -149,7 +183,8 @@ def to_nir(classifier, discretization="zoh", input_scale=1 / 255):
     nodes = {k: _float64(v) for k, v in nodes.items()}
     metadata = {
         "format": FORMAT, "nengo_lmu_version": version, "memory": clf.memory_mode,
-        "discretization": discretization, "time_unit_s": step, "dt": 1.0,
+        "discretization": discretization, "synapses": synapses,
+        "time_unit_s": step, "dt": 1.0,
         "input_scale": float(input_scale), "sequence_steps": int(clf.n_steps),
         "hold_steps": int(clf.hold_steps), "window": int(clf.window),
         "readout": ("present each sequence (times input_scale, one element per dt) from "
@@ -200,6 +235,37 @@ def _lowpass_node(nir, tau_steps, n, discretization):
     if discretization == "euler":
         tau = 1.0 / -np.expm1(-1.0 / tau)
     return nir.LI(tau=np.full(n, tau), r=np.ones(n), v_leak=np.zeros(n))
+
+
+def _cubalif_node(nir, n, tau_syn_steps, discretization):
+    """Loihi's IF neuron behind a unit-gain lowpass synapse ``tau_syn``
+    (steps), as NIR's CubaLIF: ``tau_mem`` = `CUBALIF_TAU_MEM`, ``r =
+    tau_mem`` (so ``dv/dt = I`` up to the leak), reset to 0, ``v_min`` 0."""
+    tau = float(tau_syn_steps)
+    if discretization == "euler":
+        tau = 1.0 / -np.expm1(-1.0 / tau)
+    return nir.CubaLIF(tau_syn=np.full(n, tau), tau_mem=np.full(n, CUBALIF_TAU_MEM),
+                       r=np.full(n, CUBALIF_TAU_MEM), v_leak=np.zeros(n),
+                       v_threshold=np.ones(n), v_reset=np.zeros(n), w_in=np.ones(n),
+                       metadata={"v_min": 0.0})
+
+
+def _cubalif_memory(nir, clf, step, discretization, nodes, edges):
+    parts = spiking_memory_parts(clf.memory)
+    D, E, n = parts["D"], parts["E"], parts["E"].shape[0]
+    if n * n > MAX_FULL_WEIGHTS:
+        raise ValueError(
+            f'synapses="cubalif" writes the spiking memory\'s {n} x {n} = {n * n:,} '
+            f"neuron-to-neuron weights, more than MAX_FULL_WEIGHTS = {MAX_FULL_WEIGHTS:,}: use "
+            'synapses="li" (the weights factored through the state) or a lower order')
+    decoders = D * (float(clf.memory.neuron_type.amplitude) / step)
+    B_in = np.asarray(parts["B_in"], dtype=float)
+    nodes["memory_input"] = nir.Affine(weight=E @ B_in * step, bias=parts["bias"] * step)
+    nodes["memory_recurrent"] = nir.Linear(weight=(E * step) @ (parts["A_rec"] @ decoders))
+    nodes["memory_neurons"] = _cubalif_node(nir, n, parts["tau"] / step, discretization)
+    edges += [("input", "memory_input"), ("memory_input", "memory_neurons"),
+              ("memory_neurons", "memory_recurrent"), ("memory_recurrent", "memory_neurons")]
+    return "memory_neurons", decoders
 
 
 def spiking_memory_parts(memory):
@@ -277,10 +343,11 @@ class NIRImportError(ValueError):
 
 class IntegrateAndFire(nengo.neurons.NeuronType):
     """NIR's IF neuron (``dv/dt = J``; a spike when ``v > 1``, then ``v =
-    reset``), optionally with Loihi's floor ``v >= v_min``.
+    reset``), optionally with Loihi's floor ``v >= v_min`` and a leak
+    (``dv/dt = J - leak v``, forward Euler: NIR's LIF and CubaLIF membranes).
 
-    Thresholds and ``r`` are folded into the ensemble's gain by `from_nir`.
-    Spikes are ``amplitude / dt``.
+    Thresholds, ``r`` and time constants are folded into the ensemble's gain
+    and bias by `from_nir`. Spikes are ``amplitude / dt``.
     """
 
     state = {"voltage": nengo.dists.Choice([0.0])}
@@ -288,12 +355,14 @@ class IntegrateAndFire(nengo.neurons.NeuronType):
     reset = nengo.params.NumberParam("reset")
     v_min = nengo.params.NumberParam("v_min", optional=True)
     amplitude = nengo.params.NumberParam("amplitude", low=0, low_open=True)
+    leak = nengo.params.NumberParam("leak", low=0, optional=True)
 
-    def __init__(self, reset=0.0, v_min=None, amplitude=1.0, initial_state=None):
+    def __init__(self, reset=0.0, v_min=None, amplitude=1.0, leak=None, initial_state=None):
         super().__init__(initial_state=initial_state)
         self.reset = float(reset)
         self.v_min = None if v_min is None else float(v_min)
         self.amplitude = float(amplitude)
+        self.leak = None if leak is None else float(leak)
 
     def gain_bias(self, max_rates, intercepts):  # pragma: no cover - gains are given
         raise NotImplementedError("IntegrateAndFire ensembles take explicit gain and bias")
@@ -306,6 +375,8 @@ class IntegrateAndFire(nengo.neurons.NeuronType):
         return np.maximum(gain * x + bias, 0)
 
     def step(self, dt, J, output, voltage):
+        if self.leak is not None:
+            voltage -= (dt * self.leak) * voltage
         voltage += J * dt
         spiked = voltage > 1
         output[:] = spiked * (self.amplitude / dt)
@@ -380,7 +451,7 @@ def _out_size(node):
     kind = type(node).__name__
     if kind in ("Linear", "Affine"):
         return int(np.asarray(node.weight).shape[0])
-    if kind in ("I", "LI", "IF"):
+    if kind in ("I", "LI", "IF", "LIF", "CubaLIF"):
         return int(np.asarray(node.r).size)
     return _size(node, "output")
 
@@ -389,7 +460,7 @@ def _in_size(node):
     kind = type(node).__name__
     if kind in ("Linear", "Affine"):
         return int(np.asarray(node.weight).shape[1])
-    if kind in ("I", "LI", "IF"):
+    if kind in ("I", "LI", "IF", "LIF", "CubaLIF"):
         return int(np.asarray(node.r).size)
     return _size(node, "input")
 
@@ -509,15 +580,17 @@ class _Builder:
                     net.output = self.objects[name]
                 elif kind in ("I", "LI"):
                     self.objects[name] = nengo.Node(size_in=_out_size(node), label=name)
-                elif kind == "IF":
+                elif kind in ("IF", "LIF", "CubaLIF"):
                     self.objects[name] = self._ensemble(name, node)
             self._check_bias_targets()
             for name in graph.nodes:
                 kind = self.kind[name]
                 if kind in ("I", "LI"):
                     self._linear_system(name)
-                elif kind in ("IF", "Output"):
+                elif kind in ("IF", "LIF", "Output"):
                     self._direct(name)
+                elif kind == "CubaLIF":
+                    self._cubalif_input(name)
         net.nir_objects = dict(self.objects)
         return net
 
@@ -528,6 +601,7 @@ class _Builder:
                 raise NIRImportError(f"node {name!r} (Affine) has no output edge")
 
     def _ensemble(self, name, node):
+        kind = self.kind[name]
         r = _vector(name, node, "r")
         thr = _vector(name, node, "v_threshold")
         reset = _vector(name, node, "v_reset") if node.v_reset is not None else np.zeros_like(thr)
@@ -545,12 +619,24 @@ class _Builder:
             if not np.allclose(thr, thr[0]):
                 raise NIRImportError(f"node {name!r} (IF): v_min needs one v_threshold")
         self._if_gain = getattr(self, "_if_gain", {})
-        # dv/dt = r J in graph time: nengo's J (per second) is r J / unit; v / thr
-        self._if_gain[name] = r / (self.unit * thr)
+        self._if_bias = getattr(self, "_if_bias", {})
+        leak, bias = None, np.zeros(len(r))
+        if kind == "IF":
+            # dv/dt = r J in graph time: nengo's J (per second) is r J / unit; v / thr
+            self._if_gain[name] = r / (self.unit * thr)
+        else:  # tau dv/dt = v_leak - v + r J (LIF), J the synaptic current (CubaLIF)
+            tau = _vector(name, node, "tau" if kind == "LIF" else "tau_mem")
+            if np.any(tau <= 0) or not np.allclose(tau, tau[0]):
+                raise NIRImportError(f"node {name!r} ({kind}): the membrane time constant "
+                                     "must be > 0 and the same for every neuron")
+            self._if_gain[name] = r / (tau * self.unit * thr)
+            bias = _vector(name, node, "v_leak") / (tau * self.unit * thr)
+            leak = 1.0 / (float(tau[0]) * self.unit)
+        self._if_bias[name] = bias
         neuron = IntegrateAndFire(reset=float(scaled_reset[0]), v_min=scaled_min,
-                                  amplitude=self.unit)
+                                  amplitude=self.unit, leak=leak)
         ens = nengo.Ensemble(len(r), 1, neuron_type=neuron, gain=self._if_gain[name],
-                             bias=np.zeros(len(r)), label=name)
+                             bias=bias, label=name)
         return ens.neurons
 
     def _obj(self, name):
@@ -569,10 +655,40 @@ class _Builder:
             nengo.Connection(self._obj(pre), post, transform=W, synapse=None)
         bias = np.broadcast_to(bias, (post.size_in,))
         if np.any(bias != 0):
-            if self.kind[name] == "IF":
-                post.ensemble.bias = bias * self._if_gain[name]
+            if self.kind[name] in ("IF", "LIF"):
+                post.ensemble.bias = self._if_bias[name] + bias * self._if_gain[name]
             else:
                 nengo.Connection(self._bias_node(name, bias), post, synapse=None)
+
+    def _synapse(self, name, tau):
+        """nengo's Lowpass for a unit-gain lowpass ``tau`` (graph units)."""
+        if np.any(tau <= 0) or not np.allclose(tau, tau[0]):
+            raise NIRImportError(f"node {name!r} ({self.kind[name]}): synaptic time constants "
+                                 "must be > 0 and the same for every neuron")
+        tau0 = float(tau[0])
+        if self.discretization == "euler":  # the tau whose exact pole is Euler's
+            a = 1 - self.h / tau0
+            if not 0 < a < 1:
+                raise NIRImportError(f"node {name!r} ({self.kind[name]}): tau = {tau0:g} is "
+                                     f"unstable under forward Euler with dt = {self.h:g}")
+            tau0 = -self.h / np.log(a)
+        return nengo.Lowpass(tau0 * self.unit)
+
+    def _cubalif_input(self, name):
+        """CubaLIF: its inputs (and biases) through its synaptic lowpass, times w_in."""
+        node, post = self.graph.nodes[name], self._obj(name)
+        synapse = self._synapse(name, _vector(name, node, "tau_syn"))
+        w_in = _vector(name, node, "w_in") * np.ones(post.size_in)
+        terms, bias = self.weighted_sources(name)
+        if not terms:
+            raise NIRImportError(f"node {name!r} (CubaLIF) has no input edge")
+        for pre, W in terms:
+            if self.kind[pre] == "Output":
+                raise NIRImportError(f"edge from Output node {pre!r}: Output has no outputs")
+            nengo.Connection(self._obj(pre), post, transform=w_in[:, None] * W, synapse=synapse)
+        bias = np.broadcast_to(bias, (post.size_in,))
+        if np.any(bias != 0):
+            nengo.Connection(self._bias_node(name, w_in * bias), post, synapse=synapse)
 
     def _linear_system(self, name):
         """An I or LI node with its input (and recurrent) edges: one linear system."""
@@ -601,14 +717,7 @@ class _Builder:
         post = self._obj(name)
         if not own and kind == "LI" and np.allclose(r, 1) and np.allclose(tau, tau[0]):
             # a lone unit-gain LI is a lowpass synapse: nengo's own
-            tau0 = float(tau[0])
-            if self.discretization == "euler":  # the tau whose exact pole is Euler's
-                a = 1 - self.h / tau0
-                if not 0 < a < 1:
-                    raise NIRImportError(f"node {name!r} (LI): tau = {tau0:g} is unstable "
-                                         f"under forward Euler with dt = {self.h:g}")
-                tau0 = -self.h / np.log(a)
-            synapse = nengo.Lowpass(tau0 * self.unit)
+            synapse = self._synapse(name, tau)
             for pre, W in other:
                 nengo.Connection(self._obj(pre), post, transform=W, synapse=synapse)
             if np.any(c != 0):

@@ -103,6 +103,27 @@ def test_spiking_classifier_roundtrip(discretization, tmp_path):
     assert np.array_equal(logits.argmax(1), expected.argmax(1))
 
 
+@pytest.mark.parametrize("discretization", ["zoh", "euler"])
+def test_cubalif_variant_for_hardware_importers(discretization, tmp_path):
+    """No LI node (Lava-DL and SpiNNaker2 read none): CubaLIF neurons with full
+    weights; only the biases' rise through the synapse differs from nengo's."""
+    params, x = small_classifier()
+    clf = SpikingLMUClassifier(CONFIG, params, x, memory="spiking", seed=1, memory_neurons=10)
+    graph = to_nir(clf, discretization=discretization, synapses="cubalif")
+    assert {type(node).__name__ for node in graph.nodes.values()} == {
+        "Input", "Output", "Linear", "Affine", "CubaLIF"}
+    neurons = graph.nodes["memory_neurons"]
+    assert np.allclose(neurons.v_leak, 0) and np.allclose(neurons.w_in, 1)
+    assert np.allclose(neurons.r, neurons.tau_mem)  # as Lava-DL's importer requires
+    n = CONFIG["order"] * 10
+    assert graph.nodes["memory_recurrent"].weight.shape == (n, n)
+    logits = nir_graph.run_nengo(roundtrip(graph, tmp_path), x[:12])
+    expected = chip_reference(clf, x[:12])
+    assert np.mean(logits.argmax(1) == expected.argmax(1)) >= 0.9
+    with pytest.raises(ValueError, match="needs a spiking memory"):
+        to_nir(SpikingLMUClassifier(CONFIG, params, x), synapses="cubalif")
+
+
 def test_spiking_memory_factors_are_nengos_weights():
     params, x = small_classifier()
     clf = SpikingLMUClassifier(CONFIG, params, x, memory="spiking", seed=1, memory_neurons=10)
@@ -142,7 +163,7 @@ def test_small_graph_builds():
 
 
 @pytest.mark.parametrize("node, kind", [
-    (nir.LIF(tau=np.ones(3), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3)), "LIF"),
+    (nir.Scale(scale=np.ones(3)), "Scale"),
     (nir.Threshold(threshold=np.ones(3)), "Threshold"),
 ])
 def test_unsupported_node_named(node, kind):

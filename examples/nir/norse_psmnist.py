@@ -14,8 +14,9 @@ that Norse 1.1 lacks, both built from Norse's modules:
 
 - ``LI`` nodes (the memory and the lowpass synapses) as Norse's
   ``LIBoxCell`` (``v += dt / tau (v_leak - v + r I)``);
-- the voltage floor of Loihi's neurons (``v_min`` in an IF node's
-  metadata; NIR 1.0's IF cannot say it) on Norse's ``IAFCell``.
+- the voltage floor of Loihi's neurons (``v_min`` in an IF or CubaLIF
+  node's metadata; NIR 1.0 cannot say it) on Norse's ``IAFCell`` and
+  CubaLIF.
 
 Each sequence runs from rest, then ``hold_steps`` zero steps; the logits
 are the mean output over the last ``window`` steps (the graph's metadata).
@@ -36,6 +37,7 @@ import nirtorch
 import numpy as np
 import torch
 from norse.torch.functional.iaf import IAFFeedForwardState
+from norse.torch.functional.lif_box import LIFBoxFeedForwardState
 from norse.torch.module.leaky_integrator_box import LIBoxCell, LIBoxParameters
 from norse.torch.utils.import_nir import _import_norse_module
 
@@ -66,14 +68,30 @@ class FlooredIAF(torch.nn.Module):
         return z, IAFFeedForwardState(v=torch.clamp(state.v, min=self.v_min))
 
 
+class FlooredCubaLIF(torch.nn.Module):
+    """Norse's CubaLIF (synapse, then ``LIFBoxCell``) with the membrane voltage
+    kept at or above ``v_min``."""
+
+    def __init__(self, module, v_min):
+        super().__init__()
+        self.module, self.v_min = module, float(v_min)
+
+    def forward(self, x, state=None):
+        z, (syn, lif) = self.module(x, state)
+        return z, (syn, LIFBoxFeedForwardState(v=torch.clamp(lif.v, min=self.v_min)))
+
+
 def norse_node(node, dt=1.0):
-    """Norse's module for a NIR node, plus LI and the IF voltage floor."""
+    """Norse's module for a NIR node, plus LI and the voltage floor of IF and
+    CubaLIF neurons."""
     if isinstance(node, nir.LI):
         return ScaledLI(node, dt)
     module = _import_norse_module(node, dt=dt)
     v_min = (getattr(node, "metadata", None) or {}).get("v_min")
     if isinstance(node, nir.IF) and v_min is not None:
         return FlooredIAF(module, v_min)
+    if isinstance(node, nir.CubaLIF) and v_min is not None:
+        return FlooredCubaLIF(module, v_min)
     return module
 
 

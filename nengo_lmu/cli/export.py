@@ -7,6 +7,9 @@ FORMATS = ("nir",)
 
 
 def cmd_export(args, parser):
+    if args.synapses == "cubalif" and (args.memory or "exact") != "spiking":
+        parser.error("--synapses cubalif needs --memory spiking (the exact memory is a "
+                     "linear system, which only I or LI nodes express)")
     check_model(args)
     from nengo_lmu.validation import check_output_file  # pylint: disable=import-outside-toplevel
 
@@ -19,7 +22,8 @@ def cmd_export(args, parser):
 
     memory = args.memory or "exact"
     graph = export_psmnist(args.model, args.out, memory=memory,
-                           discretization=args.discretization, **spiking_settings(args))
+                           discretization=args.discretization, synapses=args.synapses,
+                           **spiking_settings(args))
     meta = graph.metadata
     kinds = sorted({type(n).__name__ for n in graph.nodes.values()})
     print(f"{args.out}: NIR graph of {args.model}, memory {memory}, discretization "
@@ -50,6 +54,11 @@ def add_parser(subparsers):
                      "linear nodes exactly, e.g. nengo_lmu.from_nir); euler: matrices "
                      "and time constants that forward Euler with dt = 1 turns into the "
                      "same discrete network (Norse, snnTorch, Lava) (default: zoh)")
+    exp.add_argument("--synapses", choices=("li", "cubalif"), default="li",
+                     help="with --memory spiking: li: the lowpass synapses as LI nodes, the "
+                     "memory's weights factored through its state (Norse, snnTorch, "
+                     "nengo_lmu.from_nir); cubalif: no LI node, every neuron a CubaLIF with "
+                     "full weights, the nodes Lava-DL and SpiNNaker2 read (default: li)")
     add_spiking_args(exp)
     exp._option_string_actions["--memory"].help = (  # pylint: disable=protected-access
         "the memory exact (integrator nodes) or spiking (its neurons) (default: exact)")

@@ -8,7 +8,7 @@ writes it with `nengo_lmu.nir_graph.to_nir`.
 
 from nengo_lmu.data import load_psmnist
 from nengo_lmu.model_dir import deployment_settings, load_model
-from nengo_lmu.nir_graph import DISCRETIZATIONS, to_nir, write
+from nengo_lmu.nir_graph import DISCRETIZATIONS, SYNAPSES, to_nir, write
 from nengo_lmu.tasks.psmnist import MEMORY_MODES, N_CALIBRATION, check_spiking_settings
 from nengo_lmu.validation import check_choice, check_input_dir, check_output_file
 
@@ -35,8 +35,8 @@ def psmnist_classifier(model_dir, memory="exact", source="auto", **spiking):
     return clf, data
 
 
-def export_psmnist(model_dir, out, memory="exact", discretization="zoh", source="auto",
-                   **spiking):
+def export_psmnist(model_dir, out, memory="exact", discretization="zoh", synapses="li",
+                   source="auto", **spiking):
     """Write a trained psMNIST model's spiking classifier to ``out`` as a NIR graph.
 
     Parameters
@@ -47,6 +47,7 @@ def export_psmnist(model_dir, out, memory="exact", discretization="zoh", source=
         The ``.nir`` file (HDF5, `nir.write`), written atomically.
     memory : {"exact", "spiking"}
     discretization : {"zoh", "euler"}
+    synapses : {"li", "cubalif"}
         See `nengo_lmu.nir_graph.to_nir`.
     source : str
         Where MNIST comes from (`nengo_lmu.data.load_psmnist`).
@@ -62,8 +63,12 @@ def export_psmnist(model_dir, out, memory="exact", discretization="zoh", source=
     """
     check_output_file("out", out)
     check_choice("discretization", discretization, DISCRETIZATIONS)
+    check_choice("synapses", synapses, SYNAPSES)
+    if synapses == "cubalif" and memory != "spiking":
+        raise ValueError('synapses="cubalif" needs memory="spiking" (the exact memory is a '
+                         "linear system, which only I or LI nodes express)")
     clf, data = psmnist_classifier(model_dir, memory, source, **spiking)
-    graph = to_nir(clf, discretization=discretization)
+    graph = to_nir(clf, discretization=discretization, synapses=synapses)
     graph.metadata["data_source"] = str(data.source)
     write(graph, out)
     return graph

@@ -174,6 +174,8 @@ ROWS = [
      r"argument --discretization: invalid choice: 'rk4'"),
     (["export", "--model", "{model}", "--out", "{out}/m.nir", "--memory-max-rate", "nan"],
      "--memory-max-rate must be a finite number"),
+    (["export", "--model", "{model}", "--out", "{out}/m.nir", "--synapses", "cubalif"],
+     "--synapses cubalif needs --memory spiking"),
 ]
 
 
