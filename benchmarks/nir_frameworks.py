@@ -9,7 +9,8 @@ For each memory (``--parts exact spiking``), in one run on the first
   (`nengo_lmu.batching.run_batched`, ``backend="loihi"`` / ``"nengo"``);
 - its NIR graph (`nengo_lmu.to_nir`, ``discretization="euler"``, written
   with ``nir.write``) read back by `nengo_lmu.from_nir` and run in
-  `nengo.Simulator` ("NIR in nengo");
+  `nengo.Simulator` ("NIR in nengo"); for the spiking memory also the graph
+  of ``synapses="cubalif"`` (the nodes hardware importers read);
 - the same file in Norse (``examples/nir/norse_psmnist.py`` under
   ``--norse-python``: Norse needs PyTorch, which does not install beside
   TensorFlow 2.12, so it runs in its own environment; its wall time is
@@ -75,43 +76,49 @@ def run_part(model, memory, args, workdir):
     run, wall = _timed(run_batched, clf, x, backend="nengo", progress_bar=False)
     rows["nengo (classifier)"] = (run.predictions, wall)
 
-    graph, export_s = _timed(to_nir, clf, discretization="euler")
-    path = os.path.join(workdir, f"{memory}.nir")
-    write(graph, path)
-    result.update(export_s=export_s, nir_bytes=os.path.getsize(path),
-                  nodes={k: type(v).__name__ for k, v in graph.nodes.items()})
-    log(f"{memory}: the NIR graph in nengo ({os.path.getsize(path) / 1e6:.1f} MB)")
-    start = time.perf_counter()
-    net = from_nir(nir.read(path))
-    logits = run_nengo(net, x)
-    rows["NIR in nengo"] = (logits.argmax(1), time.perf_counter() - start)
-
-    if args.norse_python:
-        log(f"{memory}: the NIR graph in Norse")
-        images = os.path.join(workdir, f"{memory}-images.npz")
-        np.savez(images, x=x[:, :, 0].astype(np.float32), y=y)
-        out = os.path.join(workdir, f"{memory}-norse.json")
-        cmd = [args.norse_python, NORSE_SCRIPT, "--nir", path, "--images", images,
-               "--out", out]
-        subprocess.run(cmd, check=True)
-        with open(out, encoding="utf-8") as f:
-            norse = json.load(f)
-        rows["NIR in Norse"] = (np.asarray(norse["predictions"]),
-                                norse["wall_s"] + norse["load_s"])
-        result["norse"] = {k: norse[k] for k in ("norse_version", "torch_version",
-                                                 "nir_version", "threads", "load_s")}
-        result["norse_nengo_agreement"] = float(np.mean(
-            rows["NIR in Norse"][0] == rows["NIR in nengo"][0]))
+    variants = ["li"] + (["cubalif"] if memory == "spiking" else [])
+    logits = {}
+    for synapses in variants:
+        suffix = "" if synapses == "li" else ", CubaLIF graph"
+        graph, export_s = _timed(to_nir, clf, discretization="euler", synapses=synapses)
+        path = os.path.join(workdir, f"{memory}-{synapses}.nir")
+        write(graph, path)
+        result.setdefault("graphs", {})[synapses] = {
+            "export_s": export_s, "nir_bytes": os.path.getsize(path),
+            "nodes": {k: type(v).__name__ for k, v in graph.nodes.items()}}
+        log(f"{memory}: the NIR graph{suffix} in nengo ({os.path.getsize(path) / 1e6:.1f} MB)")
+        start = time.perf_counter()
+        net = from_nir(nir.read(path))
+        logits[synapses] = run_nengo(net, x)
+        rows[f"NIR in nengo{suffix}"] = (logits[synapses].argmax(1),
+                                         time.perf_counter() - start)
+        if args.norse_python:
+            log(f"{memory}: the NIR graph{suffix} in Norse")
+            images = os.path.join(workdir, f"{memory}-images.npz")
+            np.savez(images, x=x[:, :, 0].astype(np.float32), y=y)
+            out = os.path.join(workdir, f"{memory}-{synapses}-norse.json")
+            cmd = [args.norse_python, NORSE_SCRIPT, "--nir", path, "--images", images,
+                   "--out", out]
+            subprocess.run(cmd, check=True)
+            with open(out, encoding="utf-8") as f:
+                norse = json.load(f)
+            rows[f"NIR in Norse{suffix}"] = (np.asarray(norse["predictions"]),
+                                             norse["wall_s"] + norse["load_s"])
+            result["norse"] = {k: norse[k] for k in ("norse_version", "torch_version",
+                                                     "nir_version", "threads")}
+            result.setdefault("norse_nengo_agreement", {})[synapses] = float(np.mean(
+                rows[f"NIR in Norse{suffix}"][0] == rows[f"NIR in nengo{suffix}"][0]))
 
     n_rt = min(args.n_roundtrip, len(x))
     log(f"{memory}: round trip on {n_rt} images (original network, Loihi's hidden neurons)")
     clf.hidden.neuron_type = chip_neuron_type(clf.neuron_type)
     ref = run_batched(clf, x[:n_rt], backend="nengo", progress_bar=False)
     if memory == "spiking":
-        same = ref.predictions == rows["NIR in nengo"][0][:n_rt]
-        result["roundtrip"] = {"n": n_rt, "predictions_equal": int(same.sum()),
-                               "max_logit_difference": float(
-                                   np.abs(ref.logits - logits[:n_rt]).max())}
+        result["roundtrip"] = {"n": n_rt}
+        for synapses, lg in logits.items():
+            result["roundtrip"][synapses] = {
+                "predictions_equal": int(np.sum(ref.predictions == lg[:n_rt].argmax(1))),
+                "max_logit_difference": float(np.abs(ref.logits - lg[:n_rt]).max())}
     else:  # the graph runs the memory online; the classifier holds m_T
         result["roundtrip"] = {"n": n_rt, "note": "exact memory: compared in tests/test_nir.py "
                                "(memory to 1e-6 over 784 steps)"}
