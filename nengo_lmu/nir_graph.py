@@ -41,7 +41,10 @@ classifier's ``dt``), so an importer runs them with ``dt = 1``.
   linear in the targets); the factored form keeps the graph at
   ``2 N order`` weights instead of ``N**2`` (59 M for the psMNIST model).
   With ``discretization="euler"`` each `nir.LI` synapse gets the time
-  constant whose forward-Euler pole is the lowpass's exact one.
+  constant whose forward-Euler pole is the lowpass's exact one. With
+  ``synapses="cubalif"`` the graph has no `nir.LI` node (the hardware
+  importers read none): each neuron is a `nir.CubaLIF` whose synaptic
+  current is the lowpass, with full neuron-to-neuron weights.
 
 Then both: ``hidden_weights`` (`nir.Affine`, the trained ``W_m``, bias and
 the rate scale ``alpha``) ``-> hidden`` (`nir.IF`) ``-> readout``
@@ -52,10 +55,13 @@ the rate scale ``alpha``) ``-> hidden`` (`nir.IF`) ``-> readout``
 zeros; the logits are the mean of ``output`` over the last ``window`` steps.
 
 **Which importer reads which nodes** (see ``docs/stack.md``): the graphs use
-only ``Input``, ``Output``, ``Linear``, ``Affine``, ``I``, ``LI`` and
-``IF``. Norse 1.1 reads ``Affine``, ``Linear``, ``IF``, ``LIF``,
-``CubaLIF`` (no ``LI``, no ``I``, no voltage floor); ``examples/nir/`` adds
-``LI`` with Norse's own leaky integrator and the floor.
+only ``Input``, ``Output``, ``Linear``, ``Affine``, ``I``, ``LI``, ``IF``
+and ``CubaLIF``; `from_nir` reads those and ``LIF``. Norse 1.1 reads
+``Affine``, ``Linear``, ``IF``, ``LIF``, ``CubaLIF`` (no ``LI``, no ``I``,
+no voltage floor); ``examples/nir/`` adds ``LI`` with Norse's own leaky
+integrator and the floor. Lava-DL and SpiNNaker2 read ``Affine``,
+``Linear``, ``IF``, ``LIF`` and ``CubaLIF``: the ``synapses="cubalif"``
+graphs.
 """
 
 import json
@@ -447,22 +453,22 @@ def _check_graph(graph):
             raise NIRImportError(f"the graph has no {kind} node")
 
 
-def _out_size(node):
+def _node_size(node, which):
+    """How many values a node takes (``which="input"``) or gives ("output")."""
     kind = type(node).__name__
     if kind in ("Linear", "Affine"):
-        return int(np.asarray(node.weight).shape[0])
+        return int(np.asarray(node.weight).shape[0 if which == "output" else 1])
     if kind in ("I", "LI", "IF", "LIF", "CubaLIF"):
         return int(np.asarray(node.r).size)
-    return _size(node, "output")
+    return _size(node, which)
+
+
+def _out_size(node):
+    return _node_size(node, "output")
 
 
 def _in_size(node):
-    kind = type(node).__name__
-    if kind in ("Linear", "Affine"):
-        return int(np.asarray(node.weight).shape[1])
-    if kind in ("I", "LI", "IF", "LIF", "CubaLIF"):
-        return int(np.asarray(node.r).size)
-    return _size(node, "input")
+    return _node_size(node, "input")
 
 
 class NIRNetwork(nengo.Network):
