@@ -143,6 +143,31 @@ def test_import_is_lazy():
         to_nir(clf, discretization="rk4")
 
 
+def test_lif_as_nir_defines_it():
+    """``tau dv/dt = v_leak - v + r I``, stepped by forward Euler; reset to v_reset."""
+    tau, r, v_leak, u = 10.0, 5.0, 0.1, 0.3
+    nodes = {"input": nir.Input(input_type=np.array([1])),
+             "w": nir.Affine(weight=np.array([[1.0]]), bias=np.array([0.05])),
+             "lif": nir.LIF(tau=np.array([tau]), r=np.array([r]), v_leak=np.array([v_leak]),
+                            v_threshold=np.array([1.0]), v_reset=np.array([0.0])),
+             "output": nir.Output(output_type=np.array([1]))}
+    graph = nir.NIRGraph(nodes=nodes, edges=[("input", "w"), ("w", "lif"), ("lif", "output")])
+    net = from_nir(graph, dt=1.0)  # graph time in seconds, one-second steps
+    with nengo.Network() as model:
+        model.networks.append(net)
+        nengo.Connection(nengo.Node([u]), net.input, synapse=None)
+        probe = nengo.Probe(net.output, synapse=None)
+    with nengo.Simulator(model, dt=1.0, progress_bar=False) as sim:
+        sim.run_steps(200)
+    v, expected = 0.0, []
+    for _ in range(200):
+        v += (v_leak - v + r * (u + 0.05)) / tau
+        expected.append(float(v > 1))
+        v = 0.0 if v > 1 else v
+    assert sum(expected) > 10
+    np.testing.assert_array_equal(sim.data[probe][:, 0], expected)
+
+
 # -- bad input --------------------------------------------------------------------
 
 
