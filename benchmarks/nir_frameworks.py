@@ -24,8 +24,8 @@ For each memory (``--parts exact spiking``), in one run on the first
 The exact memory (``--model``, order 256) runs online in the graph, one
 step per pixel, where the classifier's own exact mode holds the final
 memory ``m_T`` off chip; the spiking memory (``--spiking-model``, order 16)
-is the classifier's. Prints a table, writes ``OUT/nir.json`` and
-``OUT/nir.png``::
+is the classifier's. Prints a table, writes (when parts are rerun: updates) ``OUT/nir.json``
+and ``OUT/nir.png``::
 
     python benchmarks/nir_frameworks.py --model DIR --spiking-model DIR
         [--n-test 1000] [--n-roundtrip 200] [--norse-python PYTHON] [--out docs]
@@ -42,7 +42,7 @@ import time
 import numpy as np
 
 from nengo_lmu.metrics import accuracy
-from nengo_lmu.tasks.reporting import format_table, log, machine, write_report
+from nengo_lmu.tasks.reporting import format_table, load_results, log, machine, write_report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NORSE_SCRIPT = os.path.join(HERE, os.pardir, "examples", "nir", "norse_psmnist.py")
@@ -235,16 +235,24 @@ def main(argv=None):
     parser.add_argument("--norse-python", help="python of an environment with norse, "
                         "torch and nir (none: no Norse rows)")
     parser.add_argument("--out", default="docs")
+    parser.add_argument("--replot", action="store_true",
+                        help="only print the table and redraw the figure of OUT/nir.json")
     args = parser.parse_args(argv)
-    if "spiking" in args.parts and not args.spiking_model:
+    if "spiking" in args.parts and not args.spiking_model and not args.replot:
         parser.error("--parts spiking needs --spiking-model DIR")
-    results = {"machine": machine(), "command": " ".join(sys.argv),
-               "load_average_at_start": list(os.getloadavg())}
+    # parts run earlier (another run, another command) stay in OUT/nir.json
+    results = load_results(os.path.join(args.out, "nir.json"))
+    if args.replot:
+        write_report(args.out, "nir", results, fig=figure(results), table=table(results))
+        return
+    results.update(machine=machine())
     with tempfile.TemporaryDirectory(prefix="nengo-lmu-nir-") as workdir:
         for memory in args.parts:
             model = args.model if memory == "exact" else args.spiking_model
+            load = list(os.getloadavg())
             results[memory] = run_part(model, memory, args, workdir)
-    results["load_average_at_end"] = list(os.getloadavg())
+            results[memory].update(command=" ".join(sys.argv), load_average_at_start=load,
+                                   load_average_at_end=list(os.getloadavg()))
     write_report(args.out, "nir", results, fig=figure(results), table=table(results))
     for memory in args.parts:
         r = results[memory]
