@@ -210,7 +210,7 @@ def test_the_table_covers_every_command():
     commands = {_command(argv) for argv, _ in ROWS}
     assert commands == {"delay", "demo", "online-learning", "capacity", "mackey-glass",
                         "psmnist train", "psmnist finetune", "psmnist evaluate",
-                        "loihi-report"}
+                        "loihi-report", "export"}
 
 
 @pytest.mark.parametrize("error", CHECK_ERRORS)
