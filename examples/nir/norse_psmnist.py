@@ -102,16 +102,19 @@ def load(graph, dt=1.0):
     return nirtorch.load(graph, lambda node: norse_node(node, dt)), graph
 
 
-def run(module, graph, x, batch_size=1000):
-    """Logits (n, n_classes) of sequences ``x`` (n, T) as the graph's readout says."""
+def run(module, graph, x, batch_size=1000, dtype=torch.float32):
+    """Logits (n, n_classes) of sequences ``x`` (n, T) as the graph's readout says,
+    computed in ``dtype`` (Norse's float32 by default; float64 as nengo)."""
     meta = graph.metadata
     hold, window = int(meta["hold_steps"]), int(meta["window"])
-    x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+    module = module.to(dtype)
+    x = np.asarray(x, dtype=np.float64 if dtype == torch.float64 else np.float32)
+    x = x.reshape(len(x), -1)
     out = []
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
             xb = torch.from_numpy(x[start:start + batch_size])
-            stream = torch.cat([xb, torch.zeros(len(xb), hold)], dim=1)
+            stream = torch.cat([xb, torch.zeros(len(xb), hold, dtype=xb.dtype)], dim=1)
             state, total = None, 0
             for k in range(stream.shape[1]):
                 y, state = module(stream[:, k:k + 1], state)
@@ -128,6 +131,8 @@ def main(argv=None):
     parser.add_argument("--out", help="write logits, predictions, accuracy and wall time here")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's)")
+    parser.add_argument("--float64", action="store_true",
+                        help="compute in float64 (as nengo) instead of Norse's float32")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -136,12 +141,14 @@ def main(argv=None):
     module, graph = load(args.nir)
     load_s = time.perf_counter() - start
     start = time.perf_counter()
-    logits = run(module, graph, data["x"], batch_size=args.batch_size)
+    dtype = torch.float64 if args.float64 else torch.float32
+    logits = run(module, graph, data["x"], batch_size=args.batch_size, dtype=dtype)
     wall = time.perf_counter() - start
     result = {"framework": "norse", "norse_version": _version("norse"),
               "torch_version": torch.__version__, "nir_version": _version("nir"),
               "n": int(len(logits)), "wall_s": wall, "load_s": load_s,
               "s_per_image": wall / len(logits), "threads": torch.get_num_threads(),
+              "dtype": str(dtype).replace("torch.", ""),
               "predictions": logits.argmax(1).tolist(), "logits": logits.tolist()}
     if "y" in data:
         result["accuracy"] = float(np.mean(logits.argmax(1) == data["y"]))
