@@ -41,7 +41,6 @@ import time
 
 import numpy as np
 
-from nengo_lmu.metrics import accuracy
 from nengo_lmu.tasks.reporting import format_table, load_results, log, machine, write_report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -133,8 +132,6 @@ def run_part(model, memory, args, workdir):
 def classifier_in_nengo(clf, x):
     """The spiking classifier's own network in one `nengo.Simulator`, reset
     before each image (each from rest): logits (n, n_classes)."""
-    import nengo  # pylint: disable=import-outside-toplevel
-
     from nengo_lmu.backends import make_simulator  # pylint: disable=import-outside-toplevel
     from nengo_lmu.readout import hold_stream  # pylint: disable=import-outside-toplevel
 
