@@ -100,7 +100,7 @@ def run_part(model, memory, args, workdir):
             np.savez(images, x=x[:, :, 0].astype(np.float32), y=y)
             out = os.path.join(workdir, f"{memory}-{synapses}-norse.json")
             cmd = [args.norse_python, NORSE_SCRIPT, "--nir", path, "--images", images,
-                   "--out", out]
+                   "--out", out] + (["--float64"] if args.norse_float64 else [])
             subprocess.run(cmd, check=True)
             with open(out, encoding="utf-8") as f:
                 norse = json.load(f)
@@ -231,6 +231,8 @@ def main(argv=None):
                         help="also run the classifier itself in nengo (run_batched; slow)")
     parser.add_argument("--norse-python", help="python of an environment with norse, "
                         "torch and nir (none: no Norse rows)")
+    parser.add_argument("--norse-float64", action="store_true",
+                        help="Norse in float64 (as nengo) instead of its float32")
     parser.add_argument("--out", default="docs")
     parser.add_argument("--replot", action="store_true",
                         help="only print the table and redraw the figure of OUT/nir.json")
