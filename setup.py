@@ -28,6 +28,11 @@ cluster = ["ray>=2.9", "threadpoolctl>=3"]
 # ipython 8.23.0 imports typing_extensions.TypeAliasType (typing_extensions >=
 # 4.6) without requiring it, and later ipython needs typing_extensions >= 4.6,
 # which tensorflow 2.12 forbids: pip then picks 8.23.0, whose kernel can't start.
+# NIR export and import (nengo_lmu.to_nir / from_nir, `nengo-lmu export`): light.
+nir = ["nir>=1.0.8,<2"]
+# Running the exported graphs in Norse (examples/nir/, benchmarks/nir.py): PyTorch,
+# a large install, kept out of `all`.
+norse = nir + ["norse==1.1.0", "torch>=2"]
 docs = ["nbconvert>=7", "nbclient>=0.7", "ipykernel>=6", "nbformat>=5", "ipython<8.23"]
 tests = [
     "pytest>=7,<8",  # nengo 3.2's pytest plugin uses startdir, gone in pytest 8
@@ -53,8 +58,10 @@ setup(
         "peers": peers,
         "docs": docs,
         "cluster": cluster,
+        "nir": nir,
+        "norse": norse,
         "tests": tests,
-        "all": dl + loihi + data + peers + docs + cluster,
+        "all": dl + loihi + data + peers + docs + cluster + nir,
     },
     entry_points={"console_scripts": ["nengo-lmu = nengo_lmu.cli:main"]},
     classifiers=[

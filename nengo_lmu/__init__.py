@@ -15,12 +15,12 @@ Layers, each depending only on those above it (``docs/architecture.md``):
   weights), `nengo_lmu.spiking` (`SpikingLMUClassifier`),
   `nengo_lmu.memory_simulation`, `nengo_lmu.batching` and
   `nengo_lmu.distributed` (evaluation at scale), `nengo_lmu.keras`
-  (`from_keras`);
+  (`from_keras`), `nengo_lmu.nir_graph` (`to_nir`, `from_nir`: NIR graphs);
 - applications: `nengo_lmu.tasks` (delay, psMNIST, capacity, Mackey-Glass,
   online learning, baselines) and `nengo_lmu.cli` (the ``nengo-lmu`` command).
 
-``import nengo_lmu`` loads none of TensorFlow, NengoDL, nengo_loihi or
-keras-lmu; they load when used. The module paths of 0.1 (``nengo_lmu.psmnist``
+``import nengo_lmu`` loads none of TensorFlow, NengoDL, nengo_loihi,
+keras-lmu or nir; they load when used. The module paths of 0.1 (``nengo_lmu.psmnist``
 and the other applications) keep working with a `DeprecationWarning`.
 """
 
@@ -29,6 +29,7 @@ from nengo_lmu.backends import make_simulator
 from nengo_lmu.keras import from_keras
 from nengo_lmu.lmu import LMU, LMUClassifier
 from nengo_lmu.networks import LegendreMemory, OscillatorMemory
+from nengo_lmu.nir_graph import from_nir, to_nir
 from nengo_lmu.spiking import SpikingLMUClassifier
 from nengo_lmu.systems import (
     LegendreDelay,
@@ -55,6 +56,8 @@ __all__ = [
     "discrete_mapping",
     "discretize",
     "from_keras",
+    "from_nir",
     "legendre_delay_matrices",
     "make_simulator",
+    "to_nir",
 ]

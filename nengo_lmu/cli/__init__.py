@@ -12,6 +12,8 @@
     nengo-lmu online-learning [--backend nengo loihi] [--sim-time 10.5] [--out DIR]
     nengo-lmu capacity [--T 100 ... 100000] [--systems lmu0 lmu lstm] [--out DIR]
     nengo-lmu mackey-glass [--systems lmu lstm] [--out DIR]
+    nengo-lmu export --model DIR --format nir --out FILE.nir [--memory exact|spiking]
+                     [--discretization zoh|euler]
 
 Every command validates its arguments before it simulates or trains and
 exits with status 2 and a one-line message on bad input.
@@ -20,8 +22,9 @@ One module per command group, each with an ``add_parser(subparsers)`` that
 registers its commands and their ``func(args, parser)``:
 `nengo_lmu.cli.delay` (``delay``, ``demo``), `nengo_lmu.cli.experiments`
 (``online-learning``, ``capacity``, ``mackey-glass``),
-`nengo_lmu.cli.psmnist` (``psmnist train|finetune|evaluate``) and
-`nengo_lmu.cli.loihi` (``loihi-report``); the flags several commands share
+`nengo_lmu.cli.psmnist` (``psmnist train|finetune|evaluate``),
+`nengo_lmu.cli.loihi` (``loihi-report``) and `nengo_lmu.cli.export`
+(``export``); the flags several commands share
 are defined once in `nengo_lmu.cli.common`. Importing the package loads no
 simulator: the task modules are imported when the parser is built or a
 command runs, TensorFlow, NengoDL and nengo_loihi only when a command runs.
@@ -34,7 +37,7 @@ import sys
 import warnings
 
 from nengo_lmu._deprecated import moved_attributes
-from nengo_lmu.cli import delay, experiments, loihi, psmnist
+from nengo_lmu.cli import delay, experiments, export, loihi, psmnist
 
 
 def build_parser():
@@ -44,7 +47,7 @@ def build_parser():
         description="Legendre Memory Units as Nengo networks: NengoDL and Loihi.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in (delay, experiments, psmnist, loihi):  # the order of the help
+    for group in (delay, experiments, psmnist, loihi, export):  # the order of the help
         group.add_parser(sub)
     for command in commands(parser):
         command.add_argument(

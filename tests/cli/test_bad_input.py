@@ -169,6 +169,19 @@ ROWS = [
     (["psmnist", "train", "--out", "{out}", "--translate", "-1"], "--translate must be >= 0"),
     (["psmnist", "train", "--out", "{out}", "--translate", "1.5"],
      "--translate must be an integer"),
+    # --- export (NIR) -----------------------------------------------------------
+    (["export", "--model", "{file}", "--out", "{out}/m.nir"],
+     r"--model: '{file}' is a file, not a model directory"),
+    (["export", "--model", "{model}", "--out", "{dir}"], r"--out: '{dir}' is a directory"),
+    (["export", "--model", "{model}", "--out", "{ro}/m.nir"], r"--out: .*{ro}"),
+    (["export", "--model", "{model}", "--out", "{out}/m.nir", "--format", "onnx"],
+     r"argument --format: invalid choice: 'onnx'"),
+    (["export", "--model", "{model}", "--out", "{out}/m.nir", "--discretization", "rk4"],
+     r"argument --discretization: invalid choice: 'rk4'"),
+    (["export", "--model", "{model}", "--out", "{out}/m.nir", "--memory-max-rate", "nan"],
+     "--memory-max-rate must be a finite number"),
+    (["export", "--model", "{model}", "--out", "{out}/m.nir", "--synapses", "cubalif"],
+     "--synapses cubalif needs --memory spiking"),
 ]
 
 
@@ -203,7 +216,7 @@ def test_the_table_covers_every_command():
     commands = {_command(argv) for argv, _ in ROWS}
     assert commands == {"delay", "demo", "online-learning", "capacity", "mackey-glass",
                         "psmnist train", "psmnist finetune", "psmnist evaluate",
-                        "loihi-report"}
+                        "loihi-report", "export"}
 
 
 @pytest.mark.parametrize("error", CHECK_ERRORS)

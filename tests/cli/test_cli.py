@@ -76,7 +76,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
 # --- the structure of the command line ----------------------------------------
 
 COMMANDS = ["delay", "demo", "online-learning", "capacity", "mackey-glass", "psmnist",
-            "loihi-report"]
+            "loihi-report", "export"]
 PSMNIST_COMMANDS = ["train", "finetune", "evaluate"]
 SUBCOMMANDS = [[c] for c in COMMANDS] + [["psmnist", c] for c in PSMNIST_COMMANDS]
 HEAVY = ("tensorflow", "nengo_dl", "nengo_loihi", "keras_lmu", "keras")
