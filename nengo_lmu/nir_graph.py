@@ -70,7 +70,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu.networks import ONE_STEP_DELAY
-from nengo_lmu.systems import LegendreDelay, discretize
+from nengo_lmu.systems import discretize, memory_system
 from nengo_lmu.validation import check_choice, check_positive
 from nengo_lmu.version import version
 
@@ -219,7 +219,8 @@ def _if_node(nir, n):
 
 
 def _exact_memory(nir, clf, e_x, discretization, nodes, edges):
-    steps = LegendreDelay(clf.n_steps, clf.order)  # the graph counts time in steps
+    # the graph counts time in steps
+    steps = memory_system(clf.memory_kind, clf.n_steps, clf.order)
     order = clf.order
     if discretization == "zoh":
         A, B = steps.A, steps.B
@@ -290,18 +291,21 @@ def spiking_memory_parts(memory):
         raise ValueError("memory has no neurons (n_neurons=None): nothing to factor")
     offsets = np.concatenate([[0], np.cumsum([e.n_neurons for e in ens])])
     rows = {e: slice(offsets[i], offsets[i + 1]) for i, e in enumerate(ens)}
-    index = {e: i for i, e in enumerate(ens)}
+    # the state variables each population represents: those it decodes into output
+    dims = {conn.pre_obj: np.arange(memory.memory_d * memory.order)[conn.post_slice]
+            for conn in memory.all_connections
+            if conn.pre_obj in rows and conn.post_obj is memory.output}
     n, size = int(offsets[-1]), memory.memory_d * memory.order
     D, E, bias = np.zeros((size, n)), np.zeros((n, size)), np.zeros(n)
     W = np.zeros((n, n)) if n <= 4000 else None
     with make_simulator(memory, "nengo", dt=memory.dt, progress_bar=False) as sim:
         data = sim.data
         for e in ens:
-            E[rows[e], index[e]] = data[e].scaled_encoders[:, 0]
+            E[rows[e], dims[e]] = data[e].scaled_encoders
             bias[rows[e]] = data[e].bias
         for conn in memory.all_connections:
             if conn.pre_obj in rows and conn.post_obj is memory.output:
-                D[np.arange(size)[conn.post_slice], rows[conn.pre_obj]] += data[conn].weights[0]
+                D[dims[conn.pre_obj], rows[conn.pre_obj]] += data[conn].weights
             elif W is not None and conn.pre_obj in rows and conn.post_obj in rows:
                 W[rows[conn.post_obj], rows[conn.pre_obj]] += data[conn].weights
     return {"D": D, "E": E, "bias": bias, "A_rec": memory.A_rec, "B_in": memory.B_in,

@@ -11,6 +11,7 @@ from nengo_lmu import LegendreMemory, SpikingLMUClassifier, from_nir, to_nir  # 
 from nengo_lmu import nir_graph  # noqa: E402
 from nengo_lmu.backends import make_simulator  # noqa: E402
 from nengo_lmu.lmu import build_classifier  # noqa: E402
+from nengo_lmu.networks import memory_network  # noqa: E402
 from nengo_lmu.neurons import chip_neuron_type  # noqa: E402
 from tests.classifiers import CONFIG, small_classifier  # noqa: E402
 
@@ -18,13 +19,14 @@ from tests.classifiers import CONFIG, small_classifier  # noqa: E402
 LONG = dict(CONFIG, order=8, theta=784.0)
 
 
-def long_classifier(memory="exact"):
+def long_classifier(memory="exact", memory_kind="legendre"):
     rng = np.random.RandomState(3)
-    params = build_classifier(LONG, method="parallel").get_params()
+    config = dict(LONG, memory_kind=memory_kind)
+    params = build_classifier(config, method="parallel").get_params()
     params["W_m"] = rng.normal(size=params["W_m"].shape)
     params["W_out"] = rng.normal(size=params["W_out"].shape)
     x = rng.uniform(0, 1, size=(4, 784, 1))
-    return SpikingLMUClassifier(LONG, params, x, memory=memory, seed=2), params, x
+    return SpikingLMUClassifier(config, params, x, memory=memory, seed=2), params, x
 
 
 def roundtrip(graph, tmp_path):
@@ -33,10 +35,11 @@ def roundtrip(graph, tmp_path):
     return from_nir(path)
 
 
+@pytest.mark.parametrize("memory_kind", ["legendre", "oscillators"])
 @pytest.mark.parametrize("discretization", ["zoh", "euler"])
-def test_exact_memory_roundtrip_784_steps(discretization, tmp_path):
+def test_exact_memory_roundtrip_784_steps(discretization, memory_kind, tmp_path):
     """The imported memory equals the LMU's exact memory to 1e-6 over 784 steps."""
-    clf, params, x = long_classifier()
+    clf, params, x = long_classifier(memory_kind=memory_kind)
     graph = to_nir(clf, discretization=discretization)
     kinds = {name: type(node).__name__ for name, node in graph.nodes.items()}
     assert kinds["memory"] == ("I" if discretization == "zoh" else "LI")
@@ -47,7 +50,7 @@ def test_exact_memory_roundtrip_784_steps(discretization, tmp_path):
     e_x = params["e_x"][0, 0]
     with nengo.Network() as model:
         u = nengo.Node(nengo.processes.PresentInput(x[0, :, 0], 0.001))
-        memory = LegendreMemory(784, LONG["order"], dt=1.0)  # theta in steps
+        memory = memory_network(memory_kind)(784, LONG["order"], dt=1.0)  # theta in steps
         nengo.Connection(u, memory.input, transform=e_x, synapse=None)
         model.networks.append(net)
         nengo.Connection(u, net.input, synapse=None)
@@ -124,9 +127,11 @@ def test_cubalif_variant_for_hardware_importers(discretization, tmp_path):
         to_nir(SpikingLMUClassifier(CONFIG, params, x), synapses="cubalif")
 
 
-def test_spiking_memory_factors_are_nengos_weights():
+@pytest.mark.parametrize("memory_kind", ["legendre", "oscillators"])
+def test_spiking_memory_factors_are_nengos_weights(memory_kind):
     params, x = small_classifier()
-    clf = SpikingLMUClassifier(CONFIG, params, x, memory="spiking", seed=1, memory_neurons=10)
+    clf = SpikingLMUClassifier(dict(CONFIG, memory_kind=memory_kind), params, x,
+                               memory="spiking", seed=1, memory_neurons=10)
     parts = nir_graph.spiking_memory_parts(clf.memory)
     W = parts["E"] @ parts["A_rec"] @ parts["D"]
     np.testing.assert_allclose(W, parts["W"], atol=1e-12 * np.abs(parts["W"]).max())
@@ -253,3 +258,14 @@ def test_cli_export(memory, tmp_path, capsys):
     assert int(graph.metadata["seed"]) == 0  # the export's default seed: the same file
     net = from_nir(graph)
     assert net.nir_objects["hidden"].size_in == 8
+
+
+def test_spiking_oscillator_classifier_roundtrip(tmp_path):
+    """The oscillator bank's two-dimensional populations export as the Legendre
+    memory's one-dimensional ones do: the same logits after the round trip."""
+    params, x = small_classifier()
+    clf = SpikingLMUClassifier(dict(CONFIG, memory_kind="oscillators"), params, x,
+                               memory="spiking", seed=1, memory_neurons=10)
+    logits = nir_graph.run_nengo(roundtrip(to_nir(clf), tmp_path), x[:4])
+    expected = chip_reference(clf, x[:4])
+    np.testing.assert_allclose(logits, expected, atol=1e-8, rtol=0)
