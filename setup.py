@@ -25,14 +25,15 @@ peers = ["keras-lmu==0.7.0"]
 # ray[default] requires a protobuf that TensorFlow 2.12 cannot import.
 # threadpoolctl sets the workers' BLAS threads (their rounding must be ours).
 cluster = ["ray>=2.9", "threadpoolctl>=3"]
+# NIR export and import (nengo_lmu.to_nir / from_nir, `nengo-lmu export`): light.
+nir = ["nir>=1.0.8,<2"]
+# Running the exported graphs in Norse (examples/nir/, benchmarks/nir_frameworks.py):
+# PyTorch, large, and its typing_extensions requirement conflicts with the `dl`
+# extra's TensorFlow 2.12: install it in an environment of its own, not with `all`.
+norse = nir + ["norse==1.1.0", "torch>=2"]
 # ipython 8.23.0 imports typing_extensions.TypeAliasType (typing_extensions >=
 # 4.6) without requiring it, and later ipython needs typing_extensions >= 4.6,
 # which tensorflow 2.12 forbids: pip then picks 8.23.0, whose kernel can't start.
-# NIR export and import (nengo_lmu.to_nir / from_nir, `nengo-lmu export`): light.
-nir = ["nir>=1.0.8,<2"]
-# Running the exported graphs in Norse (examples/nir/, benchmarks/nir.py): PyTorch,
-# a large install, kept out of `all`.
-norse = nir + ["norse==1.1.0", "torch>=2"]
 docs = ["nbconvert>=7", "nbclient>=0.7", "ipykernel>=6", "nbformat>=5", "ipython<8.23"]
 tests = [
     "pytest>=7,<8",  # nengo 3.2's pytest plugin uses startdir, gone in pytest 8
