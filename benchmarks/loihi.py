@@ -22,18 +22,18 @@ to back in one simulation (``classifier.run(x[:n])``, ``evaluate`` without
   does not exist) with the memory spiking on chip too (``--memory-neurons``
   per dimension firing at up to ``--memory-max-rate``, tuning seed
   ``--seed``); its resources; the exact-memory accuracy of the same model
-  for comparison; and the same model fine-tuned against that spiking memory
-  (``--finetuned-model``, made here with
-  `nengo_lmu.tasks.psmnist.finetune_psmnist`, seed ``--seed`` and hidden
-  neurons at ``--finetune-max-rate``, if it does not exist).
-- ``seeds``: the headline of the fine-tuned on-chip model over training seeds
-  (``--seeds``; training seed = fine-tuning seed = the memory's tuning
-  seed): for each, the ``spiking`` part's model and its fine-tuned version
-  (made here if missing: ``nengo-lmu psmnist train --order 16 --epochs 20
-  --readout hold --seed S`` and ``finetune --seed S --max-rate 500`` give
-  the same directories), the fine-tuned model spiking on the emulator with
-  its memory on chip, against its rate model (before fine-tuning) read as
-  the chip reads it and on ``m_T``; median and range.
+  for comparison.
+- ``seeds``: the same model fine-tuned against its spiking memory, over
+  training seeds (``--seeds``; training seed = fine-tuning seed = the
+  memory's tuning seed): for each seed S the model
+  ``OUT/psmnist-order-ORDER-hold-seed-S`` and its fine-tuned version
+  ``...-finetuned-seed-S`` (`nengo_lmu.tasks.psmnist.finetune_psmnist`,
+  hidden neurons at ``--finetune-max-rate``), made here unless finished
+  (``nengo-lmu psmnist train --order 16 --epochs 20 --readout hold --seed
+  S`` and ``nengo-lmu psmnist finetune --seed S --max-rate 500`` make the
+  same), the fine-tuned model spiking on the emulator with its memory on
+  chip, against its rate model (before fine-tuning) read as the chip reads
+  it and on ``m_T``; median and range.
 - ``speed``: steps per second of the paper's delay network (order 6, 100
   neurons per dimension), nengo reference simulator vs nengo_loihi emulator.
 - ``learning``: online PES learning (`nengo_lmu.tasks.learning.online_learning`)
@@ -191,17 +191,15 @@ def run_spiking(args):
     res["resources"] = _resources(
         loihi_report(model, memory="spiking", **memory))
     res["model"] = model
-    tuned = _finetuned(args, model, args.seed, args.finetuned_model)
-    res["finetuned"] = run_finetuned(args, tuned)
     return res
 
 
-def _finetuned(args, model, seed, tuned=None):
-    """``model`` fine-tuned against its spiking memory (seed ``seed``), made
-    here if the directory holds none yet; returns its path and the history."""
+def _finetuned(args, model, seed):
+    """``model`` fine-tuned against its spiking memory (seed ``seed``) into
+    ``MODEL-finetuned-seed-SEED``, made here if that holds no finished model."""
     from nengo_lmu.tasks.psmnist import finetune_psmnist  # pylint: disable=import-outside-toplevel
 
-    tuned = tuned or f"{model.rstrip(os.sep)}-finetuned-seed-{seed}"
+    tuned = f"{model.rstrip(os.sep)}-finetuned-seed-{seed}"
     if not finished(tuned):
         _log(f"fine-tuning {model} against its spiking memory into {tuned}")
         finetune_psmnist(model, tuned, memory_neurons=args.memory_neurons,
@@ -350,14 +348,6 @@ def format_results(results):
                          f"the exact m_T {100 * r['exact_memory_accuracy']:.2f} %")
             lines.append(f"    {r['memory_neurons']} neurons per memory dimension at up to "
                          f"{r.get('memory_max_rate', 120):.0f} Hz, tuning seed {r.get('seed')}")
-            if "finetuned" in r:
-                f = r["finetuned"]
-                lines.append(
-                    f"    fine-tuned against that spiking memory ({f['model']}): Loihi "
-                    f"{100 * f['accuracy']:6.2f} % on the same images, "
-                    f"{100 * (rate_reference(r) - f['accuracy']):.2f} points below the "
-                    f"rate model ({f['s_per_image']:.4f} s per image, hidden neurons at "
-                    f"{f.get('max_rate', r['max_rate']):.0f} Hz)")
     if "seeds" in results:
         lines.append(format_seeds(results["seeds"]))
     if "speed" in results:
@@ -392,13 +382,12 @@ def plot(results):
             r = results[key]
             bar(f"order {r['order']}\nmemory {key}\n({r['n_test']:,} images)",
                 rate_reference(r), r["accuracy"])
-            if "finetuned" in r:
-                bar(f"order {r['order']}\nmemory spiking,\nfine-tuned", rate_reference(r),
-                    r["finetuned"]["accuracy"])
     seeds = results.get("seeds", {}).get("summary")
     if seeds:
         target, acc = seeds["base_rate_stream_accuracy"], seeds["accuracy"]
-        bar(f"fine-tuned,\n{len(results['seeds']['runs'])} seeds\n(median, range)",
+        n = len(results["seeds"]["runs"])
+        bar(f"order 16, memory spiking,\nfine-tuned, {n} seed{'s' * (n > 1)}"
+            + ("\n(median, range)" if n > 1 else ""),
             target["median"], acc["median"],
             (100 * (target["median"] - target["min"]), 100 * (target["max"] - target["median"])),
             (100 * (acc["median"] - acc["min"]), 100 * (acc["max"] - acc["median"])))
@@ -433,9 +422,6 @@ def main(argv=None):
                         help="low-order model dir (default: "
                         "OUT/psmnist-order-ORDER-hold-seed-SEED)")
     parser.add_argument("--spiking-order", type=int, default=16)
-    parser.add_argument("--finetuned-model", default=None,
-                        help="the spiking model fine-tuned against its memory (default: "
-                        "SPIKING_MODEL-finetuned-seed-SEED)")
     parser.add_argument("--finetune-max-rate", type=float, default=500.0,
                         help="hidden neurons' rate the fine-tuned models are made with "
                         "(default: %(default)s)")
