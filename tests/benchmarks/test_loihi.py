@@ -42,6 +42,7 @@ def test_batched_parts_and_seeds(run_benchmark, out):
     assert [r["training_seed"] for r in seeds["runs"]] == [0, 1]
     assert all(r["n_test"] == 6 and r["seed"] == r["training_seed"] and r["max_rate"] == 500
                for r in seeds["runs"])
+    assert all(0 <= r["streams_accuracy"] <= 1 for r in seeds["runs"])
     accuracies = [r["accuracy"] for r in seeds["runs"]]
     assert seeds["summary"]["accuracy"]["min"] == min(accuracies)
     assert "identical to each image alone: True" in proc.stdout
