@@ -26,7 +26,7 @@ benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/), about thr
 	$(PY) benchmarks/psmnist_seeds.py --out results/benchmarks
 	$(PY) benchmarks/spiking_memory.py --out results/benchmarks
 	$(PY) benchmarks/hidden_rate.py --out results/benchmarks \
-		--model results/benchmarks/psmnist-order-16-hold-finetuned-seed-0
+		--model results/benchmarks/psmnist-order-16-hold-seed-0-finetuned-seed-0
 	$(PY) benchmarks/capacity.py --out results/benchmarks --lstm-time-budget 900
 	$(PY) benchmarks/mackey_glass.py --out results/benchmarks
 

@@ -23,6 +23,12 @@ psmnist evaluate --backend loihi`` deploys it), on the first test images:
   Wall times include starting the worker processes, importing nengo_loihi in
   them and building the classifier in each: the cost of a run, on a machine
   with ``cpus`` cores (the gain is bounded by them).
+- ``rate on nengo`` (with ``--rate-n-test N``): the rate model's temporal
+  network on nengo, `nengo_lmu.training.predict` (one image after another,
+  as ``nengo-lmu psmnist evaluate --backend nengo``) on the first
+  ``--n-reference`` images against `nengo_lmu.batching.predict_batched` (as
+  ``--batch-size B``) on N images for each ``--batch-size``: their logits
+  must be allclose and their predictions identical (else the script fails).
 
 Seconds per image include building the simulators, not importing
 nengo_loihi (which imports NengoDL and TensorFlow; timed apart). Prints a table, writes
@@ -31,7 +37,7 @@ batch size)::
 
     python benchmarks/batched_loihi.py --model DIR [--memory exact|spiking] [--n-test 1000]
         [--batch-size 1 16 64] [--n-reference 20] [--n-check 3] [--seed 0] [--out DIR]
-        [--workers 1 2] [--ray] [--ray-cpus 2] [--chunk-size N]
+        [--workers 1 2] [--ray] [--ray-cpus 2] [--chunk-size N] [--rate-n-test N]
 """
 
 import argparse
@@ -109,12 +115,53 @@ def run(args):
             "agreement_with_back_to_back": float(np.mean(res.predictions[:n_ref] == back)),
         })
         batched = res
+    if args.rate_n_test:
+        result["rate_nengo"] = rate_nengo(args, run_config["model"], params, data["test"])
     if args.workers or args.ray:
         spec = ClassifierSpec(run_config["model"], params, data["valid"][0][:N_CALIBRATION],
                               args.memory, settings)
         result["distributed"] = distributed(args, spec, net, x, batched)
     result["load_average_at_end"] = list(os.getloadavg())
     return result
+
+
+def rate_nengo(args, config, params, test):
+    """The rate model on nengo: `predict` one image after another on the first
+    ``--n-reference`` images, `predict_batched` on ``--rate-n-test`` images
+    for each ``--batch-size``; logits allclose, predictions identical."""
+    from nengo_lmu.batching import predict_batched  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.lmu import build_classifier  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.training import predict  # pylint: disable=import-outside-toplevel
+
+    x, y = test[0][:args.rate_n_test], test[1][:args.rate_n_test]
+    n_ref = min(args.n_reference, len(x))
+    clf = build_classifier(config, params, method="sequential")
+    log(f"rate model on nengo, one image after another: {n_ref} images")
+    start = time.perf_counter()
+    reference = predict(clf, x[:n_ref], backend="nengo")
+    wall = time.perf_counter() - start
+    out = {"n_test": int(len(x)), "steps_per_image": int(x.shape[1]),
+           "one_at_a_time": {"n": n_ref, "wall_s": wall, "s_per_image": wall / n_ref,
+                             "accuracy": float(np.mean(reference.argmax(1) == y[:n_ref]))},
+           "batched": []}
+    for batch_size in args.batch_size:
+        log(f"rate model on nengo, batched: {len(x)} images, batch size {batch_size}")
+        start = time.perf_counter()
+        logits = predict_batched(clf, x, batch_size=batch_size)
+        wall = time.perf_counter() - start
+        error = float(np.max(np.abs(logits[:n_ref] - reference)))
+        out["batched"].append({
+            "batch_size": batch_size, "n": int(len(x)), "wall_s": wall,
+            "s_per_image": wall / len(x),
+            "speedup_over_one_at_a_time": out["one_at_a_time"]["s_per_image"]
+            / (wall / len(x)),
+            "accuracy": float(np.mean(logits.argmax(1) == y)),
+            "max_abs_logit_difference": error,
+            "identical_predictions": bool(np.array_equal(logits[:n_ref].argmax(1),
+                                                         reference.argmax(1))),
+            "allclose": bool(np.allclose(logits[:n_ref], reference, rtol=1e-7,
+                                         atol=1e-9))})
+    return out
 
 
 def distributed(args, spec, net, x, batched):
@@ -197,6 +244,20 @@ def format_result(result):
             for r in spread["runs"]]
         checks.append(f"{spread['cpus']} CPUs on this machine: N workers gain at most "
                       f"min(N, {spread['cpus']})x")
+    rate = result.get("rate_nengo")
+    if rate:
+        one = rate["one_at_a_time"]
+        rows += [("rate model on nengo, one at a time (predict)", str(one["n"]),
+                  f"{one['s_per_image']:.4f}", "-")]
+        rows += [(f"rate model on nengo, batch size {b['batch_size']} (predict_batched)",
+                  str(b["n"]), f"{b['s_per_image']:.4f}",
+                  f"{b['speedup_over_one_at_a_time']:.1f} (over one at a time)")
+                 for b in rate["batched"]]
+        checks += [f"rate model on nengo, batch size {b['batch_size']}: identical predictions "
+                   f"to one at a time on {one['n']} images {b['identical_predictions']}, logits "
+                   f"allclose {b['allclose']} (max difference "
+                   f"{b['max_abs_logit_difference']:.1e}), accuracy "
+                   f"{100 * b['accuracy']:.2f} % on {b['n']}" for b in rate["batched"]]
     head = (f"{result['model']}, memory {result['memory']}, {result['steps_per_image']} chip "
             f"steps per image; load average {result['load_average_at_start'][0]:.1f} at "
             f"start (a shared machine: timings vary)")
@@ -248,11 +309,16 @@ def main(argv=None):
     parser.add_argument("--chunk-size", type=int, default=None,
                         help="images per chunk of the distributed runs (default: "
                         f"{DEFAULT_CHUNK_BATCHES} x the batch size)")
+    parser.add_argument("--rate-n-test", type=int, default=0, metavar="N",
+                        help="also time the rate model on nengo on N images, one at a time "
+                        "(the first --n-reference) against batched (each --batch-size)")
     args = parser.parse_args(argv)
     if not os.path.exists(os.path.join(args.model, "params.npz")):
         parser.error(f"--model {args.model} holds no trained model (params.npz)")
     if min(args.n_test, args.n_reference, args.n_check, *args.batch_size) < 1:
         parser.error("--n-test, --n-reference, --n-check and --batch-size must be >= 1")
+    if args.rate_n_test < 0:
+        parser.error("--rate-n-test must be >= 0")
     if min(args.workers, default=1) < 1 or args.ray_cpus < 1 or (args.chunk_size or 1) < 1:
         parser.error("--workers, --ray-cpus and --chunk-size must be >= 1")
     if args.ray:
@@ -263,9 +329,12 @@ def main(argv=None):
     result = run(args)
     write_report(args.out, f"batched_loihi_{args.memory}", result, fig=plot(result),
                  table=format_result(result))
-    ok = result["streams"]["identical_to_back_to_back"] and all(
-        b["identical_to_alone"] for b in result["batched"]) and all(
-        r["identical_to_batched"] for r in result.get("distributed", {}).get("runs", []))
+    ok = (result["streams"]["identical_to_back_to_back"]
+          and all(b["identical_to_alone"] for b in result["batched"])
+          and all(r["identical_to_batched"]
+                  for r in result.get("distributed", {}).get("runs", []))
+          and all(b["identical_predictions"] and b["allclose"]
+                  for b in result.get("rate_nengo", {}).get("batched", [])))
     if not ok:
         print("FAILED: the batched runs differ from the reference", file=sys.stderr)
     return 0 if ok else 1

@@ -1,20 +1,41 @@
 """Benchmark: trained LMUs as spiking networks on the Loihi emulator.
 
-Parts (``--parts``, all by default), measured in one run:
+Parts (``--parts``, all by default), measured in one run. Every psMNIST
+evaluation runs ``--batch-size`` images side by side on the emulator, each
+from rest (`nengo_lmu.batching.run_batched`, as ``nengo-lmu psmnist
+evaluate --backend loihi --batch-size B``), on the first ``--n-test`` /
+``--n-spiking`` test images (all 10,000 by default), and is checked against
+the one-image-at-a-time path in the same run: each of the first
+``--n-check`` / ``--n-spiking-check`` images alone in a `nengo_loihi.Simulator`
+(``classifier.run(x[i:i + 1])``; predictions and readout-window spike
+counts must be identical, else the script fails), and the same images back
+to back in one simulation (``classifier.run(x[:n])``, ``evaluate`` without
+``--batch-size``), both timed for the ratios.
 
 - ``exact``: the psMNIST model of ``--model`` (trained by the parallel path;
   trained here with the package defaults when the directory does not exist)
   with its hidden layer spiking on the emulator and the memory exact (off
-  chip), on the first ``--n-test`` test images; the rate model on the same
-  images; seconds per image; Loihi resources and weight quantization.
+  chip); the rate model on the same images; seconds per image; Loihi
+  resources and weight quantization.
 - ``spiking``: a low-order model (``--spiking-order``, trained here with
-  ``readout="hold"`` if ``--spiking-model`` does not exist) with the memory
-  spiking on chip too (``--memory-neurons`` per dimension firing at up to
-  ``--memory-max-rate``), on ``--n-spiking`` images; its
-  resources; the exact-memory accuracy of the same model for comparison;
-  and the same model fine-tuned against that spiking memory
-  (``--finetuned-model``, made here with `nengo_lmu.tasks.psmnist.finetune_psmnist`
-  and the same ``--seed`` if it does not exist) on the same images.
+  ``readout="hold"`` and training seed ``--seed`` if ``--spiking-model``
+  does not exist) with the memory spiking on chip too (``--memory-neurons``
+  per dimension firing at up to ``--memory-max-rate``, tuning seed
+  ``--seed``); its resources; the exact-memory accuracy of the same model
+  for comparison.
+- ``seeds``: the same model fine-tuned against its spiking memory, over
+  training seeds (``--seeds``; training seed = fine-tuning seed = the
+  memory's tuning seed): for each seed S the model
+  ``OUT/psmnist-order-ORDER-hold-seed-S`` and its fine-tuned version
+  ``...-finetuned-seed-S`` (`nengo_lmu.tasks.psmnist.finetune_psmnist`,
+  hidden neurons at ``--finetune-max-rate``), made here unless finished
+  (``nengo-lmu psmnist train --order 16 --epochs 20 --readout hold --seed
+  S`` and ``nengo-lmu psmnist finetune --seed S --max-rate 500`` make the
+  same), the fine-tuned model spiking on the emulator with its memory on
+  chip, each image from rest and, as it was trained to be read, back to
+  back in ``--batch-size`` streams of consecutive images
+  (``run_batched(reset=False)``), against its rate model (before
+  fine-tuning) read as the chip reads it and on ``m_T``; median and range.
 - ``speed``: steps per second of the paper's delay network (order 6, 100
   neurons per dimension), nengo reference simulator vs nengo_loihi emulator.
 - ``learning``: online PES learning (`nengo_lmu.tasks.learning.online_learning`)
@@ -24,10 +45,13 @@ Prints a table, writes (when parts are rerun: updates) ``OUT/loihi.json``,
 ``OUT/psmnist-loihi.json`` (`nengo_lmu.tasks.peers.LOIHI_JSON`: the row
 that ``benchmarks/psmnist.py`` adds to its table) and ``OUT/loihi.png``::
 
-    python benchmarks/loihi.py [--parts exact spiking speed learning] [--out DIR]
+    python benchmarks/loihi.py [--parts exact spiking seeds speed learning] [--out DIR]
+        [--seeds 0 1 2] [--n-test 10000] [--n-spiking 10000] [--batch-size 64]
+        [--n-check 100] [--n-spiking-check 50]
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -36,16 +60,36 @@ import numpy as np
 
 from nengo_lmu.io import write_json
 from nengo_lmu.tasks.peers import LOIHI_JSON
-from nengo_lmu.tasks.reporting import load_results, machine, save_part, write_report
+from nengo_lmu.tasks.reporting import (
+    format_table,
+    load_results,
+    machine,
+    save_part,
+    write_report,
+)
 from nengo_lmu.tasks.reporting import log as _log
 
-PARTS = ("exact", "spiking", "speed", "learning")
+PARTS = ("exact", "spiking", "seeds", "speed", "learning")
+
+
+def finished(path):
+    """Whether the model directory ``path`` holds a model trained to its last
+    epoch (a run still going, or interrupted, has fewer in its history)."""
+    try:
+        with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
+            epochs = json.load(f)["epochs"]
+        with open(os.path.join(path, "history.json"), encoding="utf-8") as f:
+            done = json.load(f)["epoch"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return os.path.exists(os.path.join(path, "params.npz")) and len(done) >= epochs
 
 
 def _model(path, **train_kwargs):
+    """A trained model at ``path``: the one there, or trained (or resumed) here."""
     from nengo_lmu.tasks.psmnist import train_psmnist  # pylint: disable=import-outside-toplevel
 
-    if not os.path.exists(os.path.join(path, "params.npz")):
+    if not finished(path):
         _log(f"training {path} ({train_kwargs or 'package defaults'})")
         train_psmnist(path, verbose=0, **train_kwargs)
     return path
@@ -61,74 +105,173 @@ def _resources(report):
     return out
 
 
-def run_exact(args):
+def checked_against_alone(model, n_check, result, batch_size, **spiking):
+    """The batched ``result`` of ``evaluate_psmnist(model, backend="loihi", ...)``
+    against the one-image-at-a-time path, on its first ``n_check`` images:
+    each alone in a nengo_loihi simulator (predictions and readout spike
+    counts must be identical) and back to back in one simulation; both timed."""
+    from nengo_lmu.batching import run_batched  # pylint: disable=import-outside-toplevel
     from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
-        evaluate_psmnist,
-        loihi_report,
+        deployed_classifier,
     )
 
+    net, data = deployed_classifier(model, **spiking)
+    x = data["test"][0][:n_check]
+    _log(f"{n_check} images alone, a nengo_loihi simulator each")
+    start = time.perf_counter()
+    alone = [net.run(x[i:i + 1], backend="loihi", progress_bar=False) for i in range(len(x))]
+    alone_s = time.perf_counter() - start
+    value = net.neuron_type.amplitude / net.dt
+    counts = np.rint(np.concatenate([a[1] for a in alone]) * net.window / value)
+    predictions = np.concatenate([a[0] for a in alone]).argmax(axis=1)
+    _log(f"the same {n_check} images back to back in one simulation")
+    start = time.perf_counter()
+    back = net.run(x, backend="loihi", progress_bar=False)[0].argmax(axis=1)
+    back_s = time.perf_counter() - start
+    batched = run_batched(net, x, batch_size=batch_size, progress_bar=False)
+    per_image = result["s_per_image"]
+    return {
+        "n": int(len(x)),
+        "identical_to_alone": bool(
+            np.array_equal(result["predictions"][:len(x)], predictions)
+            and np.array_equal(batched.predictions, predictions)
+            and np.array_equal(batched.counts, counts)),
+        "alone_s_per_image": alone_s / len(x), "back_to_back_s_per_image": back_s / len(x),
+        "back_to_back_agreement": float(np.mean(back == predictions)),
+        "speedup_over_alone": alone_s / len(x) / per_image,
+        "speedup_over_back_to_back": back_s / len(x) / per_image,
+    }
+
+
+def _evaluate(model, n_test, batch_size, **kwargs):
+    from nengo_lmu.tasks.psmnist import evaluate_psmnist  # pylint: disable=import-outside-toplevel
+
+    return evaluate_psmnist(model, backend="loihi", n_test=n_test, batch_size=batch_size,
+                            progress_bar=False, **kwargs)
+
+
+def run_exact(args):
+    from nengo_lmu.tasks.psmnist import loihi_report  # pylint: disable=import-outside-toplevel
+
     model = _model(args.model)
-    _log(f"psMNIST, hidden layer spiking, memory exact: {args.n_test} images")
-    res = evaluate_psmnist(model, backend="loihi", n_test=args.n_test, memory="exact",
-                           max_rate=args.max_rate, hold_steps=args.hold_steps,
-                           window=args.window)
+    settings = dict(memory="exact", max_rate=args.max_rate, hold_steps=args.hold_steps,
+                    window=args.window)
+    _log(f"psMNIST, hidden layer spiking, memory exact: {args.n_test} images, "
+         f"{args.batch_size} side by side")
+    res = _evaluate(model, args.n_test, args.batch_size, **settings)
+    res["check"] = checked_against_alone(model, args.n_check, res, args.batch_size, **settings)
     res["resources"] = _resources(loihi_report(model, memory="exact"))
     res["model"] = model
     return res
 
 
-def run_spiking(args):
-    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
-        evaluate_psmnist,
-        loihi_report,
-    )
+def _spiking_model(args, seed, path=None):
+    """The low-order model trained for the chip's readout (images back to
+    back, read during the hold), training seed ``seed``."""
+    path = path or os.path.join(args.out, f"psmnist-order-{args.spiking_order}-hold-seed-{seed}")
+    return _model(path, order=args.spiking_order, epochs=20, readout="hold",
+                  hold_steps=args.hold_steps, window=args.window, seed=seed)
 
-    # trained for the chip's readout: images back to back, read during the hold
-    model = _model(args.spiking_model, order=args.spiking_order, epochs=20, readout="hold",
-                   hold_steps=args.hold_steps, window=args.window)
+
+def run_spiking(args):
+    from nengo_lmu.tasks.psmnist import loihi_report  # pylint: disable=import-outside-toplevel
+
+    model = _spiking_model(args, args.seed, args.spiking_model)
     settings = dict(max_rate=args.max_rate, hold_steps=args.hold_steps, window=args.window)
-    _log(f"psMNIST, order {args.spiking_order}: memory exact on the same {args.n_spiking} images")
-    exact = evaluate_psmnist(model, backend="loihi", n_test=args.n_spiking, memory="exact",
-                             **settings)
+    _log(f"psMNIST, order {args.spiking_order}: memory exact on the same {args.n_spiking} "
+         "images")
+    exact = _evaluate(model, args.n_spiking, args.batch_size, memory="exact", **settings)
     _log(f"memory spiking on chip, {args.memory_neurons} neurons per dimension")
     memory = dict(memory_neurons=args.memory_neurons, memory_max_rate=args.memory_max_rate,
                   seed=args.seed)
-    res = evaluate_psmnist(model, backend="loihi", n_test=args.n_spiking, memory="spiking",
-                           **memory, **settings)
+    res = _evaluate(model, args.n_spiking, args.batch_size, memory="spiking", **memory,
+                    **settings)
+    res["check"] = checked_against_alone(model, args.n_spiking_check, res, args.batch_size,
+                                         memory="spiking", **memory, **settings)
     res["exact_memory_accuracy"] = exact["accuracy"]
+    res["exact_memory_s_per_image"] = exact["s_per_image"]
     res["resources"] = _resources(
         loihi_report(model, memory="spiking", **memory))
     res["model"] = model
-    res["finetuned"] = run_finetuned(args, model, memory, settings)
     return res
 
 
-def run_finetuned(args, model, memory, settings):
-    """The spiking-memory model fine-tuned against its memory, on the same images."""
-    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
-        evaluate_psmnist,
-        finetune_psmnist,
-    )
+def _finetuned(args, model, seed):
+    """``model`` fine-tuned against its spiking memory (seed ``seed``) into
+    ``MODEL-finetuned-seed-SEED``, made here if that holds no finished model."""
+    from nengo_lmu.tasks.psmnist import finetune_psmnist  # pylint: disable=import-outside-toplevel
 
-    tuned = args.finetuned_model
-    history = None
-    if not os.path.exists(os.path.join(tuned, "params.npz")):
+    tuned = f"{model.rstrip(os.sep)}-finetuned-seed-{seed}"
+    if not finished(tuned):
         _log(f"fine-tuning {model} against its spiking memory into {tuned}")
-        history = finetune_psmnist(model, tuned, hold_steps=args.hold_steps, window=args.window,
-                                   progress_bar=False, verbose=0, **memory)
-    _log(f"fine-tuned model, memory spiking on chip: {args.n_spiking} images")
-    # the hidden neurons' rate is the one fine-tuning chose (in its config.json)
-    res = evaluate_psmnist(tuned, backend="loihi", n_test=args.n_spiking, memory="spiking",
-                           **memory, hold_steps=settings["hold_steps"],
-                           window=settings["window"])
-    out = {k: res[k] for k in ("accuracy", "n_test", "s_per_image", "seed", "memory_neurons",
-                               "max_rate")}
+        finetune_psmnist(model, tuned, memory_neurons=args.memory_neurons,
+                         memory_max_rate=args.memory_max_rate, seed=seed,
+                         max_rate=args.finetune_max_rate, hold_steps=args.hold_steps,
+                         window=args.window, progress_bar=False, verbose=0)
+    return tuned
+
+
+def run_finetuned(args, tuned):
+    """The fine-tuned model, memory spiking on chip, on ``--n-spiking`` images;
+    its memory's settings, seed and hidden rate from its ``config.json``."""
+    _log(f"fine-tuned model {tuned}, memory spiking on chip: {args.n_spiking} images")
+    res = _evaluate(tuned, args.n_spiking, args.batch_size, memory="spiking")
+    out = {"streams_accuracy": _streams_accuracy(tuned, args.n_spiking, args.batch_size)}
+    out.update({k: res[k] for k in ("accuracy", "rate_accuracy", "rate_stream_accuracy",
+                               "base_rate_stream_accuracy", "n_test", "s_per_image",
+                               "wall_s", "batch_size", "seed", "memory_neurons", "max_rate",
+                               "predictions")
+                if k in res})
     out["model"] = tuned
-    if history is not None:
+    history = os.path.join(tuned, "history.json")
+    if os.path.exists(history):
+        with open(history, encoding="utf-8") as f:
+            history = json.load(f)
         out["finetune"] = {k: history[k] for k in (
             "best", "val_accuracy_before", "val_spiking_accuracy_before",
-            "val_spiking_accuracy", "simulate_s", "wall_s")}
+            "val_spiking_accuracy", "simulate_s", "wall_s") if k in history}
     return out
+
+
+def _streams_accuracy(model, n, batch_size):
+    """The spiking classifier's accuracy on the first ``n`` test images run
+    back to back in ``batch_size`` streams of consecutive images
+    (``run_batched(reset=False)``): how a model trained for the hold readout
+    (images back to back) is read; from rest it sees an input it never saw."""
+    from nengo_lmu.batching import run_batched  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+        deployed_classifier,
+    )
+
+    net, data = deployed_classifier(model, memory="spiking")
+    x, y = data["test"][0][:n], data["test"][1][:n]
+    _log(f"{model}: {n} images back to back in {batch_size} streams")
+    run = run_batched(net, x, batch_size=batch_size, reset=False, progress_bar=False)
+    return float(np.mean(run.predictions == y))
+
+
+def run_seeds(args):
+    """The fine-tuned on-chip model over training seeds, all ``--n-spiking`` images."""
+    rows = []
+    for seed in args.seeds:
+        model = _spiking_model(args, seed)
+        _log(f"seed {seed}: {model}, memory exact (m_T, and hidden layer spiking)")
+        exact = _evaluate(model, args.n_spiking, args.batch_size, memory="exact",
+                          hold_steps=args.hold_steps, window=args.window)
+        row = run_finetuned(args, _finetuned(args, model, seed))
+        row.update(training_seed=seed, base_model=model,
+                   base_rate_accuracy=exact["rate_accuracy"],
+                   base_exact_memory_accuracy=exact["accuracy"])
+        rows.append(row)
+    summary = {}
+    for key in ("accuracy", "streams_accuracy", "base_rate_stream_accuracy",
+                "base_rate_accuracy", "rate_stream_accuracy", "base_exact_memory_accuracy"):
+        values = [r[key] for r in rows if key in r]
+        if values:
+            summary[key] = {"median": float(np.median(values)), "min": float(min(values)),
+                            "max": float(max(values))}
+    return {"seeds": list(args.seeds), "runs": rows, "summary": summary,
+            "n_test": rows[0]["n_test"] if rows else 0}
 
 
 def run_speed(args):
@@ -174,7 +317,37 @@ def rate_reference(r):
     return r.get("rate_stream_accuracy", r["rate_accuracy"])
 
 
-def format_table(results):
+def _check_line(r):
+    c = r["check"]
+    return (f"    {r['n_test']:,} images {r['batch_size']} side by side in {r['wall_s']:.0f} s "
+            f"({r['s_per_image']:.4f} s per image); one image alone "
+            f"{c['alone_s_per_image']:.3f} s ({c['speedup_over_alone']:.0f}x), back to back "
+            f"{c['back_to_back_s_per_image']:.3f} s ({c['speedup_over_back_to_back']:.0f}x), "
+            f"on the first {c['n']}: identical to each image alone: {c['identical_to_alone']}")
+
+
+def _pct(summary):
+    return (f"{100 * summary['median']:.2f} % ({100 * summary['min']:.2f}-"
+            f"{100 * summary['max']:.2f})")
+
+
+def format_seeds(s):
+    rows = [(str(r["training_seed"]), f"{100 * r['base_rate_stream_accuracy']:.2f} %",
+             f"{100 * r['base_rate_accuracy']:.2f} %", f"{100 * r['streams_accuracy']:.2f} %",
+             f"{100 * r['accuracy']:.2f} %", f"{r['wall_s']:.0f} s") for r in s["runs"]]
+    summary = s["summary"]
+    if rows:
+        rows.append(("median (range)", _pct(summary["base_rate_stream_accuracy"]),
+                     _pct(summary["base_rate_accuracy"]), _pct(summary["streams_accuracy"]),
+                     _pct(summary["accuracy"]), ""))
+    return (f"order-16 model fine-tuned against its spiking memory, memory spiking on chip, "
+            f"all {s['n_test']:,} images:\n" + format_table(rows, markdown=True, header=(
+                "training seed", "rate model, read as the chip reads it", "rate model, m_T",
+                "fine-tuned, spiking, back to back", "fine-tuned, spiking, from rest",
+                "emulator wall time, from rest")))
+
+
+def format_results(results):
     lines = []
     for key, title in (("exact", "memory exact (off chip)"),
                        ("spiking", "memory spiking (on chip)")):
@@ -185,24 +358,20 @@ def format_table(results):
         lines.append(
             f"psMNIST, {title:<25} order {r['order']:>3}, {r['units']} units: "
             f"Loihi {100 * r['accuracy']:6.2f} %  rate {100 * rate_reference(r):6.2f} %  "
-            f"({r['n_test']} images, {r['steps_per_image']} steps, {r['s_per_image']:.2f} s "
-            f"per image); {res['cores']} cores, {res['neurons']:,} neurons, "
-            f"{res['synapses']:,} synapses, fits one chip: {res['fits_one_chip']}"
+            f"({r['n_test']} images, {r['steps_per_image']} steps); {res['cores']} cores, "
+            f"{res['neurons']:,} neurons, {res['synapses']:,} synapses, fits one chip: "
+            f"{res['fits_one_chip']}"
         )
+        if "check" in r:
+            lines.append(_check_line(r))
         if key == "spiking":
             lines.append(f"    rate: the rate model read as the chip reads it; on m_T it gives "
                          f"{100 * r['rate_accuracy']:.2f} %, and the spiking hidden layer on "
                          f"the exact m_T {100 * r['exact_memory_accuracy']:.2f} %")
             lines.append(f"    {r['memory_neurons']} neurons per memory dimension at up to "
                          f"{r.get('memory_max_rate', 120):.0f} Hz, tuning seed {r.get('seed')}")
-            if "finetuned" in r:
-                f = r["finetuned"]
-                lines.append(
-                    f"    fine-tuned against that spiking memory ({f['model']}): Loihi "
-                    f"{100 * f['accuracy']:6.2f} % on the same images, "
-                    f"{100 * (rate_reference(r) - f['accuracy']):.2f} points below the "
-                    f"rate model ({f['s_per_image']:.2f} s per image, hidden neurons at "
-                    f"{f.get('max_rate', r['max_rate']):.0f} Hz)")
+    if "seeds" in results:
+        lines.append(format_seeds(results["seeds"]))
     if "speed" in results:
         s = results["speed"]
         lines.append(
@@ -220,24 +389,38 @@ def plot(results):
     from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
 
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    names, rate, spiking = [], [], []
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    names, rate, spiking, rate_err, spiking_err = [], [], [], [], []
+
+    def bar(name, r, s, r_range=(0, 0), s_range=(0, 0)):
+        names.append(name)
+        rate.append(100 * r)
+        spiking.append(100 * s)
+        rate_err.append(r_range)
+        spiking_err.append(s_range)
+
     for key in ("exact", "spiking"):
         if key in results:
             r = results[key]
-            names.append(f"order {r['order']}\nmemory {key}\n({r['n_test']} images)")
-            rate.append(100 * rate_reference(r))
-            spiking.append(100 * r["accuracy"])
-            if "finetuned" in r:
-                names.append(f"order {r['order']}\nmemory spiking,\nfine-tuned")
-                rate.append(100 * rate_reference(r))
-                spiking.append(100 * r["finetuned"]["accuracy"])
+            bar(f"order {r['order']}\nmemory {key}\n({r['n_test']:,} images)",
+                rate_reference(r), r["accuracy"])
+    seeds = results.get("seeds", {}).get("summary")
+    if seeds:
+        target, acc = seeds["base_rate_stream_accuracy"], seeds["accuracy"]
+        n = len(results["seeds"]["runs"])
+        bar(f"order 16, memory spiking,\nfine-tuned, {n} seed{'s' * (n > 1)}"
+            + ("\n(median, range)" if n > 1 else ""),
+            target["median"], acc["median"],
+            (100 * (target["median"] - target["min"]), 100 * (target["max"] - target["median"])),
+            (100 * (acc["median"] - acc["min"]), 100 * (acc["max"] - acc["median"])))
     xs = np.arange(len(names))
-    ax.bar(xs - 0.2, rate, 0.4, label="rate model, read as the chip reads it")
-    ax.bar(xs + 0.2, spiking, 0.4, label="spiking, Loihi emulator")
-    ax.set_xticks(xs, names)
+    ax.bar(xs - 0.2, rate, 0.4, yerr=np.transpose(rate_err),
+           label="rate model, read as the chip reads it")
+    ax.bar(xs + 0.2, spiking, 0.4, yerr=np.transpose(spiking_err),
+           label="spiking, Loihi emulator")
+    ax.set_xticks(xs, names, fontsize=8)
     ax.set_ylabel("psMNIST test accuracy (%)")
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -249,29 +432,37 @@ def main(argv=None):
     parser.add_argument("--out", default="results/benchmarks")
     parser.add_argument("--model", default=None,
                         help="psMNIST model dir (default: OUT/psmnist-parallel)")
-    parser.add_argument("--n-test", type=int, default=500)
+    parser.add_argument("--n-test", type=int, default=10000)
+    parser.add_argument("--n-check", type=int, default=100,
+                        help="images of the exact part checked alone (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="images side by side on the emulator (default: %(default)s)")
     parser.add_argument("--max-rate", type=float, default=250.0)
     parser.add_argument("--hold-steps", type=int, default=40)
     parser.add_argument("--window", type=int, default=30)
     parser.add_argument("--spiking-model", default=None,
-                        help="low-order model dir (default: OUT/psmnist-order-ORDER-hold)")
+                        help="low-order model dir (default: "
+                        "OUT/psmnist-order-ORDER-hold-seed-SEED)")
     parser.add_argument("--spiking-order", type=int, default=16)
-    parser.add_argument("--finetuned-model", default=None,
-                        help="the spiking model fine-tuned against its memory (default: "
-                        "SPIKING_MODEL-finetuned-seed-SEED)")
+    parser.add_argument("--finetune-max-rate", type=float, default=500.0,
+                        help="hidden neurons' rate the fine-tuned models are made with "
+                        "(default: %(default)s)")
     parser.add_argument("--memory-neurons", type=int, default=30)
     parser.add_argument("--memory-max-rate", type=float, default=700.0)
     parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the spiking memory's neuron tuning")
-    parser.add_argument("--n-spiking", type=int, default=20)
+                        help="training, fine-tuning and tuning seed of the spiking part")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="training seeds of the seeds part (default: 0 1 2)")
+    parser.add_argument("--n-spiking", type=int, default=10000)
+    parser.add_argument("--n-spiking-check", type=int, default=50,
+                        help="images of the spiking part checked alone (default: %(default)s)")
     parser.add_argument("--speed-time", type=float, default=5.0)
     parser.add_argument("--learning-time", type=float, default=40.5)
     args = parser.parse_args(argv)
+    for name in ("n_test", "n_check", "batch_size", "n_spiking", "n_spiking_check"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
     args.model = args.model or os.path.join(args.out, "psmnist-parallel")
-    args.spiking_model = args.spiking_model or os.path.join(
-        args.out, f"psmnist-order-{args.spiking_order}-hold")
-    args.finetuned_model = args.finetuned_model or (
-        f"{args.spiking_model.rstrip(os.sep)}-finetuned-seed-{args.seed}")
 
     json_path = os.path.join(args.out, "loihi.json")
     results = load_results(json_path)  # rerun parts update an earlier run's results
@@ -281,13 +472,18 @@ def main(argv=None):
         save_part(json_path, results, part, globals()[f"run_{part}"](args))
     results["wall_s"] = time.perf_counter() - started
     print()
-    print(format_table(results))
-    fig = plot(results) if "exact" in results or "spiking" in results else None
+    print(format_results(results))
+    fig = plot(results) if set(results) & {"exact", "spiking", "seeds"} else None
     write_report(args.out, "loihi", results, fig=fig)
     if "exact" in results:
         write_json(os.path.join(args.out, LOIHI_JSON), results["exact"])
     print(f"\nwrote {args.out}/loihi.json ({results['wall_s']:.0f} s)")
-    return 0
+    failed = [part for part in ("exact", "spiking") if part in args.parts
+              and not results[part]["check"]["identical_to_alone"]]
+    if failed:
+        print(f"FAILED: the batched runs of {', '.join(failed)} differ from each image alone",
+              file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ BASE = {"validation", "io", "metrics", "plots", "version", "_deprecated", "schem
 MATHS = {"systems"}
 MODELS = {"neurons", "networks", "lmu", "readout", "model_dir", "data", "mnist_files"}
 BACKENDS = {"backends", "training", "dl_plan", "loihi", "spiking", "batching",
-            "memory_simulation", "distributed", "keras", "nir_graph"}
+            "batched_emulator", "memory_simulation", "distributed", "keras", "nir_graph"}
 HEAVY = ("tensorflow", "nengo_dl", "nengo_loihi", "keras_lmu", "keras", "nir")
 #: The one exception: `nengo_lmu.data.load_mnist(download=True)` downloads
 #: MNIST through Keras (the explicit, documented download), importing
@@ -101,7 +101,8 @@ def test_networks_import_no_backend():
 
 def test_training_and_deployment_never_import_each_other():
     training = {"training", "dl_plan"}
-    deployment = {"spiking", "loihi", "batching", "memory_simulation", "distributed"}
+    deployment = {"spiking", "loihi", "batching", "batched_emulator", "memory_simulation",
+                  "distributed"}
     for name in training:
         assert not own(MODULES[f"nengo_lmu.{name}"]) & deployment, name
     for name in deployment:

@@ -10,7 +10,9 @@ import nengo
 import numpy as np
 import pytest
 
-from nengo_lmu.batching import BatchedEmulator, BatchedRun, run_batched
+from nengo_lmu.batched_emulator import BatchedEmulator
+from nengo_lmu.batching import BatchedNetwork, BatchedRun, predict_batched, run_batched
+from nengo_lmu.lmu import build_classifier
 from nengo_lmu.spiking import SpikingLMUClassifier
 from tests.classifiers import CONFIG, small_classifier
 
@@ -148,7 +150,7 @@ def test_overflow_as_nengo_loihi():
         overflow_signed,
     )
 
-    from nengo_lmu.batching import _overflow  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.batched_emulator import _overflow  # pylint: disable=import-outside-toplevel
 
     x = np.array([[-2**21 - 3, -2**21, -5, 0, 2**21 - 1, 2**21, 2**22 + 7]], dtype=np.int32)
     expected, _ = overflow_signed(x.copy(), bits=21)
@@ -248,15 +250,90 @@ def test_emulator_refuses_what_it_does_not_emulate():
         BatchedEmulator(net, [probe], [probe])
 
 
+# -- the rate classifier on nengo ------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 64])
+def test_rate_batched_equals_one_at_a_time(small, batch_size, allclose):
+    """B sequences side by side in one nengo simulator, each from rest: the
+    logits `training.predict` gives one sequence after another, whatever B
+    (64 > 40 sequences: one batch); a last batch padded (7) or not (1)."""
+    from nengo_lmu.training import predict  # pylint: disable=import-outside-toplevel
+
+    params, x = small
+    clf = build_classifier(CONFIG, params, method="sequential")
+    reference = predict(clf, x, backend="nengo")
+    logits = predict_batched(clf, x, batch_size=batch_size)
+    assert logits.shape == (40, CONFIG["n_classes"])
+    assert allclose(logits, reference, atol=1e-12)
+    assert np.array_equal(logits.argmax(axis=1), reference.argmax(axis=1))
+    # each image from rest: alone, or after other images, the same logits
+    assert allclose(predict_batched(clf, x[::-1], batch_size=batch_size)[::-1], logits,
+                    atol=1e-12)
+
+
+def test_rate_batched_recurrent_lmu(rng, allclose):
+    """The LMU's recurrent options (h -> memory, memory -> memory, h -> h, x -> h)
+    widen too: their one-step-delay synapses act on every copy."""
+    from nengo_lmu.training import predict  # pylint: disable=import-outside-toplevel
+
+    config = dict(CONFIG, hidden_to_memory=True, memory_to_memory=True,
+                  hidden_recurrent=True, input_to_hidden=True)
+    clf = build_classifier(config, method="sequential", seed=1)
+    params = clf.get_params()
+    params = {k: v + 0.1 * rng.normal(size=np.shape(v)) for k, v in params.items()}
+    clf = build_classifier(config, params, method="sequential")
+    x = rng.uniform(0, 1, size=(5, 30, 1))
+    assert allclose(predict_batched(clf, x, batch_size=3), predict(clf, x, backend="nengo"),
+                    atol=1e-12)
+
+
+def test_rate_batched_refuses(small):
+    params, x = small
+    clf = build_classifier(CONFIG, params, method="sequential")
+    with pytest.raises(ValueError, match="classifier must be an LMUClassifier"):
+        predict_batched(classifier(small, "exact"), x)
+    with pytest.raises(ValueError, match="method='sequential'"):
+        predict_batched(build_classifier(CONFIG, params, method="parallel"), x)
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
+        predict_batched(clf, x, batch_size=0)
+    with pytest.raises(ValueError, match=r"x must have shape \(n >= 1, T >= 1, 1\), got \(40, 30\)"):
+        predict_batched(clf, x[..., 0])
+    with pytest.raises(ValueError, match="x must hold finite floats"):
+        predict_batched(clf, np.where(x > 0.5, np.nan, x))
+    with pytest.raises(ValueError, match="n_copies must be an integer >= 1"):
+        BatchedNetwork(clf, 0)
+    with pytest.raises(ValueError, match="inputs must be nengo.Node objects without input"):
+        BatchedNetwork(clf, 2, inputs=[clf.output])
+
+    def net_with(extra):
+        with nengo.Network() as net:
+            a, b = nengo.Node(np.zeros(2)), nengo.Node(size_in=2)
+            extra(a, b)
+        return net
+
+    for extra, message in [
+            (lambda a, b: nengo.Connection(a[0], b[1]), "without slices or functions"),
+            (lambda a, b: nengo.Connection(a, b, function=np.square), "without slices"),
+            (lambda a, b: nengo.Connection(a, nengo.Ensemble(5, 2)), "through their neurons"),
+            (lambda a, b: nengo.Connection(a, b, transform=nengo.Sparse(
+                (2, 2), indices=[[0, 0]], init=[1.0])), "dense and scalar transforms"),
+            (lambda a, b: nengo.Node(lambda t: t), "constant output"),
+            (lambda a, b: nengo.Probe(b[:1]), "probes of whole nodes")]:
+        with pytest.raises(NotImplementedError, match=message):
+            BatchedNetwork(net_with(extra), 2)
+
+
 # -- layers -------------------------------------------------------------------
 
 
 def test_imports_no_training_stack():
     """The module sits in the backend layer beside `nengo_lmu.spiking`: no NengoDL,
     TensorFlow, training or application imports (nengo_loihi only when it builds)."""
-    path = pathlib.Path(__file__).resolve().parents[1] / "nengo_lmu" / "batching.py"
+    package = pathlib.Path(__file__).resolve().parents[1] / "nengo_lmu"
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse((package / "batching.py").read_text()
+                                   + (package / "batched_emulator.py").read_text())):
         if isinstance(node, ast.Import):
             found.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -289,7 +366,7 @@ def test_benchmark_script(tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run([sys.executable, str(script), "--model", str(model), "--n-test", "12",
                            "--batch-size", "1", "5", "--n-reference", "4", "--n-check", "2",
-                           "--out", str(out)], capture_output=True, text=True, env=env,
+                           "--rate-n-test", "6", "--out", str(out)], capture_output=True, text=True, env=env,
                           timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr
     result = json.loads((out / "batched_loihi_exact.json").read_text())
@@ -297,6 +374,9 @@ def test_benchmark_script(tmp_path):
     assert all(b["identical_to_alone"] and b["n"] == 12 for b in result["batched"])
     assert result["streams"]["identical_to_back_to_back"]
     assert result["back_to_back"]["n"] == 4 and result["alone"]["n"] == 2
+    rate = result["rate_nengo"]
+    assert rate["one_at_a_time"]["n"] == 4 and [b["n"] for b in rate["batched"]] == [6, 6]
+    assert all(b["identical_predictions"] and b["allclose"] for b in rate["batched"])
     assert (out / "batched_loihi_exact.png").exists()
     assert "speed-up" in proc.stdout and "batched, batch size 5" in proc.stdout
     missing = subprocess.run([sys.executable, str(script), "--model", str(tmp_path / "none")],

@@ -103,8 +103,8 @@ def cmd_psmnist_evaluate(args, parser):
         kwargs = dict(progress_bar=not args.no_progress, **spiking_kwargs(args))
     else:
         reject_spiking_args(parser, args)
-    if args.batch_size is not None and args.backend == "nengo":
-        parser.error("--batch-size needs --backend dl or loihi (nengo runs image by image)")
+        if args.backend == "nengo":
+            kwargs = dict(progress_bar=not args.no_progress)
     if (args.workers > 1 or args.ray_address is not None) and args.backend != "loihi":
         parser.error("--workers and --ray-address need --backend loihi")
     if args.workers > 1 and args.ray_address is not None:
@@ -321,7 +321,9 @@ def _add_evaluate(ps_sub):
                     help="evaluate the first N test images (default: all 10,000)")
     ev.add_argument("--batch-size", type=number(int, "--batch-size", 1), default=None,
                     metavar="B", help="images run side by side: NengoDL's minibatch with "
-                    "--backend dl (default 100); with --backend loihi B images at once, "
+                    "--backend dl (default 100); with --backend nengo B images at once in "
+                    "one simulator, each from rest (default: one after another, the same "
+                    "logits to rounding); with --backend loihi B images at once, "
                     "each from rest, identical whatever B (default: back to back in one "
                     "simulation, each image after the previous one; 64 with --workers or "
                     "--ray-address)")

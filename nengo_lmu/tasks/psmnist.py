@@ -385,7 +385,8 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     """Test accuracy of a trained model on the first ``n_test`` test images.
 
     ``backend="dl"`` runs the temporal network (784 steps per image) in
-    NengoDL; ``"nengo"`` in the reference simulator, image by image.
+    NengoDL; ``"nengo"`` in the reference simulator, image by image or
+    ``batch_size`` side by side.
     ``network="closed-form"`` evaluates the equivalent one-step network fed
     the closed-form memory instead (NengoDL only; seconds for all 10,000
     images, for LMUs whose memory is a linear filter of the input).
@@ -405,9 +406,13 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     ``hold_steps``, ``window``, ``memory_neurons``, ...).
 
     ``batch_size`` is how many images run side by side: NengoDL's minibatch
-    (default 100); on Loihi, None (default) runs the images back to back in
-    one simulation, each starting from the state the previous one left, and
-    an integer runs that many images at once, each from rest
+    (default 100); on nengo, None (default) runs one image after another
+    (`nengo_lmu.training.predict`) and an integer that many at once in one
+    simulator (`nengo_lmu.batching.predict_batched`), each from rest either
+    way (the same logits, to rounding); on Loihi, None (default) runs the
+    images back to back in one simulation, each starting from the state the
+    previous one left, and an integer runs that many images at once, each
+    from rest
     (`nengo_lmu.batching.run_batched`: nengo_loihi's arithmetic, checked
     spike for spike against `nengo_loihi.Simulator`, each image's result
     identical whatever the batch size; tens to hundreds of times faster).
@@ -447,9 +452,6 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
 
         batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
         check_distributed_args(workers, ray_address, batch_size)
-    if batch_size is not None and backend == "nengo":
-        raise ValueError("batch_size applies to backend='dl' (minibatch) and 'loihi' "
-                         "(images side by side); backend='nengo' runs image by image")
     method = "sequential" if network == "temporal" else "parallel"
     model_dir = check_input_dir("model_dir", model_dir, "model directory")
     run_config, params = load_model(model_dir)
@@ -485,9 +487,15 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
                     base, x, y, result["hold_steps"], result["window"])
         return result
     clf = build_classifier(config, params=params, method=method)
-    batch_size = None if backend == "nengo" else min(batch_size or 100, len(x))
+    if backend == "dl" or batch_size is not None:
+        batch_size = min(batch_size or 100, len(x))
     start = time.perf_counter()
-    logits = predict(clf, x, method=method, backend=backend, batch_size=batch_size or 1)
+    if backend == "nengo" and batch_size is not None:
+        from nengo_lmu.batching import predict_batched  # pylint: disable=import-outside-toplevel
+
+        logits = predict_batched(clf, x, batch_size=batch_size, progress_bar=progress_bar)
+    else:
+        logits = predict(clf, x, method=method, backend=backend, batch_size=batch_size or 1)
     wall = time.perf_counter() - start
     return {"accuracy": accuracy(logits, y), "n_test": int(len(x)), "backend": backend,
             "data_source": data.source, "data_file": data_file(data),
@@ -592,28 +600,43 @@ def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking
     }
 
 
-def loihi_report(model_dir, memory="exact", source="auto", **spiking):
-    """Loihi resources and weight quantization of a model's spiking classifier.
-
-    Builds `nengo_lmu.spiking.SpikingLMUClassifier` (calibrated like
-    `evaluate_psmnist` with ``backend="loihi"``) with nengo_loihi, without
-    running it, and returns `nengo_lmu.loihi.network_report` (``cores``,
-    ``neurons``, ``synapses``, ``fits_one_chip``, ``quantization``, ...)
-    with the model's sizes added.
-    """
-    from nengo_lmu.loihi import network_report  # pylint: disable=import-outside-toplevel
+def deployed_classifier(model_dir, memory="exact", source="auto", copies=2, **spiking):
+    """The spiking classifier `evaluate_psmnist` runs with ``backend="loihi"``
+    (the same settings, calibrated on the same validation images) and the
+    psMNIST data, ``(classifier, data)``: to run it in other ways, e.g. each
+    test image alone (``classifier.run(x[i:i + 1])``) to check a batched
+    evaluation. The arguments are `evaluate_psmnist`'s; ``copies`` is
+    `check_spiking_settings`'."""
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     check_choice("memory", memory, MEMORY_MODES)
     model_dir = check_input_dir("model_dir", model_dir, "model directory")
     run_config, params = load_model(model_dir)
-    spiking = check_spiking_settings(run_config["model"], memory,
+    config = run_config["model"]
+    check_spiking_counterpart(config.get("hidden_neuron_type", "RectifiedLinear"))
+    spiking = check_spiking_settings(config, memory,
                                      deployment_settings(run_config, memory, **spiking),
-                                     copies=4)  # nengo_loihi's build keeps copies
+                                     copies=copies)
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
-    x_cal = data["valid"][0][:N_CALIBRATION]
-    net = SpikingLMUClassifier(run_config["model"], params, x_cal, memory=memory, **spiking)
-    net.set_inputs(x_cal[:1])
+    net = SpikingLMUClassifier(config, params, data["valid"][0][:N_CALIBRATION],
+                               memory=memory, **spiking)
+    return net, data
+
+
+def loihi_report(model_dir, memory="exact", source="auto", **spiking):
+    """Loihi resources and weight quantization of a model's spiking classifier.
+
+    Builds `nengo_lmu.spiking.SpikingLMUClassifier` (calibrated like
+    `evaluate_psmnist` with ``backend="loihi"``, `deployed_classifier`) with
+    nengo_loihi, without running it, and returns
+    `nengo_lmu.loihi.network_report` (``cores``, ``neurons``, ``synapses``,
+    ``fits_one_chip``, ``quantization``, ...) with the model's sizes added.
+    """
+    from nengo_lmu.loihi import network_report  # pylint: disable=import-outside-toplevel
+
+    # nengo_loihi's build keeps copies of the memory's weights
+    net, data = deployed_classifier(model_dir, memory, source, copies=4, **spiking)
+    net.set_inputs(data["valid"][0][:1])
     report = network_report(net, dt=net.dt)
     report.update(memory=memory, order=net.order, units=net.units,
                   memory_neurons=net.memory_neurons if memory == "spiking" else 0,

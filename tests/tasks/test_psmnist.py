@@ -124,6 +124,21 @@ def test_evaluate_errors(trained, tmp_path, capsys):
         evaluate_psmnist(str(out), n_test=20000)
 
 
+def test_evaluate_nengo_batched(trained, tmp_path):
+    """--backend nengo --batch-size B: B images side by side in one simulator,
+    the predictions of one image after another."""
+    out, _ = trained
+    alone = evaluate_psmnist(str(out), backend="nengo", n_test=5)
+    path = tmp_path / "batched.json"
+    assert main(["psmnist", "evaluate", "--model", str(out), "--backend", "nengo",
+                 "--n-test", "5", "--batch-size", "3", "--no-progress",
+                 "--json", str(path)]) == 0
+    batched = json.loads(path.read_text())
+    assert alone["batch_size"] is None and batched["batch_size"] == 3
+    assert batched["predictions"] == alone["predictions"]
+    assert batched["accuracy"] == alone["accuracy"] and batched["n_test"] == 5
+
+
 def test_params_from_other_model(trained, tmp_path):
     out, _ = trained
     run_config, params = load_model(str(out))
