@@ -425,7 +425,7 @@ def comparison_rows(results):
                      f"{loihi['accuracy'] * 100:.2f} %{n_note(loihi['n_test'])}"
                      f" (rate on the same images {loihi['rate_accuracy'] * 100:.2f} %)",
                      "" if n_trainable is None else f"{n_trainable:,}",
-                     f"rate row's weights; {loihi['s_per_image']:.1f} s per test image"))
+                     f"rate row's weights; {loihi['s_per_image']:.2g} s per test image"))
     for kind, label in (("ff", "FF baseline"), ("lstm", "LSTM baseline")):
         b = results.get(kind)
         if b:
@@ -451,7 +451,7 @@ def plot_comparison(ax, results):
                        f"{acc['n_trainable']:,} params, {acc['train_wall_s']:.0f} s", "C0"))
     if loihi:
         points.append(("LMU, spiking\n(Loihi emulator)", loihi["accuracy"] * 100,
-                       f"n={loihi['n_test']}, {loihi['s_per_image']:.1f} s/image", "C1"))
+                       f"n={loihi['n_test']}, {loihi['s_per_image']:.2g} s/image", "C1"))
     for kind, color in (("ff", "C4"), ("lstm", "C5")):
         b = results.get(kind)
         if b:
