@@ -120,8 +120,14 @@ def cmd_psmnist_evaluate(args, parser):
             import_ray()
         except ImportError as e:
             parser.error(f"--ray-address: {e}")
+    if args.streams and (args.backend != "loihi" or args.batch_size is None
+                         or args.workers > 1 or args.ray_address is not None):
+        parser.error("--streams needs --backend loihi and --batch-size, without --workers "
+                     "or --ray-address (without --batch-size the images already run back "
+                     "to back)")
     if args.backend == "loihi":
-        kwargs.update(workers=args.workers, ray_address=args.ray_address)
+        kwargs.update(workers=args.workers, ray_address=args.ray_address,
+                      streams=args.streams)
     check_model(args)
     check_json(args)
     result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test,
@@ -145,7 +151,8 @@ def cmd_psmnist_evaluate(args, parser):
 
 def _print_loihi_result(result):
     side = ("back to back" if result["batch_size"] is None
-            else f"{result['batch_size']} side by side, each from rest")
+            else f"{result['batch_size']} side by side, each from rest" if result["from_rest"]
+            else f"back to back in {result['batch_size']} streams side by side")
     print(f"rate model on the same images {result['rate_accuracy'] * 100:.2f} %; "
           f"memory {result['memory']}; {result['steps_per_image']} chip steps and "
           f"{result['s_per_image']:.4f} s per image on the emulator ({side})")
@@ -335,6 +342,11 @@ def _add_evaluate(ps_sub):
                     help="with --backend loihi: send the chunks to the Ray cluster at ADDR "
                     "(auto, HOST:PORT or ray://HOST:PORT; every node with the same "
                     "nengo-lmu installed) instead; needs pip install nengo-lmu[cluster]")
+    ev.add_argument("--streams", action="store_true",
+                    help="with --backend loihi and --batch-size: run the images back to "
+                    "back in B streams of consecutive images side by side, each image "
+                    "after the one before it in its stream (as the chip streams them, and "
+                    "as a --readout hold model is read), instead of each from rest")
     add_spiking_args(ev)
     add_json(ev, "result")
     add_no_progress(ev)

@@ -381,7 +381,7 @@ N_CALIBRATION = 1000
 
 def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_size=None,
                      network="temporal", memory="exact", progress_bar=True, workers=1,
-                     ray_address=None, **spiking):
+                     ray_address=None, streams=False, **spiking):
     """Test accuracy of a trained model on the first ``n_test`` test images.
 
     ``backend="dl"`` runs the temporal network (784 steps per image) in
@@ -420,6 +420,15 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     order), ``n_test``, ``batch_size``, ``workers``, ``wall_s`` and
     ``s_per_image``, so that two runs can be compared image by image.
 
+    ``streams=True`` (``backend="loihi"`` with ``batch_size``) runs the
+    images back to back instead, in ``batch_size`` streams of consecutive
+    images side by side (`nengo_lmu.batching.run_batched` with
+    ``reset=False``): each image starts from the state the one before it in
+    its stream left, as the chip streams images and as a model trained with
+    ``readout="hold"`` learned to read them; the result has
+    ``from_rest`` False. The figures then depend on ``batch_size`` (where
+    the streams begin), so one process runs them (no ``workers``).
+
     ``workers`` (``backend="loihi"``) spreads the batched run over that many
     processes on this machine, and ``ray_address`` (e.g. ``"auto"``,
     ``"host:6379"``) over an existing Ray cluster instead
@@ -444,6 +453,12 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     check_integer("batch_size", batch_size, allow_none=True)
     check_choice("memory", memory, MEMORY_MODES)
     distributed = check_integer("workers", workers) > 1 or ray_address is not None
+    if not isinstance(streams, bool):
+        raise ValueError(f"streams must be True or False, got {streams!r}")
+    if streams and (backend != "loihi" or batch_size is None or distributed):
+        raise ValueError("streams=True needs backend='loihi' and a batch_size, in one "
+                         "process (no workers or ray_address): without batch_size the "
+                         "images already run back to back")
     if distributed:
         if backend != "loihi":
             raise ValueError("workers and ray_address apply to backend='loihi' only")
@@ -476,7 +491,7 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
         trained = run_config["readout"]
         result = _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
                                    memory, progress_bar, spiking, batch_size,
-                                   workers=workers, ray_address=ray_address)
+                                   workers=workers, ray_address=ray_address, streams=streams)
         result["training_readout"] = trained
         result.update(data_source=data.source, data_file=data_file(data))
         if trained["scheme"] == "spiking" and memory == "spiking":
@@ -547,7 +562,7 @@ def _rate_stream_accuracy(model_dir, x, y, hold_steps, window):
 
 
 def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking,
-                      batch_size=None, workers=1, ray_address=None):
+                      batch_size=None, workers=1, ray_address=None, streams=False):
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     net = SpikingLMUClassifier(config, params, x_cal, memory=memory, **spiking)  # validates
@@ -559,7 +574,7 @@ def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking
         from nengo_lmu.batching import run_batched  # pylint: disable=import-outside-toplevel
 
         batched = run_batched(net, x, batch_size=batch_size, backend="loihi",
-                              progress_bar=progress_bar)
+                              reset=not streams, progress_bar=progress_bar)
         logits, rates = batched.logits, batched.rates
     else:  # chunks on worker processes or a Ray cluster, each rebuilding the classifier
         from nengo_lmu.distributed import (  # pylint: disable=import-outside-toplevel
@@ -595,7 +610,8 @@ def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking
         "seed": net.seed,
         "order": net.order, "units": net.units, "n_trainable": net.n_trainable,
         "mean_hidden_rate_hz": float(np.mean(rates) * net.alpha), "wall_s": wall,
-        "batch_size": batch_size, **spread, "from_rest": batch_size is not None,
+        "batch_size": batch_size, **spread,
+        "from_rest": batch_size is not None and not streams,
         "predictions": logits.argmax(1).tolist(),
     }
 

@@ -169,6 +169,10 @@ ROWS = [
     (["psmnist", "train", "--out", "{out}", "--translate", "-1"], "--translate must be >= 0"),
     (["psmnist", "train", "--out", "{out}", "--translate", "1.5"],
      "--translate must be an integer"),
+    (["psmnist", "evaluate", "--model", "{model}", "--backend", "loihi", "--streams"],
+     "--streams needs --backend loihi and --batch-size"),
+    (["psmnist", "evaluate", "--model", "{model}", "--streams", "--batch-size", "2"],
+     "--streams needs --backend loihi and --batch-size"),
     # --- export (NIR) -----------------------------------------------------------
     (["export", "--model", "{file}", "--out", "{out}/m.nir"],
      r"--model: '{file}' is a file, not a model directory"),

@@ -139,6 +139,25 @@ def test_evaluate_nengo_batched(trained, tmp_path):
     assert batched["accuracy"] == alone["accuracy"] and batched["n_test"] == 5
 
 
+def test_evaluate_loihi_streams(trained, tmp_path):
+    """--streams: the batched emulator runs the images back to back, in B
+    streams; with one stream, the predictions of one nengo_loihi simulation."""
+    out, _ = trained
+    one_simulation = evaluate_psmnist(str(out), backend="loihi", n_test=4, progress_bar=False)
+    path = tmp_path / "streams.json"
+    assert main(["psmnist", "evaluate", "--model", str(out), "--backend", "loihi",
+                 "--n-test", "4", "--batch-size", "1", "--streams", "--no-progress",
+                 "--json", str(path)]) == 0
+    streams = json.loads(path.read_text())
+    assert one_simulation["from_rest"] is False and streams["from_rest"] is False
+    assert streams["predictions"] == one_simulation["predictions"]
+    assert streams["accuracy"] == one_simulation["accuracy"]
+    with pytest.raises(ValueError, match="streams=True needs backend='loihi' and a batch_size"):
+        evaluate_psmnist(str(out), backend="loihi", n_test=4, streams=True)
+    with pytest.raises(ValueError, match="streams must be True or False"):
+        evaluate_psmnist(str(out), backend="loihi", n_test=4, batch_size=2, streams="yes")
+
+
 def test_params_from_other_model(trained, tmp_path):
     out, _ = trained
     run_config, params = load_model(str(out))
