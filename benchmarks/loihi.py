@@ -60,6 +60,7 @@ import numpy as np
 
 from nengo_lmu.io import write_json
 from nengo_lmu.tasks.peers import LOIHI_JSON
+from nengo_lmu.tasks.psmnist import FINETUNE
 from nengo_lmu.tasks.reporting import (
     format_table,
     load_results,
@@ -202,10 +203,13 @@ def _finetuned(args, model, seed):
     from nengo_lmu.tasks.psmnist import finetune_psmnist  # pylint: disable=import-outside-toplevel
 
     tuned = f"{model.rstrip(os.sep)}-finetuned-seed-{seed}"
+    if args.finetune_n_train != FINETUNE["n_train"]:
+        tuned += f"-n-train-{args.finetune_n_train}"
     if not finished(tuned):
         _log(f"fine-tuning {model} against its spiking memory into {tuned}")
         finetune_psmnist(model, tuned, memory_neurons=args.memory_neurons,
                          memory_max_rate=args.memory_max_rate, seed=seed,
+                         n_train=args.finetune_n_train,
                          max_rate=args.finetune_max_rate, hold_steps=args.hold_steps,
                          window=args.window, progress_bar=False, verbose=0)
     return tuned
@@ -259,7 +263,7 @@ def run_seeds(args):
         exact = _evaluate(model, args.n_spiking, args.batch_size, memory="exact",
                           hold_steps=args.hold_steps, window=args.window)
         row = run_finetuned(args, _finetuned(args, model, seed))
-        row.update(training_seed=seed, base_model=model,
+        row.update(training_seed=seed, base_model=model, finetune_n_train=args.finetune_n_train,
                    base_rate_accuracy=exact["rate_accuracy"],
                    base_exact_memory_accuracy=exact["accuracy"])
         rows.append(row)
@@ -447,6 +451,10 @@ def main(argv=None):
     parser.add_argument("--finetune-max-rate", type=float, default=500.0,
                         help="hidden neurons' rate the fine-tuned models are made with "
                         "(default: %(default)s)")
+    parser.add_argument("--finetune-n-train", type=int, default=FINETUNE["n_train"],
+                        help="training images the fine-tuning simulates the spiking memory "
+                        "on (default: %(default)s; another number is recorded in the fine-"
+                        "tuned model's directory name, MODEL-finetuned-seed-S-n-train-N)")
     parser.add_argument("--memory-neurons", type=int, default=30)
     parser.add_argument("--memory-max-rate", type=float, default=700.0)
     parser.add_argument("--seed", type=int, default=0,
