@@ -58,6 +58,7 @@ import time
 
 import numpy as np
 
+from nengo_lmu.batching import DEFAULT_BATCH_SIZE
 from nengo_lmu.io import write_json
 from nengo_lmu.tasks.peers import LOIHI_JSON
 from nengo_lmu.tasks.psmnist import FINETUNE
@@ -240,18 +241,11 @@ def run_finetuned(args, tuned):
 def _streams_accuracy(model, n, batch_size):
     """The spiking classifier's accuracy on the first ``n`` test images run
     back to back in ``batch_size`` streams of consecutive images
-    (``run_batched(reset=False)``): how a model trained for the hold readout
-    (images back to back) is read; from rest it sees an input it never saw."""
-    from nengo_lmu.batching import run_batched  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
-        deployed_classifier,
-    )
-
-    net, data = deployed_classifier(model, memory="spiking")
-    x, y = data["test"][0][:n], data["test"][1][:n]
+    (``evaluate_psmnist(streams=True)``): how a model trained for the hold
+    readout (images back to back) is read; from rest it sees an input it
+    never saw."""
     _log(f"{model}: {n} images back to back in {batch_size} streams")
-    run = run_batched(net, x, batch_size=batch_size, reset=False, progress_bar=False)
-    return float(np.mean(run.predictions == y))
+    return _evaluate(model, n, batch_size, memory="spiking", streams=True)["accuracy"]
 
 
 def run_seeds(args):
@@ -439,7 +433,7 @@ def main(argv=None):
     parser.add_argument("--n-test", type=int, default=10000)
     parser.add_argument("--n-check", type=int, default=100,
                         help="images of the exact part checked alone (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=64,
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
                         help="images side by side on the emulator (default: %(default)s)")
     parser.add_argument("--max-rate", type=float, default=250.0)
     parser.add_argument("--hold-steps", type=int, default=40)
