@@ -242,7 +242,7 @@ class LMU(nengo.Network):
         """Whether the memory is an LTI filter of ``x`` and ``h`` has no recurrence."""
         return not (self.hidden_to_memory or self.memory_to_memory or self.hidden_recurrent)
 
-    def closed_form_memory(self, x, params=None):
+    def closed_form_memory(self, x, params=None, dtype=np.float64):
         """The memory's final state ``m_T`` for sequences ``x``, in closed form.
 
         ``m_T = sum_k H[T-1-k] u_k`` with ``u_k = e_x x_k`` and ``H`` the
@@ -254,23 +254,25 @@ class LMU(nengo.Network):
         x : ndarray, shape ``(n, T, input_d)``
         params : dict, optional
             Weights (``e_x`` is used); this network's by default.
+        dtype : {numpy.float64, numpy.float32}
+            Precision of the computation (`MemorySystem.final_state`).
 
         Returns
         -------
-        ndarray, shape ``(n, memory_d * order)``
+        ndarray, shape ``(n, memory_d * order)``, of ``dtype``
         """
         x = np.asarray(x)
         if x.ndim != 3 or x.shape[2] != self.input_d:
             raise ValueError(
                 f"x must have shape (n, n_steps, input_d={self.input_d}), got {x.shape}"
             )
-        e_x = (self.params if params is None else params)["e_x"]
-        u = x @ e_x.T  # (n, T, memory_d)
+        e_x = np.asarray((self.params if params is None else params)["e_x"], dtype=dtype)
+        u = np.asarray(x, dtype=dtype) @ e_x.T  # (n, T, memory_d)
         n, T, d = u.shape
         # one (n * memory_d, T) @ (T, order) product
         rows = np.swapaxes(u, 1, 2).reshape(n * d, T)
-        return self.system.final_state(rows, 1.0, method=self.discretizer).reshape(
-            n, d * self.order)
+        return self.system.final_state(rows, 1.0, method=self.discretizer,
+                                       dtype=dtype).reshape(n, d * self.order)
 
     @property
     def used_params(self):

@@ -95,6 +95,11 @@ def test_final_state_matches_recursion(rng, allclose):
     assert allclose(sys.final_state(u, 1.0), expected, atol=1e-12)
     with pytest.raises(ValueError, match="u must have shape"):
         sys.final_state(u[0], 1.0)
+    m32 = sys.final_state(u, 1.0, dtype=np.float32)
+    assert m32.dtype == np.float32
+    assert allclose(m32, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="dtype must be one of float64, float32"):
+        sys.final_state(u, 1.0, dtype=np.int64)
 
 
 def test_trajectory_matches_recursion(rng, allclose):
