@@ -60,13 +60,15 @@ def run_part(model, memory, args, workdir):
     from nengo_lmu.batching import run_batched  # pylint: disable=import-outside-toplevel
     from nengo_lmu.neurons import chip_neuron_type  # pylint: disable=import-outside-toplevel
     from nengo_lmu.nir_graph import from_nir, run_nengo, to_nir, write  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.tasks.nir_export import psmnist_classifier  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.nir_export import psmnist_classifier, trained_readout  # pylint: disable=import-outside-toplevel
 
+    readout = trained_readout(model)
     clf, data = psmnist_classifier(model, memory, seed=args.seed)
     x, y = data["test"]
     x, y = x[:args.n_test], y[:args.n_test]
     result = {"model": os.path.abspath(model), "memory": memory, "order": clf.order,
               "units": clf.units, "n_test": int(len(x)), "seed": clf.seed,
+              "trained_readout": readout,
               "hold_steps": clf.hold_steps, "window": clf.window, "max_rate": clf.max_rate}
     rows = {}
 
@@ -82,7 +84,8 @@ def run_part(model, memory, args, workdir):
     logits = {}
     for synapses in variants:
         suffix = "" if synapses == "li" else ", CubaLIF graph"
-        graph, export_s = _timed(to_nir, clf, discretization="euler", synapses=synapses)
+        graph, export_s = _timed(to_nir, clf, discretization="euler", synapses=synapses,
+                                 trained_readout=readout)
         path = os.path.join(workdir, f"{memory}-{synapses}.nir")
         write(graph, path)
         result.setdefault("graphs", {})[synapses] = {

@@ -70,6 +70,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu.networks import ONE_STEP_DELAY
+from nengo_lmu.readout import READOUTS
 from nengo_lmu.systems import discretize, memory_system
 from nengo_lmu.validation import check_choice, check_positive
 from nengo_lmu.version import version
@@ -97,6 +98,18 @@ MAX_FULL_WEIGHTS = 16_000_000
 #: Graph metadata keys `to_nir` writes (besides the model's sizes).
 FORMAT = "nengo-lmu"
 
+#: The training readouts (`nengo_lmu.readout.READOUTS`) whose models read a
+#: NIR graph's memory as it runs (see `check_exportable_readout`).
+EXPORTABLE_READOUTS = ("hold", "spiking")
+
+#: How a graph is stepped (the metadata's ``semantics``; the module docstring).
+SEMANTICS = ("each step, every node updates once, in the order of a depth-first walk "
+             "from the Input node along the edges in their listed order; an edge into a "
+             "node earlier in that order carries the previous step's value; I and LI "
+             "nodes update with the input of the same step (v[k] from v[k-1] and x[k], "
+             "zero-order hold or forward Euler over dt); IF: v += r x, a spike when "
+             "v > v_threshold, then v = v_reset (Norse's and nirtorch's stepping)")
+
 
 def _nir():
     try:
@@ -109,8 +122,14 @@ def _nir():
 # -- export ---------------------------------------------------------------------
 
 
-def to_nir(classifier, discretization="zoh", synapses="li", input_scale=1 / 255):
+def to_nir(classifier, discretization=None, synapses="li", input_scale=1 / 255,
+           trained_readout=None):
     """A `~nengo_lmu.spiking.SpikingLMUClassifier` as a `nir.NIRGraph`.
+
+    The graph follows the step semantics of the module docstring (what
+    Norse and nirtorch run), under which it reproduces the classifier as
+    nengo runs it (the ``synapses="cubalif"`` graph up to the limits stated
+    below).
 
     Parameters
     ----------
@@ -119,45 +138,76 @@ def to_nir(classifier, discretization="zoh", synapses="li", input_scale=1 / 255)
         ``"spiking"``) picks the memory written. The spiking memory is
         built once with nengo to read its decoders (a seeded classifier
         gives the same graph every time).
-    discretization : {"zoh", "euler"}
-        ``"zoh"``: the continuous-time system, for importers that discretize
-        linear nodes exactly (`from_nir`); ``"euler"``: matrices and time
-        constants chosen so that forward Euler with ``dt = 1`` (one step)
-        gives the same discrete system (Norse, snnTorch, Lava).
+    discretization : {"zoh", "euler"}, optional
+        ``"zoh"``: the exact memory as the continuous-time system, for
+        importers that discretize linear nodes exactly (`from_nir`);
+        ``"euler"``: matrices and time constants chosen so that forward
+        Euler with ``dt = 1`` (one step) gives the same discrete system
+        (Norse, snnTorch, Lava). The spiking memory is written only as
+        ``"euler"``: its synapses carry nengo's one-step synaptic delay,
+        which no continuous-time node expresses. Default: ``"zoh"`` for the
+        exact memory, ``"euler"`` for the spiking memory.
     synapses : {"li", "cubalif"}
         Spiking memory only. ``"li"``: the lowpass synapses as ``LI`` nodes
-        on the decoded state, weights factored through it (compact).
+        on the decoded state, weights factored through it (compact), each
+        with nengo's one-step delay as an explicit stage (exact).
         ``"cubalif"``: no ``LI`` node, for the importers of neuromorphic
         hardware (Lava-DL, SpiNNaker2): every neuron a ``CubaLIF`` whose
         synaptic current is the lowpass (``w_in = 1``, ``v_leak = 0``, a
         membrane leak of 1 / `CUBALIF_TAU_MEM` per step, ``r = tau_mem``),
         full neuron-to-neuron weights (at most `MAX_FULL_WEIGHTS`), the
-        neurons' biases as ``Affine`` biases, which then pass the synapse
-        too (they rise from 0 with its time constant at the start of each
+        neurons' biases as ``Affine`` biases. Not exact: without an ``LI``
+        (or ``Delay``) node the graph cannot carry nengo's synaptic delay,
+        so the memory sees each input and the hidden layer each memory spike
+        one step earlier than in nengo, and the biases pass the synapse
+        (they rise from 0 with its time constant at the start of each
         sequence, where nengo's start at full strength).
     input_scale : float
         What the user multiplies raw input by before presenting it (8-bit
         pixels: ``1 / 255``), recorded in the metadata.
+    trained_readout : {"hold", "spiking", "exact"}, optional
+        The readout the model was trained for (``readout.scheme`` of its
+        ``config.json``), recorded in the metadata. ``"exact"`` is refused:
+        such a model reads the final memory ``m_T`` held still, while a NIR
+        graph, a linear time-invariant memory, keeps running during the
+        hold steps (an order-256 exact-readout model reads its graph at
+        chance). None: not known, not checked.
 
     Returns
     -------
     nir.NIRGraph
         With ``metadata``: ``format``, ``nengo_lmu_version``, ``memory``,
-        ``discretization``, ``time_unit_s``, ``dt``, ``input_scale``,
-        ``sequence_steps``, ``hold_steps``, ``window``, ``readout``,
-        ``order``, ``units``, ``n_classes``, ``theta``, ``max_rate``,
-        ``rate_scale``, ``seed`` and ``model_config`` (JSON).
+        ``discretization``, ``semantics``, ``time_unit_s``, ``dt``,
+        ``input_scale``, ``sequence_steps``, ``hold_steps``, ``window``,
+        ``readout``, ``trained_readout``, ``order``, ``units``,
+        ``n_classes``, ``theta``, ``max_rate``, ``rate_scale``, ``seed`` and
+        ``model_config`` (JSON).
+
+    Raises
+    ------
+    ValueError
+        Before anything is built: not a classifier, an unknown choice, a
+        model trained for the exact readout, ``discretization="zoh"`` with
+        the spiking memory, ``synapses="cubalif"`` with the exact memory.
     """
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     if not isinstance(classifier, SpikingLMUClassifier):
         raise ValueError("classifier must be a nengo_lmu.SpikingLMUClassifier, got "
                          f"{type(classifier).__name__}")
+    check_exportable_readout(trained_readout)
+    if discretization is None:
+        discretization = "zoh" if classifier.memory_mode == "exact" else "euler"
     discretization = check_choice("discretization", discretization, DISCRETIZATIONS)
     synapses = check_choice("synapses", synapses, SYNAPSES)
     if synapses == "cubalif" and classifier.memory_mode != "spiking":
         raise ValueError('synapses="cubalif" needs a spiking memory (memory="spiking"): the '
                          "exact memory is a linear system, which only I or LI nodes express")
+    if classifier.memory_mode == "spiking" and discretization != "euler":
+        raise ValueError(
+            f'discretization={discretization!r} with memory="spiking": the spiking memory is '
+            'written only as discretization="euler" (its synapses carry nengo\'s one-step '
+            "synaptic delay, which a continuous-time node cannot express)")
     input_scale = check_positive("input_scale", input_scale)
     nir = _nir()
     clf, p = classifier, classifier.params
@@ -170,16 +220,16 @@ def to_nir(classifier, discretization="zoh", synapses="li", input_scale=1 / 255)
         memory_out = _exact_memory(nir, clf, e_x, discretization, nodes, edges)
         hidden_w = p["W_m"]
     elif synapses == "li":
-        memory_out = _spiking_memory(nir, clf, step, discretization, nodes, edges)
-        hidden_w = p["W_m"] * e_x
+        memory_out, reads = _spiking_memory(nir, clf, step, nodes, edges)
+        hidden_w = (p["W_m"] * e_x) @ reads  # from the hidden synapse's state
     else:
-        memory_out, decoders = _cubalif_memory(nir, clf, step, discretization, nodes, edges)
+        memory_out, decoders = _cubalif_memory(nir, clf, step, nodes, edges)
         hidden_w = (p["W_m"] * e_x) @ decoders  # from the memory's spikes
     # J = alpha (W x + b) in nengo's units (1/s); per step: times dt
     nodes["hidden_weights"] = nir.Affine(weight=alpha * step * hidden_w,
                                          bias=alpha * step * p["bias"])
     nodes["hidden"] = (_if_node(nir, clf.units) if synapses == "li" else
-                       _cubalif_node(nir, clf.units, clf.hidden_synapse / step, discretization))
+                       _cubalif_node(nir, clf.units, clf.hidden_synapse / step))
     # the readout reads rates: spikes times amplitude / dt
     amplitude = float(clf.neuron_type.amplitude)
     nodes["readout"] = nir.Affine(weight=p["W_out"] * (amplitude / step), bias=p["b_out"])
@@ -189,19 +239,38 @@ def to_nir(classifier, discretization="zoh", synapses="li", input_scale=1 / 255)
     nodes = {k: _float64(v) for k, v in nodes.items()}
     metadata = {
         "format": FORMAT, "nengo_lmu_version": version, "memory": clf.memory_mode,
-        "discretization": discretization, "synapses": synapses,
+        "discretization": discretization, "synapses": synapses, "semantics": SEMANTICS,
         "time_unit_s": step, "dt": 1.0,
         "input_scale": float(input_scale), "sequence_steps": int(clf.n_steps),
         "hold_steps": int(clf.hold_steps), "window": int(clf.window),
         "readout": ("present each sequence (times input_scale, one element per dt) from "
                     "rest, then hold_steps zeros; logits = mean of output over the last "
                     "window steps"),
+        "trained_readout": "unknown" if trained_readout is None else str(trained_readout),
         "order": int(clf.order), "units": int(clf.units), "n_classes": int(clf.n_classes),
         "theta": float(clf.theta), "max_rate": float(clf.max_rate), "rate_scale": alpha,
         "seed": -1 if clf.seed is None else int(clf.seed),
         "model_config": json.dumps(clf.model_config, sort_keys=True, default=str),
     }
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
+
+
+def check_exportable_readout(trained_readout):
+    """`ValueError` unless a model trained for ``trained_readout`` (a
+    `nengo_lmu.readout.READOUTS` scheme, or None: unknown) reads a NIR graph
+    correctly: ``"hold"`` and ``"spiking"`` do, ``"exact"`` does not."""
+    if trained_readout is None:
+        return None
+    trained_readout = check_choice("trained_readout", trained_readout, READOUTS)
+    if trained_readout not in EXPORTABLE_READOUTS:
+        raise ValueError(
+            f"trained_readout={trained_readout!r}: a model trained for the {trained_readout} "
+            "readout reads the final memory m_T held still, but a NIR graph's memory is a "
+            "linear time-invariant system that keeps running during the hold steps, so the "
+            "exported model would read a moving memory (near chance). Export a model trained "
+            f"with readout {' or '.join(repr(r) for r in EXPORTABLE_READOUTS)} (nengo-lmu "
+            "psmnist train --readout hold), which reads the memory as it runs")
+    return trained_readout
 
 
 def _float64(node):
@@ -235,29 +304,61 @@ def _exact_memory(nir, clf, e_x, discretization, nodes, edges):
     return "memory"
 
 
-def _lowpass_node(nir, tau_steps, n, discretization):
-    """A unit-gain lowpass ``tau`` (steps) as an LI node; for forward Euler
-    with one step, the time constant whose pole is ``exp(-1 / tau)``."""
-    tau = float(tau_steps)
-    if discretization == "euler":
-        tau = 1.0 / -np.expm1(-1.0 / tau)
-    return nir.LI(tau=np.full(n, tau), r=np.ones(n), v_leak=np.zeros(n))
+def _euler_tau(tau_steps):
+    """The time constant (steps) whose forward-Euler pole with one step,
+    ``1 - 1 / tau``, is the exact pole ``exp(-1 / tau_steps)``."""
+    return 1.0 / -np.expm1(-1.0 / float(tau_steps))
 
 
-def _cubalif_node(nir, n, tau_syn_steps, discretization):
+def delayed_lowpass(tau_steps, n, n_in=None):
+    """nengo's lowpass synapse ``tau`` (steps) on ``n`` values, one-step delay
+    included, as a discrete system ``v[k] = M v[k-1] + N x[k]``.
+
+    nengo's `~nengo.Lowpass` on a connection answers at step ``k`` with
+    ``y[k] = a y[k-1] + (1 - a) x[k-1]`` (``a = exp(-1 / tau)``): the
+    input of a step reaches the receiver a step later. Under the step
+    semantics of this module an LI node answers in the same step, so the
+    synapse is written with an explicit input stage: the state is ``v = (s,
+    y)`` with ``s[k] = x[k]`` (``n_in`` values; default ``n``) and ``y[k] =
+    a y[k-1] + (1 - a) S s[k-1]``, where ``S`` is the identity (``n_in ==
+    n``). An ``LI`` node with ``tau = 1`` step, ``r = 1`` and a recurrent
+    ``Linear`` edge ``M`` runs exactly this under forward Euler with ``dt = 1``.
+
+    Returns ``(M, N, a)``: ``M`` (n_in + n, n_in + n), ``N`` (n_in + n,
+    n_in) the input stage's weights, ``a`` the pole. Values that enter ``y``
+    directly (already a step late, e.g. along a loop) get weight ``1 - a``
+    on the ``y`` rows.
+    """
+    n_in = n if n_in is None else n_in
+    a = float(np.exp(-1.0 / float(tau_steps)))
+    M = np.zeros((n_in + n, n_in + n))
+    M[n_in:, n_in:] = a * np.eye(n)
+    if n_in == n:
+        M[n_in:, :n_in] = (1 - a) * np.eye(n)
+    N = np.zeros((n_in + n, n_in))
+    N[:n_in] = np.eye(n_in)
+    return M, N, a
+
+
+def _discrete_li(nir, n):
+    """An LI node that forward Euler with ``dt = 1`` turns into ``v[k] = (its
+    inputs)[k]`` plus its recurrent edge: ``tau = 1``, ``r = 1``."""
+    return nir.LI(tau=np.ones(n), r=np.ones(n), v_leak=np.zeros(n))
+
+
+def _cubalif_node(nir, n, tau_syn_steps):
     """Loihi's IF neuron behind a unit-gain lowpass synapse ``tau_syn``
-    (steps), as NIR's CubaLIF: ``tau_mem`` = `CUBALIF_TAU_MEM`, ``r =
-    tau_mem`` (so ``dv/dt = I`` up to the leak), reset to 0, ``v_min`` 0."""
-    tau = float(tau_syn_steps)
-    if discretization == "euler":
-        tau = 1.0 / -np.expm1(-1.0 / tau)
+    (steps, written with the forward-Euler time constant of its pole), as
+    NIR's CubaLIF: ``tau_mem`` = `CUBALIF_TAU_MEM`, ``r = tau_mem`` (so
+    ``dv/dt = I`` up to the leak), reset to 0, ``v_min`` 0."""
+    tau = _euler_tau(tau_syn_steps)
     return nir.CubaLIF(tau_syn=np.full(n, tau), tau_mem=np.full(n, CUBALIF_TAU_MEM),
                        r=np.full(n, CUBALIF_TAU_MEM), v_leak=np.zeros(n),
                        v_threshold=np.ones(n), v_reset=np.zeros(n), w_in=np.ones(n),
                        metadata={"v_min": 0.0})
 
 
-def _cubalif_memory(nir, clf, step, discretization, nodes, edges):
+def _cubalif_memory(nir, clf, step, nodes, edges):
     parts = spiking_memory_parts(clf.memory)
     D, E, n = parts["D"], parts["E"], parts["E"].shape[0]
     if n * n > MAX_FULL_WEIGHTS:
@@ -269,7 +370,7 @@ def _cubalif_memory(nir, clf, step, discretization, nodes, edges):
     B_in = np.asarray(parts["B_in"], dtype=float)
     nodes["memory_input"] = nir.Affine(weight=E @ B_in * step, bias=parts["bias"] * step)
     nodes["memory_recurrent"] = nir.Linear(weight=(E * step) @ (parts["A_rec"] @ decoders))
-    nodes["memory_neurons"] = _cubalif_node(nir, n, parts["tau"] / step, discretization)
+    nodes["memory_neurons"] = _cubalif_node(nir, n, parts["tau"] / step)
     edges += [("input", "memory_input"), ("memory_input", "memory_neurons"),
               ("memory_neurons", "memory_recurrent"), ("memory_recurrent", "memory_neurons")]
     return "memory_neurons", decoders
@@ -312,26 +413,46 @@ def spiking_memory_parts(memory):
             "tau": memory.realised_tau, "W": W}
 
 
-def _spiking_memory(nir, clf, step, discretization, nodes, edges):
+def _spiking_memory(nir, clf, step, nodes, edges):
+    """The spiking memory factored through its state, nengo's synaptic delays
+    as explicit stages (`delayed_lowpass`); returns the hidden synapse's
+    name and the matrix that reads its lowpassed state from its output."""
     mem = clf.memory
     parts = spiking_memory_parts(mem)
-    D, E, n = parts["D"], parts["E"], parts["E"].shape[0]
+    D, E = parts["D"], parts["E"]
     order = clf.order
     amplitude = float(mem.neuron_type.amplitude)
     decoders = D * (amplitude / step)  # decoded value per spike (per step)
-    nodes["memory_input"] = nir.Linear(weight=np.asarray(parts["B_in"], dtype=float))
-    nodes["memory_recurrent"] = nir.Linear(weight=parts["A_rec"] @ decoders)
-    nodes["memory_synapse"] = _lowpass_node(nir, parts["tau"] / step, order, discretization)
-    nodes["memory_encoders"] = nir.Affine(weight=E * step, bias=parts["bias"] * step)
-    nodes["memory_neurons"] = _if_node(nir, n)
-    nodes["memory_decoders"] = nir.Linear(weight=decoders)
-    nodes["hidden_synapse"] = _lowpass_node(nir, clf.hidden_synapse / step, order,
-                                            discretization)
+    B_in = np.asarray(parts["B_in"], dtype=float)  # (order, 1)
+    # memory synapse: state (u, y), y[k] = a y[k-1] + (1 - a) (B_in u[k-1] + A_rec D z[k-1]);
+    # the spikes z come round the loop, a step late already: straight into y
+    M, N, a = delayed_lowpass(parts["tau"] / step, order, n_in=1)
+    M[1:, :1] = (1 - a) * B_in
+    nodes["memory_input"] = nir.Linear(weight=N)
+    nodes["memory_synapse"] = _discrete_li(nir, order + 1)
+    nodes["memory_synapse_recurrent"] = nir.Linear(weight=M)
+    nodes["memory_recurrent"] = nir.Linear(weight=np.vstack(
+        [np.zeros((1, decoders.shape[1])), (1 - a) * (parts["A_rec"] @ decoders)]))
+    nodes["memory_encoders"] = nir.Affine(weight=np.hstack([np.zeros((E.shape[0], 1)), E * step]),
+                                          bias=parts["bias"] * step)
+    nodes["memory_neurons"] = _if_node(nir, E.shape[0])
+    # hidden synapse: state (s, y), s[k] = D z[k], y[k] = a y[k-1] + (1 - a) s[k-1]
+    M, N, _ = delayed_lowpass(clf.hidden_synapse / step, order)
+    nodes["memory_decoders"] = nir.Linear(weight=N @ decoders)
+    nodes["hidden_synapse"] = _discrete_li(nir, 2 * order)
+    nodes["hidden_synapse_recurrent"] = nir.Linear(weight=M)
+    # each loop's edges before the edges onward, so that the walk of the step
+    # semantics ends at the Output node (nirtorch returns the last node's value)
     edges += [("input", "memory_input"), ("memory_input", "memory_synapse"),
+              ("memory_synapse", "memory_synapse_recurrent"),
+              ("memory_synapse_recurrent", "memory_synapse"),
               ("memory_synapse", "memory_encoders"), ("memory_encoders", "memory_neurons"),
               ("memory_neurons", "memory_recurrent"), ("memory_recurrent", "memory_synapse"),
-              ("memory_neurons", "memory_decoders"), ("memory_decoders", "hidden_synapse")]
-    return "hidden_synapse"
+              ("memory_neurons", "memory_decoders"), ("memory_decoders", "hidden_synapse"),
+              ("hidden_synapse", "hidden_synapse_recurrent"),
+              ("hidden_synapse_recurrent", "hidden_synapse")]
+    reads = np.hstack([np.zeros((order, order)), np.eye(order)])
+    return "hidden_synapse", reads
 
 
 def write(graph, path):
@@ -419,6 +540,30 @@ def _vector(name, node, key):
     if not np.all(np.isfinite(value)):
         raise NIRImportError(f"node {name!r} ({type(node).__name__}): {key} has NaN or inf")
     return value
+
+
+def execution_order(graph):
+    """The order in which the step semantics updates a graph's nodes: a
+    depth-first walk from the (first) Input node along the edges in their
+    listed order, as nirtorch's `GraphExecutor` walks it (nodes it does not
+    reach last, in the graph's order). An edge into a node earlier in this
+    order (or into itself) carries the previous step's value."""
+    children = {name: [] for name in graph.nodes}
+    for src, dst in graph.edges:
+        if dst not in children[src]:
+            children[src].append(dst)
+    order, seen = [], set()
+    starts = [n for n, node in graph.nodes.items() if type(node).__name__ == "Input"][:1]
+    for start in starts:
+        stack = [start]  # iterative: graphs can be deep
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            order.append(name)
+            stack.extend(reversed([c for c in children[name] if c not in seen]))
+    return order + [n for n in graph.nodes if n not in seen]
 
 
 def _check_graph(graph):
@@ -548,17 +693,21 @@ class _Builder:
         self.sources = {k: [] for k in graph.nodes}
         for src, dst in graph.edges:
             self.sources[dst].append(src)
+        self.position = {name: i for i, name in enumerate(execution_order(graph))}
         self.objects = {}
 
     def weighted_sources(self, name, path=()):
-        """``([(source node, W)], b)``: the non-weight nodes feeding ``name``
-        through chains of Linear/Affine nodes with their weights multiplied
-        out, and the sum of the chains' biases."""
+        """``([(source node, W, delay)], b)``: the non-weight nodes feeding
+        ``name`` through chains of Linear/Affine nodes with their weights
+        multiplied out, each with the steps its value arrives late (the
+        chain's edges that run against the execution order, `execution_order`),
+        and the sum of the chains' biases."""
         terms, bias = [], 0.0
         for src in self.sources[name]:
             kind = self.kind[src]
+            late = int(self.position[src] >= self.position[name])
             if kind not in ("Linear", "Affine"):
-                terms.append((src, np.eye(_out_size(self.graph.nodes[src]))))
+                terms.append((src, np.eye(_out_size(self.graph.nodes[src])), late))
                 continue
             if src in path:
                 raise NIRImportError(
@@ -569,11 +718,24 @@ class _Builder:
             node = self.graph.nodes[src]
             W = np.asarray(node.weight, dtype=float)
             sub_terms, sub_bias = self.weighted_sources(src, path + (src,))
-            terms += [(pre, W @ W0) for pre, W0 in sub_terms]
+            terms += [(pre, W @ W0, d + late) for pre, W0, d in sub_terms]
             bias = bias + W @ np.broadcast_to(sub_bias, (W.shape[1],))
             if kind == "Affine":
                 bias = bias + np.asarray(node.bias, dtype=float)
+        for pre, _, delay in terms:
+            if delay > 1:
+                raise NIRImportError(
+                    f"node {pre!r} -> {name!r}: a path through {delay} loops in one step "
+                    "(at most one step of delay is supported)")
         return terms, bias
+
+    def _connect(self, pre, post, W, delay):
+        """``pre -> post`` with weights ``W``, in the same step or (``delay``) the
+        previous step's value, as an edge against the execution order carries it."""
+        if self.kind[pre] == "Output":
+            raise NIRImportError(f"edge from Output node {pre!r}: Output has no outputs")
+        nengo.Connection(self._obj(pre), post, transform=W,
+                         synapse=ONE_STEP_DELAY if delay else None)
 
     def build(self, label, seed):
         net = NIRNetwork(label=label, seed=seed)
@@ -659,10 +821,8 @@ class _Builder:
         """IF and Output nodes: their inputs' weights on connections, no synapse."""
         post = self._obj(name)
         terms, bias = self.weighted_sources(name)
-        for pre, W in terms:
-            if self.kind[pre] == "Output":
-                raise NIRImportError(f"edge from Output node {pre!r}: Output has no outputs")
-            nengo.Connection(self._obj(pre), post, transform=W, synapse=None)
+        for pre, W, delay in terms:
+            self._connect(pre, post, W, delay)
         bias = np.broadcast_to(bias, (post.size_in,))
         if np.any(bias != 0):
             if self.kind[name] in ("IF", "LIF"):
@@ -670,38 +830,41 @@ class _Builder:
             else:
                 nengo.Connection(self._bias_node(name, bias), post, synapse=None)
 
-    def _synapse(self, name, tau):
-        """nengo's Lowpass for a unit-gain lowpass ``tau`` (graph units)."""
-        if np.any(tau <= 0) or not np.allclose(tau, tau[0]):
-            raise NIRImportError(f"node {name!r} ({self.kind[name]}): synaptic time constants "
-                                 "must be > 0 and the same for every neuron")
-        tau0 = float(tau[0])
-        if self.discretization == "euler":  # the tau whose exact pole is Euler's
-            a = 1 - self.h / tau0
-            if not 0 < a < 1:
-                raise NIRImportError(f"node {name!r} ({self.kind[name]}): tau = {tau0:g} is "
-                                     f"unstable under forward Euler with dt = {self.h:g}")
-            tau0 = -self.h / np.log(a)
-        return nengo.Lowpass(tau0 * self.unit)
+    def _pole(self, name, tau):
+        """The pole of ``tau dv/dt = -v`` over one step: ``exp(-h / tau)``
+        (zoh) or ``1 - h / tau`` (euler)."""
+        if np.any(tau <= 0):
+            raise NIRImportError(f"node {name!r} ({self.kind[name]}): time constants must "
+                                 "be > 0")
+        if self.discretization == "zoh":
+            return np.exp(-self.h / tau)
+        return 1 - self.h / tau
 
     def _cubalif_input(self, name):
-        """CubaLIF: its inputs (and biases) through its synaptic lowpass, times w_in."""
+        """CubaLIF: its inputs (and biases) times w_in into its synaptic current,
+        a box LI (`_linear_system`), which drives the membrane in the same step."""
         node, post = self.graph.nodes[name], self._obj(name)
-        synapse = self._synapse(name, _vector(name, node, "tau_syn"))
+        a = self._pole(name, _vector(name, node, "tau_syn")) * np.ones(post.size_in)
         w_in = _vector(name, node, "w_in") * np.ones(post.size_in)
         terms, bias = self.weighted_sources(name)
         if not terms:
             raise NIRImportError(f"node {name!r} (CubaLIF) has no input edge")
-        for pre, W in terms:
-            if self.kind[pre] == "Output":
-                raise NIRImportError(f"edge from Output node {pre!r}: Output has no outputs")
-            nengo.Connection(self._obj(pre), post, transform=w_in[:, None] * W, synapse=synapse)
+        if any(pre == name and not delay for pre, _, delay in terms):  # pragma: no cover
+            raise NIRImportError(f"node {name!r} (CubaLIF): a loop with no delay")
+        current = nengo.Node(size_in=post.size_in, label=f"{name} synapse")
+        nengo.Connection(current, current, transform=np.diag(a), synapse=ONE_STEP_DELAY)
+        gain = (1 - a) * w_in
+        for pre, W, delay in terms:
+            self._connect(pre, current, gain[:, None] * W, delay)
         bias = np.broadcast_to(bias, (post.size_in,))
         if np.any(bias != 0):
-            nengo.Connection(self._bias_node(name, w_in * bias), post, synapse=synapse)
+            nengo.Connection(self._bias_node(name, gain * bias), current, synapse=None)
+        nengo.Connection(current, post, synapse=None)
 
     def _linear_system(self, name):
-        """An I or LI node with its input (and recurrent) edges: one linear system."""
+        """An I or LI node with its input (and recurrent) edges: one linear
+        system, stepped with the inputs of the same step (edges against the
+        execution order: of the step before)."""
         node, kind = self.graph.nodes[name], self.kind[name]
         r = _vector(name, node, "r")
         n = r.size
@@ -714,37 +877,26 @@ class _Builder:
         terms, c = self.weighted_sources(name)
         if not terms:
             raise NIRImportError(f"node {name!r} ({kind}) has no input edge")
-        own = [W for pre, W in terms if pre == name]
-        other = [(pre, W) for pre, W in terms if pre != name]
+        own = [W for pre, W, _ in terms if pre == name]
+        other = [(pre, W, delay) for pre, W, delay in terms if pre != name]
         c = np.broadcast_to(c, (n,))
-        if any(self.kind[pre] == "Output" for pre, _ in other):
-            raise NIRImportError(f"an edge leaves the Output node into {name!r}")
         # dv/dt = Ac v + sum_k Bk x_k + c (graph time)
         scale = r / tau if kind == "LI" else r
         Ac = sum(own, np.zeros((n, n))) * scale[:, None]
         if kind == "LI":
             Ac = Ac - np.diag(1.0 / tau)
         post = self._obj(name)
-        if not own and kind == "LI" and np.allclose(r, 1) and np.allclose(tau, tau[0]):
-            # a lone unit-gain LI is a lowpass synapse: nengo's own
-            synapse = self._synapse(name, tau)
-            for pre, W in other:
-                nengo.Connection(self._obj(pre), post, transform=W, synapse=synapse)
-            if np.any(c != 0):
-                nengo.Connection(self._bias_node(name, c), post, synapse=synapse)
-            return
-        # the whole system discretized over one step h: v[k] = Ad v[k-1] + Bd x[k]
-        sizes = [W.shape[1] for _, W in other]
-        Bc = np.hstack([W * scale[:, None] for _, W in other] + [(c * scale)[:, None]])
+        # the whole system over one step h: v[k] = Ad v[k-1] + Bd x[k]
+        sizes = [W.shape[1] for _, W, _ in other]
+        Bc = np.hstack([W * scale[:, None] for _, W, _ in other] + [(c * scale)[:, None]])
         if self.discretization == "zoh":
             Ad, Bd = discretize(Ac, Bc, self.h)
         else:
             Ad, Bd = np.eye(n) + self.h * Ac, self.h * Bc
         nengo.Connection(post, post, transform=Ad, synapse=ONE_STEP_DELAY)
         start = 0
-        for (pre, _), size in zip(other, sizes):
-            nengo.Connection(self._obj(pre), post, transform=Bd[:, start:start + size],
-                             synapse=None)
+        for (pre, _, delay), size in zip(other, sizes):
+            self._connect(pre, post, Bd[:, start:start + size], delay)
             start += size
         if np.any(c != 0):
             nengo.Connection(self._bias_node(name, 1.0), post, transform=Bd[:, -1:],

@@ -107,6 +107,7 @@ def run(module, graph, x, batch_size=1000, dtype=torch.float32):
     computed in ``dtype`` (Norse's float32 by default; float64 as nengo)."""
     meta = graph.metadata
     hold, window = int(meta["hold_steps"]), int(meta["window"])
+    output = next(name for name, node in graph.nodes.items() if isinstance(node, nir.Output))
     module = module.to(dtype)
     x = np.asarray(x, dtype=np.float64 if dtype == torch.float64 else np.float32)
     x = x.reshape(len(x), -1)
@@ -118,6 +119,9 @@ def run(module, graph, x, batch_size=1000, dtype=torch.float32):
             state, total = None, 0
             for k in range(stream.shape[1]):
                 y, state = module(stream[:, k:k + 1], state)
+                # nirtorch returns the value of the node it updates last; read
+                # the Output node's own
+                y = state.cache.get(output, y)
                 if k >= stream.shape[1] - window:
                     total = total + y
             out.append((total / window).numpy())
