@@ -21,11 +21,15 @@ For each memory (``--parts exact spiking``), in one run on the first
   for the exact memory, the imported memory against `nengo_lmu.LegendreMemory`
   over the first image's 784 steps.
 
-The exact memory (``--model``, order 256) runs online in the graph, one
-step per pixel, where the classifier's own exact mode holds the final
-memory ``m_T`` off chip; the spiking memory (``--spiking-model``, order 16)
-is the classifier's. Prints a table, writes (when parts are rerun: updates) ``OUT/nir.json``
-and ``OUT/nir.png``::
+Both graphs follow the step semantics of `nengo_lmu.nir_graph` (Norse's
+and nirtorch's), so nengo and Norse run the same network and should give
+the same predictions up to Norse's float32 rounding. The exact memory
+(``--model``) runs online in the graph, one step per pixel, where the
+classifier's own exact mode holds the final memory ``m_T`` off chip: the
+model must be trained for the ``hold`` (or ``spiking``) readout (`to_nir`
+refuses one trained for the exact readout); the spiking memory
+(``--spiking-model``, a low order) is the classifier's. Prints a table,
+writes (when parts are rerun: updates) ``OUT/nir.json`` and ``OUT/nir.png``::
 
     python benchmarks/nir_frameworks.py --model DIR --spiking-model DIR
         [--n-test 1000] [--n-roundtrip 200] [--norse-python PYTHON] [--out docs]
