@@ -419,3 +419,16 @@ def test_spiking_oscillator_classifier_roundtrip(tmp_path):
     logits = nir_graph.run_nengo(roundtrip(to_nir(clf), tmp_path), x[:4])
     expected = chip_reference(clf, x[:4])
     np.testing.assert_allclose(logits, expected, atol=1e-8, rtol=0)
+
+
+def test_cli_export_spiking_is_euler_only(tmp_path, capsys):
+    """The spiking memory defaults to euler and refuses zoh before any work."""
+    from nengo_lmu.cli import main  # pylint: disable=import-outside-toplevel
+
+    model = _hold_model_dir(str(tmp_path / "model"))
+    out = tmp_path / "lmu.nir"
+    with pytest.raises(SystemExit):
+        main(["export", "--model", model, "--out", str(out), "--memory", "spiking",
+              "--discretization", "zoh"])
+    assert "written only as euler" in capsys.readouterr().err
+    assert not out.exists()
