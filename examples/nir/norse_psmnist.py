@@ -87,6 +87,12 @@ def norse_node(node, dt=1.0):
     if isinstance(node, nir.LI):
         return ScaledLI(node, dt)
     module = _import_norse_module(node, dt=dt)
+    if isinstance(node, (nir.Affine, nir.Linear)):
+        # Norse's importer rounds weights to float32; keep the graph's own, so
+        # that --float64 computes the graph's network (float32 runs round them)
+        module.weight.data = torch.from_numpy(np.asarray(node.weight, dtype=np.float64))
+        if isinstance(node, nir.Affine) and node.bias is not None:
+            module.bias.data = torch.from_numpy(np.asarray(node.bias, dtype=np.float64))
     v_min = (getattr(node, "metadata", None) or {}).get("v_min")
     if isinstance(node, nir.IF) and v_min is not None:
         return FlooredIAF(module, v_min)
