@@ -21,11 +21,15 @@ For each memory (``--parts exact spiking``), in one run on the first
   for the exact memory, the imported memory against `nengo_lmu.LegendreMemory`
   over the first image's 784 steps.
 
-The exact memory (``--model``, order 256) runs online in the graph, one
-step per pixel, where the classifier's own exact mode holds the final
-memory ``m_T`` off chip; the spiking memory (``--spiking-model``, order 16)
-is the classifier's. Prints a table, writes (when parts are rerun: updates) ``OUT/nir.json``
-and ``OUT/nir.png``::
+Both graphs follow the step semantics of `nengo_lmu.nir_graph` (Norse's
+and nirtorch's), so nengo and Norse run the same network and should give
+the same predictions up to Norse's float32 rounding. The exact memory
+(``--model``) runs online in the graph, one step per pixel, where the
+classifier's own exact mode holds the final memory ``m_T`` off chip: the
+model must be trained for the ``hold`` (or ``spiking``) readout (`to_nir`
+refuses one trained for the exact readout); the spiking memory
+(``--spiking-model``, a low order) is the classifier's. Prints a table,
+writes (when parts are rerun: updates) ``OUT/nir.json`` and ``OUT/nir.png``::
 
     python benchmarks/nir_frameworks.py --model DIR --spiking-model DIR
         [--n-test 1000] [--n-roundtrip 200] [--norse-python PYTHON] [--out docs]
@@ -60,13 +64,15 @@ def run_part(model, memory, args, workdir):
     from nengo_lmu.batching import run_batched  # pylint: disable=import-outside-toplevel
     from nengo_lmu.neurons import chip_neuron_type  # pylint: disable=import-outside-toplevel
     from nengo_lmu.nir_graph import from_nir, run_nengo, to_nir, write  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.tasks.nir_export import psmnist_classifier  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.nir_export import psmnist_classifier, trained_readout  # pylint: disable=import-outside-toplevel
 
+    readout = trained_readout(model)
     clf, data = psmnist_classifier(model, memory, seed=args.seed)
     x, y = data["test"]
     x, y = x[:args.n_test], y[:args.n_test]
     result = {"model": os.path.abspath(model), "memory": memory, "order": clf.order,
               "units": clf.units, "n_test": int(len(x)), "seed": clf.seed,
+              "trained_readout": readout,
               "hold_steps": clf.hold_steps, "window": clf.window, "max_rate": clf.max_rate}
     rows = {}
 
@@ -82,7 +88,8 @@ def run_part(model, memory, args, workdir):
     logits = {}
     for synapses in variants:
         suffix = "" if synapses == "li" else ", CubaLIF graph"
-        graph, export_s = _timed(to_nir, clf, discretization="euler", synapses=synapses)
+        graph, export_s = _timed(to_nir, clf, discretization="euler", synapses=synapses,
+                                 trained_readout=readout)
         path = os.path.join(workdir, f"{memory}-{synapses}.nir")
         write(graph, path)
         result.setdefault("graphs", {})[synapses] = {
@@ -175,11 +182,16 @@ def accuracy_of(predictions, y):
     return float(np.mean(np.asarray(predictions) == np.asarray(y)))
 
 
+def measured_parts(results):
+    """The keys of ``results`` that hold a part's rows (a part's name, or the
+    ``--label`` it was run under)."""
+    return [k for k, v in results.items() if isinstance(v, dict) and "rows" in v]
+
+
 def table(results):
     rows = []
-    for memory, r in results.items():
-        if memory not in PARTS:
-            continue
+    for memory in measured_parts(results):
+        r = results[memory]
         for row in r["rows"]:
             rows.append((f"{memory} (order {r['order']})", row["system"],
                          f"{100 * row['accuracy']:.2f} %", f"{row['wall_s']:.1f} s",
@@ -191,19 +203,18 @@ def figure(results):
     from nengo_lmu.plots import pyplot  # pylint: disable=import-outside-toplevel
 
     plt = pyplot()
-    parts = [p for p in PARTS if p in results]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for i, memory in enumerate(parts):
+    parts = measured_parts(results)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 1.2 + 0.32 * sum(
+        len(results[m]["rows"]) + 1 for m in parts)))
+    ticks, labels, start = [], [], 0
+    for memory in parts:  # one block of bars per part, a gap between blocks
         r = results[memory]
-        names = [row["system"] for row in r["rows"]]
-        acc = [100 * row["accuracy"] for row in r["rows"]]
-        wall = [row["wall_s"] for row in r["rows"]]
-        pos = np.arange(len(names)) + i * (len(names) + 1)
-        axes[0].barh(pos, acc, label=f"{memory} memory (order {r['order']})")
-        axes[1].barh(pos, wall)
-    labels = [f"{m}: {row['system']}" for m in parts for row in results[m]["rows"]]
-    ticks = [i * (len(results[m]["rows"]) + 1) + k for i, m in enumerate(parts)
-             for k in range(len(results[m]["rows"]))]
+        pos = start + np.arange(len(r["rows"]))
+        axes[0].barh(pos, [100 * row["accuracy"] for row in r["rows"]])
+        axes[1].barh(pos, [row["wall_s"] for row in r["rows"]])
+        ticks += list(pos)
+        labels += [f"{memory} (order {r['order']}): {row['system']}" for row in r["rows"]]
+        start += len(r["rows"]) + 1
     for ax in axes:
         ax.set_yticks(ticks)
         ax.set_yticklabels(labels if ax is axes[0] else [])
@@ -214,7 +225,7 @@ def figure(results):
     axes[1].set_xscale("log")
     n = results[parts[0]]["n_test"] if parts else 0
     fig.suptitle(f"An LMU through NIR: the same {n} images in nengo, Norse and the "
-                 "Loihi emulator")
+                 "Loihi emulator (each block one run)")
     fig.tight_layout()
     return fig
 
@@ -233,12 +244,17 @@ def main(argv=None):
                         "torch and nir (none: no Norse rows)")
     parser.add_argument("--norse-float64", action="store_true",
                         help="Norse in float64 (as nengo) instead of its float32")
+    parser.add_argument("--label", help="store the part's result under this key of "
+                        "OUT/nir.json instead of the part's name (one part only; to keep "
+                        "several models of a part)")
     parser.add_argument("--out", default="docs")
     parser.add_argument("--replot", action="store_true",
                         help="only print the table and redraw the figure of OUT/nir.json")
     args = parser.parse_args(argv)
     if "spiking" in args.parts and not args.spiking_model and not args.replot:
         parser.error("--parts spiking needs --spiking-model DIR")
+    if args.label and len(args.parts) != 1:
+        parser.error("--label needs exactly one part (--parts exact or --parts spiking)")
     # parts run earlier (another run, another command) stay in OUT/nir.json
     results = load_results(os.path.join(args.out, "nir.json"))
     if args.replot:
@@ -249,12 +265,13 @@ def main(argv=None):
         for memory in args.parts:
             model = args.model if memory == "exact" else args.spiking_model
             load = list(os.getloadavg())
-            results[memory] = run_part(model, memory, args, workdir)
-            results[memory].update(command=" ".join(sys.argv), load_average_at_start=load,
-                                   load_average_at_end=list(os.getloadavg()))
+            key = args.label or memory
+            results[key] = run_part(model, memory, args, workdir)
+            results[key].update(command=" ".join(sys.argv), load_average_at_start=load,
+                                load_average_at_end=list(os.getloadavg()))
     write_report(args.out, "nir", results, fig=figure(results), table=table(results))
     for memory in args.parts:
-        r = results[memory]
+        r = results[args.label or memory]
         print(f"{memory}: round trip {r['roundtrip']}; Norse-nengo agreement "
               f"{r.get('norse_nengo_agreement')}")
 

@@ -14,7 +14,8 @@ BASE = {"validation", "io", "metrics", "plots", "version", "_deprecated", "schem
 MATHS = {"systems"}
 MODELS = {"neurons", "networks", "lmu", "readout", "model_dir", "data", "mnist_files"}
 BACKENDS = {"backends", "training", "dl_plan", "loihi", "spiking", "batching",
-            "batched_emulator", "memory_simulation", "distributed", "keras", "nir_graph"}
+            "batched_emulator", "memory_simulation", "distributed", "keras", "nir_graph",
+            "nir_import"}
 HEAVY = ("tensorflow", "nengo_dl", "nengo_loihi", "keras_lmu", "keras", "nir")
 #: The one exception: `nengo_lmu.data.load_mnist(download=True)` downloads
 #: MNIST through Keras (the explicit, documented download), importing

@@ -91,28 +91,178 @@ def chip_reference(clf, x):
     return np.asarray(out)
 
 
-@pytest.mark.parametrize("discretization", ["zoh", "euler"])
-def test_spiking_classifier_roundtrip(discretization, tmp_path):
+def test_spiking_classifier_roundtrip(tmp_path):
     """Same spikes, same logits: the imported spiking classifier is the original."""
     params, x = small_classifier()
     clf = SpikingLMUClassifier(CONFIG, params, x, memory="spiking", seed=1, memory_neurons=10)
-    graph = to_nir(clf, discretization=discretization)
+    graph = to_nir(clf)
+    assert graph.metadata["discretization"] == "euler"  # the spiking memory's only one
     kinds = {type(node).__name__ for node in graph.nodes.values()}
     assert kinds == {"Input", "Output", "Linear", "Affine", "LI", "IF"}
     assert graph.nodes["memory_neurons"].metadata["v_min"] == 0
+    # the walk of the step semantics ends at the Output node (nirtorch returns
+    # the last node's value); the edges it steps a step late are the loops'
+    order = nir_graph.execution_order(graph)
+    assert order[0] == "input" and order[-1] == "output" and len(order) == len(graph.nodes)
+    position = {name: i for i, name in enumerate(order)}
+    late = {(s, d) for s, d in graph.edges if position[s] >= position[d]}
+    assert late == {("memory_recurrent", "memory_synapse"),
+                    ("memory_synapse_recurrent", "memory_synapse"),
+                    ("hidden_synapse_recurrent", "hidden_synapse")}
     logits = nir_graph.run_nengo(roundtrip(graph, tmp_path), x[:6])
     expected = chip_reference(clf, x[:6])
     np.testing.assert_allclose(logits, expected, atol=1e-8, rtol=0)
     assert np.array_equal(logits.argmax(1), expected.argmax(1))
+    with pytest.raises(ValueError, match="only as discretization=.euler"):
+        to_nir(clf, discretization="zoh")
 
 
+def test_delayed_lowpass_is_nengos_lowpass():
+    """The explicit-delay stage: ``v[k] = M v[k-1] + N x[k]`` read at ``y`` is
+    nengo's Lowpass on a connection, step for step."""
+    tau, steps = 4.0, 30
+    M, N, _ = nir_graph.delayed_lowpass(tau, 2)
+    x = np.random.RandomState(0).normal(size=(steps, 2))
+    v, got = np.zeros(4), []
+    for k in range(steps):
+        v = M @ v + N @ x[k]
+        got.append(v[2:])
+    with nengo.Network() as model:
+        u = nengo.Node(nengo.processes.PresentInput(x, 1.0))
+        y = nengo.Node(size_in=2)
+        nengo.Connection(u, y, synapse=nengo.Lowpass(tau))
+        probe = nengo.Probe(y, synapse=None)
+    with nengo.Simulator(model, dt=1.0, progress_bar=False) as sim:
+        sim.run_steps(steps)
+    np.testing.assert_allclose(got, sim.data[probe], atol=1e-12, rtol=0)
+
+
+def _loop_graph(neuron):
+    """Input -> Affine -> LI -> Affine -> neurons -> Linear -> LI (a loop, one
+    step late), neurons -> Linear -> LI -> Output."""
+    rng = np.random.RandomState(5)
+    n = 4
+    if neuron == "IF":
+        neurons = nir.IF(r=np.full(n, 0.8), v_threshold=np.ones(n), v_reset=np.zeros(n))
+    else:
+        neurons = nir.CubaLIF(tau_syn=np.full(n, 3.0), tau_mem=np.full(n, 20.0),
+                              r=np.full(n, 20.0), v_leak=np.zeros(n), v_threshold=np.ones(n),
+                              v_reset=np.zeros(n), w_in=np.full(n, 1.5))
+    nodes = {"input": nir.Input(input_type=np.array([1])),
+             "w_in": nir.Affine(weight=rng.uniform(0.5, 1, (3, 1)), bias=np.full(3, 0.1)),
+             "li": nir.LI(tau=np.array([2.0, 5.0, 9.0]), r=np.array([1.0, 2.0, 0.5]),
+                          v_leak=np.zeros(3)),
+             "enc": nir.Affine(weight=rng.uniform(-0.5, 1.5, (n, 3)), bias=np.full(n, 0.05)),
+             "neurons": neurons,
+             "rec": nir.Linear(weight=rng.normal(scale=0.3, size=(3, n))),
+             "out_w": nir.Linear(weight=rng.normal(size=(2, n))),
+             "syn": nir.LI(tau=np.full(2, 6.0), r=np.ones(2), v_leak=np.zeros(2)),
+             "output": nir.Output(output_type=np.array([2]))}
+    edges = [("input", "w_in"), ("w_in", "li"), ("li", "enc"), ("enc", "neurons"),
+             ("neurons", "rec"), ("rec", "li"), ("neurons", "out_w"), ("out_w", "syn"),
+             ("syn", "output")]
+    return nir.NIRGraph(nodes=nodes, edges=edges)
+
+
+def _reference(graph, u, discretization):
+    """The step semantics written out by hand, one step per input value."""
+    g = graph.nodes
+    euler = discretization == "euler"
+
+    def pole(tau):
+        return 1 - 1 / tau if euler else np.exp(-1 / tau)
+
+    neurons = g["neurons"]
+    cuba = isinstance(neurons, nir.CubaLIF)
+    li, syn, v, z, i_syn = np.zeros(3), np.zeros(2), np.zeros(4), np.zeros(4), np.zeros(4)
+    out = []
+    for k in range(len(u)):
+        # LI: tau dv/dt = -v + r x, x of this step; rec: the spikes of the step before
+        x = g["w_in"].weight @ [u[k]] + g["w_in"].bias + g["rec"].weight @ z
+        a = pole(g["li"].tau)
+        li = a * li + (1 - a) * g["li"].r * x
+        J = g["enc"].weight @ li + g["enc"].bias
+        if cuba:  # the synaptic current (a box LI), then tau_mem dv/dt = -v + r i
+            a_s = pole(neurons.tau_syn)
+            i_syn = a_s * i_syn + (1 - a_s) * neurons.w_in * J
+            v = v + (neurons.r * i_syn - v) / neurons.tau_mem
+        else:  # IF: dv/dt = r J
+            v = v + neurons.r * J
+        z = (v > neurons.v_threshold).astype(float)
+        v = np.where(z > 0, neurons.v_reset, v)
+        a = pole(g["syn"].tau)
+        syn = a * syn + (1 - a) * (g["out_w"].weight @ z)
+        out.append(syn.copy())
+    return np.asarray(out)
+
+
+@pytest.mark.parametrize("neuron", ["IF", "CubaLIF"])
 @pytest.mark.parametrize("discretization", ["zoh", "euler"])
-def test_cubalif_variant_for_hardware_importers(discretization, tmp_path):
+def test_import_follows_the_step_semantics(neuron, discretization):
+    """`from_nir` in nengo is the hand-written step semantics (what Norse runs),
+    step for step: LI with the input of the same step, the loop a step late,
+    IF and CubaLIF voltages, thresholds and resets, Affine biases."""
+    graph = _loop_graph(neuron)
+    u = np.random.RandomState(1).uniform(0, 1, 300)
+    expected = _reference(graph, u, discretization)
+    net = from_nir(graph, dt=1.0, discretization=discretization)
+    with nengo.Network() as model:
+        model.networks.append(net)
+        nengo.Connection(nengo.Node(nengo.processes.PresentInput(u, 1.0)), net.input,
+                         synapse=None)
+        probe = nengo.Probe(net.output, synapse=None)
+        spikes = nengo.Probe(net.nir_objects["neurons"], synapse=None)
+    with nengo.Simulator(model, dt=1.0, progress_bar=False) as sim:
+        sim.run_steps(len(u))
+    assert 20 < sim.data[spikes].astype(bool).sum() < 0.9 * sim.data[spikes].size
+    np.testing.assert_allclose(sim.data[probe], expected, atol=1e-10, rtol=0)
+
+
+def _hold_model_dir(path):
+    """`write_model_dir`'s model, recorded as trained for the hold readout."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    from tests.tasks.fakes import write_model_dir  # pylint: disable=import-outside-toplevel
+
+    model = write_model_dir(path, units=8, order=4)
+    config_path = f"{model}/config.json"
+    with open(config_path, encoding="utf-8") as f:
+        config = json.load(f)
+    config["readout"] = {"scheme": "hold", "hold_steps": 40, "window": 30}
+    with open(config_path, "w", encoding="utf-8") as f:
+        json.dump(config, f)
+    return model
+
+
+def test_exact_readout_model_refused(tmp_path):
+    """A model trained for the exact readout reads m_T held still; a graph's
+    memory keeps running: refused, naming the readout, before any file."""
+    from nengo_lmu.cli import main  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.nir_export import export_psmnist  # pylint: disable=import-outside-toplevel
+    from tests.tasks.fakes import write_model_dir  # pylint: disable=import-outside-toplevel
+
+    params, x = small_classifier()
+    clf = SpikingLMUClassifier(CONFIG, params, x)
+    with pytest.raises(ValueError, match=r"trained_readout='exact'.*m_T.*'hold' or 'spiking'"):
+        to_nir(clf, trained_readout="exact")
+    with pytest.raises(ValueError, match="trained_readout"):
+        to_nir(clf, trained_readout="held")
+    assert to_nir(clf, trained_readout="hold").metadata["trained_readout"] == "hold"
+    model = write_model_dir(str(tmp_path / "exact-model"), units=8, order=4)
+    out = tmp_path / "lmu.nir"
+    for memory in ("exact", "spiking"):
+        with pytest.raises(ValueError, match="exact readout reads the final memory m_T"):
+            export_psmnist(model, out, memory=memory)
+    with pytest.raises((SystemExit, ValueError)):
+        main(["export", "--model", model, "--out", str(out)])
+    assert not out.exists()
+def test_cubalif_variant_for_hardware_importers(tmp_path):
     """No LI node (Lava-DL and SpiNNaker2 read none): CubaLIF neurons with full
-    weights; only the biases' rise through the synapse differs from nengo's."""
+    weights; not exact (no node to carry nengo's synaptic delay, the biases
+    rise through the synapse), but mostly the same predictions."""
     params, x = small_classifier()
     clf = SpikingLMUClassifier(CONFIG, params, x, memory="spiking", seed=1, memory_neurons=10)
-    graph = to_nir(clf, discretization=discretization, synapses="cubalif")
+    graph = to_nir(clf, synapses="cubalif")
     assert {type(node).__name__ for node in graph.nodes.values()} == {
         "Input", "Output", "Linear", "Affine", "CubaLIF"}
     neurons = graph.nodes["memory_neurons"]
@@ -241,9 +391,8 @@ def test_truncated_or_foreign_file_named(tmp_path):
 @pytest.mark.parametrize("memory", ["exact", "spiking"])
 def test_cli_export(memory, tmp_path, capsys):
     from nengo_lmu.cli import main  # pylint: disable=import-outside-toplevel
-    from tests.tasks.fakes import write_model_dir  # pylint: disable=import-outside-toplevel
 
-    model = write_model_dir(str(tmp_path / "model"), units=8, order=4)
+    model = _hold_model_dir(str(tmp_path / "model"))
     out = tmp_path / "lmu.nir"
     argv = ["export", "--model", model, "--format", "nir", "--out", str(out),
             "--memory", memory, "--discretization", "euler"]
@@ -254,6 +403,7 @@ def test_cli_export(memory, tmp_path, capsys):
     graph = nir.read(str(out))
     assert graph.metadata["memory"] == memory
     assert graph.metadata["discretization"] == "euler"
+    assert graph.metadata["trained_readout"] == "hold"
     assert int(graph.metadata["sequence_steps"]) == 784
     assert int(graph.metadata["seed"]) == 0  # the export's default seed: the same file
     net = from_nir(graph)
@@ -269,3 +419,16 @@ def test_spiking_oscillator_classifier_roundtrip(tmp_path):
     logits = nir_graph.run_nengo(roundtrip(to_nir(clf), tmp_path), x[:4])
     expected = chip_reference(clf, x[:4])
     np.testing.assert_allclose(logits, expected, atol=1e-8, rtol=0)
+
+
+def test_cli_export_spiking_is_euler_only(tmp_path, capsys):
+    """The spiking memory defaults to euler and refuses zoh before any work."""
+    from nengo_lmu.cli import main  # pylint: disable=import-outside-toplevel
+
+    model = _hold_model_dir(str(tmp_path / "model"))
+    out = tmp_path / "lmu.nir"
+    with pytest.raises(SystemExit):
+        main(["export", "--model", model, "--out", str(out), "--memory", "spiking",
+              "--discretization", "zoh"])
+    assert "written only as euler" in capsys.readouterr().err
+    assert not out.exists()

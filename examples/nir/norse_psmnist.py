@@ -87,6 +87,12 @@ def norse_node(node, dt=1.0):
     if isinstance(node, nir.LI):
         return ScaledLI(node, dt)
     module = _import_norse_module(node, dt=dt)
+    if isinstance(node, (nir.Affine, nir.Linear)):
+        # Norse's importer rounds weights to float32; keep the graph's own, so
+        # that --float64 computes the graph's network (float32 runs round them)
+        module.weight.data = torch.from_numpy(np.asarray(node.weight, dtype=np.float64))
+        if isinstance(node, nir.Affine) and node.bias is not None:
+            module.bias.data = torch.from_numpy(np.asarray(node.bias, dtype=np.float64))
     v_min = (getattr(node, "metadata", None) or {}).get("v_min")
     if isinstance(node, nir.IF) and v_min is not None:
         return FlooredIAF(module, v_min)
@@ -107,6 +113,7 @@ def run(module, graph, x, batch_size=1000, dtype=torch.float32):
     computed in ``dtype`` (Norse's float32 by default; float64 as nengo)."""
     meta = graph.metadata
     hold, window = int(meta["hold_steps"]), int(meta["window"])
+    output = next(name for name, node in graph.nodes.items() if isinstance(node, nir.Output))
     module = module.to(dtype)
     x = np.asarray(x, dtype=np.float64 if dtype == torch.float64 else np.float32)
     x = x.reshape(len(x), -1)
@@ -118,6 +125,9 @@ def run(module, graph, x, batch_size=1000, dtype=torch.float32):
             state, total = None, 0
             for k in range(stream.shape[1]):
                 y, state = module(stream[:, k:k + 1], state)
+                # nirtorch returns the value of the node it updates last; read
+                # the Output node's own
+                y = state.cache.get(output, y)
                 if k >= stream.shape[1] - window:
                     total = total + y
             out.append((total / window).numpy())

@@ -10,6 +10,9 @@ def cmd_export(args, parser):
     if args.synapses == "cubalif" and (args.memory or "exact") != "spiking":
         parser.error("--synapses cubalif needs --memory spiking (the exact memory is a "
                      "linear system, which only I or LI nodes express)")
+    if args.discretization == "zoh" and args.memory == "spiking":
+        parser.error("--discretization zoh with --memory spiking: the spiking memory is "
+                     "written only as euler (its synapses carry nengo's one-step delay)")
     check_model(args)
     from nengo_lmu.validation import check_output_file  # pylint: disable=import-outside-toplevel
 
@@ -27,7 +30,7 @@ def cmd_export(args, parser):
     meta = graph.metadata
     kinds = sorted({type(n).__name__ for n in graph.nodes.values()})
     print(f"{args.out}: NIR graph of {args.model}, memory {memory}, discretization "
-          f"{args.discretization}: {len(graph.nodes)} nodes ({', '.join(kinds)}), "
+          f"{meta['discretization']}: {len(graph.nodes)} nodes ({', '.join(kinds)}), "
           f"{len(graph.edges)} edges")
     print(f"time unit {meta['time_unit_s']:g} s (run with dt = 1); input x {meta['input_scale']:.6g}; "
           f"readout: mean output over the last {meta['window']} of {meta['hold_steps']} "
@@ -49,11 +52,13 @@ def add_parser(subparsers):
     exp.add_argument("--format", choices=FORMATS, default="nir",
                      help="output format (default: nir)")
     exp.add_argument("--out", required=True, metavar="FILE", help="the .nir file to write")
-    exp.add_argument("--discretization", choices=("zoh", "euler"), default="zoh",
-                     help="zoh: the continuous-time system (importers that discretize "
-                     "linear nodes exactly, e.g. nengo_lmu.from_nir); euler: matrices "
-                     "and time constants that forward Euler with dt = 1 turns into the "
-                     "same discrete network (Norse, snnTorch, Lava) (default: zoh)")
+    exp.add_argument("--discretization", choices=("zoh", "euler"), default=None,
+                     help="zoh: the exact memory as the continuous-time system (importers "
+                     "that discretize linear nodes exactly, e.g. nengo_lmu.from_nir); euler: "
+                     "matrices and time constants that forward Euler with dt = 1 turns into "
+                     "the same discrete network (Norse, snnTorch, Lava); the spiking memory "
+                     "is written only as euler (default: zoh for --memory exact, euler for "
+                     "--memory spiking)")
     exp.add_argument("--synapses", choices=("li", "cubalif"), default="li",
                      help="with --memory spiking: li: the lowpass synapses as LI nodes, the "
                      "memory's weights factored through its state (Norse, snnTorch, "
