@@ -20,7 +20,8 @@ from nengo.dists import Uniform
 
 from nengo_lmu.systems import DISCRETIZERS, LegendreDelay, OscillatorBank, check_spectral_radius
 from nengo_lmu.systems import MEMORY_KINDS, spectral_radius
-from nengo_lmu.validation import check_choice, check_integer, check_positive
+from nengo_lmu.neurons import LAG_PROBE_RMS, LAG_PROBE_WINDOWS, decoded_lag
+from nengo_lmu.validation import check_choice, check_integer, check_positive, check_real
 from nengo_lmu.validation import check_seed
 
 MAPPINGS = ("discrete", "continuous")
@@ -256,13 +257,59 @@ class LegendreMemory(nengo.Network):
                 self._build_ensembles(max_rates, intercepts)
                 self._connect(recurrent_solver)
 
-    def mapping_matrices(self, tau):
+    def mapping_matrices(self, tau, lag=0.0):
         """``(A_rec, B_in)``: principle 3 through a lowpass of time constant
         ``tau`` (s) at the memory's ``dt``, with its ``mapping`` (the
-        continuous mapping uses ``synapse``, as it always has)."""
+        continuous mapping uses ``synapse``, as it always has).
+
+        ``lag`` (s, >= 0) is a delay of the decoded state in the loop, such as
+        the one Loihi's neurons add (`neuron_lag`): the populations then see
+        ``x(t - lag) = expm(-A lag) (x(t) - Bd(lag) u)`` for an input that
+        holds over the lag, with ``(Ad(lag), Bd(lag))`` the ZOH discretization
+        over ``lag``, and the transforms ``A_rec Ad(lag)`` and ``B_in + A_rec
+        Bd(lag)`` undo it. For a whole number ``d`` of steps the delayed loop
+        ``x[k+1] = a x[k] + (1 - a) (A_rec' x[k - d] + B_in' u[k])`` then has
+        every eigenvalue of the ideal ``Ad`` among its own. ``lag=0`` gives
+        the transforms of the undelayed loop exactly.
+        """
         if self.mapping == "discrete":
-            return self.system.discrete_mapping(tau, self.dt)
-        return self.system.continuous_mapping(self.synapse)
+            A_rec, B_in = self.system.discrete_mapping(tau, self.dt)
+        else:
+            A_rec, B_in = self.system.continuous_mapping(self.synapse)
+        lag = check_real("lag", lag, 0)
+        if lag == 0:
+            return A_rec, B_in
+        A_lag, B_lag = self.system.discretize(lag)
+        return A_rec @ A_lag, B_in + A_rec @ B_lag
+
+    def neuron_lag(self, neuron_type=None, rates=None):
+        """How far (s) the decoded state of this memory's populations lags
+        the state they represent, with their neurons simulated as
+        ``neuron_type`` (theirs by default) and decoders solved on ``rates``
+        (`nengo_lmu.neurons.decoded_lag`).
+
+        The populations are driven by the memory's exact state for white
+        noise up to ``1 / theta`` Hz with RMS
+        `nengo_lmu.neurons.LAG_PROBE_RMS`, for
+        `~nengo_lmu.neurons.LAG_PROBE_WINDOWS` windows (seeded by the
+        memory's seed), and read through ``synapse``. 0 for the exact memory.
+        Remembered per neuron type.
+        """
+        if self.n_per_dimension is None:
+            return 0.0
+        key = (repr(neuron_type), rates)
+        cache = self.__dict__.setdefault("_neuron_lags", {})
+        if key not in cache:
+            seed = 0 if self.seed is None else int(self.seed)
+            n_steps = int(round(LAG_PROBE_WINDOWS * self.theta / self.dt))
+            u = nengo.processes.WhiteSignal(
+                n_steps * self.dt, high=1 / self.theta, rms=LAG_PROBE_RMS, y0=0,
+                seed=seed).run_steps(n_steps, dt=self.dt)
+            m = self.system.trajectory(u[:, 0], self.dt)
+            cache[key] = decoded_lag(self.state_ensembles, np.tile(m, (1, self.memory_d)),
+                                     self.dt, self.synapse, neuron_type=neuron_type,
+                                     rates=rates, seed=seed)
+        return cache[key]
 
     @property
     def config(self):
@@ -277,20 +324,21 @@ class LegendreMemory(nengo.Network):
         nengo.Network.config.fset(self, _)
 
     @contextlib.contextmanager
-    def realised_with(self, tau, input_synapse):
+    def realised_with(self, tau, input_synapse, lag=0.0):
         """Temporarily realise principle 3 for a lowpass ``tau`` (s).
 
         Inside the ``with`` block the recurrent connections have the
-        synapse ``tau`` and the transforms of ``mapping_matrices(tau)``, the
+        synapse ``tau`` and the transforms of ``mapping_matrices(tau, lag)``, the
         input connections that input transform and ``input_synapse``;
         ``A_rec`` and ``B_in`` are those of ``tau``. Everything is restored
         on leaving. A backend uses it to build the memory for hardware whose
-        synapses realise another time constant (`loihi_tau`).
+        synapses realise another time constant (`loihi_tau`) and whose
+        neurons add ``lag`` (s) to the loop (`neuron_lag`).
         """
         if self.n_per_dimension is None:
             yield self
             return
-        A_rec, B_in = self.mapping_matrices(tau)
+        A_rec, B_in = self.mapping_matrices(tau, lag)
         conns = self.input_connections + self.recurrent_connections
         saved = [(c, c.synapse, c.transform) for c in conns] + [
             (self, self.A_rec, self.B_in)]

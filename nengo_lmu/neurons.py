@@ -21,6 +21,8 @@ nengo_loihi is imported only for the types that need it.
 import importlib
 
 import nengo
+import numpy as np
+import scipy.sparse
 
 #: Hidden neuron types by name: name -> (module, class, keyword arguments).
 #: LIF types get ``amplitude=0.01`` so that their rates (up to a few hundred
@@ -128,3 +130,115 @@ def loihi_memory_neuron():
     """
     loihi = importlib.import_module("nengo_loihi.neurons")
     return loihi.LoihiSpikingRectifiedLinear(initial_state=dict(AT_REST))
+
+
+#: The reference drive of `decoded_lag`, in units of the memory's window
+#: ``theta``: white noise up to ``1 / theta`` with this RMS (a third of the
+#: ``|u| <= 1`` the memories are sized for), for this many windows, the
+#: first of which is not scored.
+LAG_PROBE_RMS = 0.3
+LAG_PROBE_WINDOWS = 20
+
+
+def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, seed=0):
+    """How far (s) spiking neurons' decoded output lags the value they represent.
+
+    Each ensemble (its explicit ``gain``, ``bias``, ``encoders`` and
+    ``radius``) is driven open loop by its part of ``x``, as a population
+    of a recurrent network is driven by its filtered input current; its
+    spikes are decoded with decoders solved (`nengo.solvers.LstsqL2`, ``reg``)
+    on the rates of the same neuron model. Against the rate model's decoded
+    value at the same ``x`` (so that the static distortion cancels), the
+    decoded spikes, both lowpassed by ``tau``, are fitted as
+    ``g y(t) - lag g dy/dt``, pooled over all dimensions (each scaled to unit
+    RMS). The result is the delay that principle 3 must take into its loop.
+
+    Loihi's neurons clamp their voltage at zero while their input is
+    negative, so a neuron coming back above threshold starts its first
+    interval from zero, where nengo's `~nengo.SpikingRectifiedLinear`
+    keeps the voltage it had: its population output lags its input by a few
+    steps (about 3 ms for the delay network's 100-120 Hz neurons at
+    ``dt = 1`` ms), where nengo's lags by none.
+
+    Parameters
+    ----------
+    ensembles : list of `nengo.Ensemble`
+        With ``gain``, ``bias`` and ``encoders`` given as arrays.
+    x : ndarray, shape ``(n_steps, sum of the ensembles' dimensions)``
+        The values the ensembles represent, in order.
+    dt : float
+        Simulator step (s).
+    tau : float
+        Lowpass (s) through which the output is read (the loop's synapse).
+    neuron_type : `nengo.neurons.NeuronType`, optional
+        The model to simulate, for every ensemble; the first ensemble's by
+        default.
+    rates : callable, optional
+        ``rates(neuron_type, x, gain, bias, dt)``, the rate curve the decoders
+        are solved on (`chip_rates` for nengo_loihi's); the neuron type's own
+        ``rates`` by default.
+    reg : float
+        Regularisation of the decoders.
+    seed : int
+        Seeds the neurons' initial state.
+
+    Returns
+    -------
+    float
+        The lag in seconds (negative if the output leads).
+    """
+    rng = np.random.RandomState(seed)
+    rates = rates or (lambda nt, v, g, b, _: nt.rates(v, g, b))
+    neuron_type = neuron_type or ensembles[0].neuron_type
+    x = np.asarray(x, dtype=float)
+    gains, biases, decoders, reference = [], [], [], []
+    cols = 0
+    for ens in ensembles:
+        gain, bias = np.asarray(ens.gain, float), np.asarray(ens.bias, float)
+        enc = np.asarray(ens.encoders, float) / ens.radius
+        if ens.dimensions == 1:
+            points = np.linspace(-1, 1, 501)[:, None] * ens.radius
+        else:
+            points = rng.uniform(-1, 1, (1000, ens.dimensions)) * ens.radius
+        dec, _ = nengo.solvers.LstsqL2(reg=reg)(
+            rates(neuron_type, points @ enc.T, gain, bias, dt), points, rng=rng)
+        xe = x[:, cols:cols + ens.dimensions]
+        reference.append(rates(neuron_type, xe @ enc.T, gain, bias, dt) @ dec)
+        gains.append(gain)
+        biases.append(bias)
+        decoders.append(dec)
+        cols += ens.dimensions
+    n = sum(len(g) for g in gains)
+    # block-diagonal (neurons x dimensions) encoders and decoders
+    gain, bias = np.concatenate(gains), np.concatenate(biases)
+    E = scipy.sparse.block_diag(
+        [scipy.sparse.csr_matrix(np.asarray(ens.encoders, float) / ens.radius)
+         for ens in ensembles]).tocsr()
+    D = scipy.sparse.block_diag(decoders).tocsr()
+    J = (E @ x.T).T * gain + bias  # (n_steps, n): the input current
+    state = neuron_type.make_state(n, rng=rng, dtype=np.float64)
+    spikes = np.zeros(n)
+    decoded = np.zeros((x.shape[0], cols))
+    for k in range(x.shape[0]):
+        neuron_type.step(dt, J[k], spikes, **state)
+        decoded[k] = D.T @ spikes
+    lowpass = nengo.Lowpass(tau)
+    y = lowpass.filt(np.concatenate(reference, axis=1), dt=dt, y0=0)
+    z = lowpass.filt(decoded, dt=dt, y0=0)
+    skip = min(x.shape[0] // 2, int(round(5 * tau / dt)))
+    y, z = y[skip:], z[skip:]
+    scale = np.std(y, axis=0)
+    scale[scale == 0] = 1
+    y, z = y / scale, z / scale
+    dy = np.gradient(y, dt, axis=0)
+    (g, c), *_ = np.linalg.lstsq(np.stack([y.ravel(), dy.ravel()], axis=1), z.ravel(),
+                                 rcond=None)
+    return float(-c / g)
+
+
+def chip_rates(neuron_type, x, gain, bias, dt):
+    """The rates nengo_loihi solves decoders on (`nengo_loihi.neurons.loihi_rates`:
+    whole-step inter-spike intervals) for neurons of ``neuron_type`` driven by
+    ``x`` (already projected on the encoders), at step ``dt``."""
+    loihi = importlib.import_module("nengo_loihi.neurons")
+    return loihi.loihi_rates(neuron_type, x, gain, bias, dt)

@@ -474,3 +474,82 @@ def test_oscillator_memory_realised_with_restores_its_blocks():
              + mem.recurrent_connections]
     assert len(before) == 2 * 8 and all(
         s0 == s1 and np.array_equal(t0, t1) for (s0, t0), (s1, t1) in zip(before, after))
+
+
+def test_lag_mapping_realises_the_ideal_system_through_a_delayed_loop(allclose):
+    """Principle 3 mapped for a loop delay of d steps (``lag=d dt``): the
+    delayed loop ``x[k+1] = a x[k] + (1 - a) (A x[k - d] + B u[k])`` has every
+    eigenvalue of the ideal ``Ad`` and its DC gain; the undelayed mapping in
+    the same loop keeps the DC gain (a delay does not change it) but not the
+    eigenvalues. ``lag=0`` is the undelayed mapping exactly."""
+    memory = LegendreMemory(1.0, 6, n_neurons=None)
+    dt, tau, d = memory.dt, 0.1, 3
+    Ad, Bd = memory.system.discretize(dt)
+    a, n = np.exp(-dt / tau), memory.order
+
+    def delayed_loop(A, B):
+        # state [x[k], x[k-1], ..., x[k-d]]
+        M = np.zeros((n * (d + 1), n * (d + 1)))
+        M[:n, :n] = a * np.eye(n)
+        M[:n, n * d:] += (1 - a) * A
+        M[n:, :-n] = np.eye(n * d)
+        Bm = np.zeros((n * (d + 1), 1))
+        Bm[:n] = (1 - a) * B
+        return M, Bm
+
+    def misses(A, B):
+        M, Bm = delayed_loop(A, B)
+        eig = np.linalg.eigvals(M)
+        worst = max(np.min(np.abs(eig - lam)) for lam in np.linalg.eigvals(Ad))
+        dc = np.linalg.solve(np.eye(len(M)) - M, Bm)[:n]
+        return worst, np.max(np.abs(dc - np.linalg.solve(np.eye(n) - Ad, Bd)))
+
+    A0, B0 = memory.mapping_matrices(tau)
+    assert np.array_equal(A0, memory.system.discrete_mapping(tau, dt)[0])
+    assert all(np.array_equal(x, y) for x, y in zip(memory.mapping_matrices(tau, 0.0), (A0, B0)))
+    eig_miss, dc_miss = misses(*memory.mapping_matrices(tau, lag=d * dt))
+    assert eig_miss < 1e-9 and dc_miss < 1e-9, (eig_miss, dc_miss)
+    assert misses(A0, B0)[0] > 1e-4
+    with pytest.raises(ValueError, match="lag"):
+        memory.mapping_matrices(tau, lag=-0.001)
+
+
+def test_loihi_neurons_lag_and_the_chip_build_maps_for_it():
+    """Loihi's neurons (voltage held at zero below threshold) lag their
+    input by a few steps, nengo's by none; nengo_loihi's build maps
+    principle 3 for that lag, unless the memory already runs Loihi's model
+    (then nengo and the chip run the same mapping)."""
+    from nengo_loihi.neurons import LoihiSpikingRectifiedLinear
+
+    from nengo_lmu.backends import loihi_realisation
+    from nengo_lmu.networks import loihi_tau
+    from nengo_lmu.neurons import chip_rates
+
+    memory = LegendreMemory(0.5, 3, n_neurons=60, seed=3)
+    own = memory.neuron_lag()
+    chip = memory.neuron_lag(LoihiSpikingRectifiedLinear(), rates=chip_rates)
+    assert abs(own) < 0.5e-3 and chip > 1e-3, (own, chip)
+    assert loihi_realisation(memory, 0.001) == (loihi_tau(0.1, 0.001), chip)
+    same = LegendreMemory(0.5, 3, n_neurons=60, seed=3,
+                          neuron_type=LoihiSpikingRectifiedLinear())
+    assert loihi_realisation(same, 0.001) == (loihi_tau(0.1, 0.001), 0.0)
+
+    # a plain nengo_loihi build realises the lag-mapped transforms, then restores them
+    built = []
+    realised_with = LegendreMemory.realised_with
+
+    def spy(self, tau, input_synapse, lag=0.0):
+        built.append((tau, lag, self.mapping_matrices(tau, lag)[0]))
+        return realised_with(self, tau, input_synapse, lag)
+
+    A_rec = memory.A_rec.copy()
+    with nengo.Network(seed=0) as net:
+        net.add(memory)
+        nengo.Connection(nengo.Node(0.3), memory.input, synapse=None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LegendreMemory, "realised_with", spy)
+        with make_simulator(net, "loihi") as sim:
+            sim.run_steps(5)
+    assert [b[:2] for b in built] == [(loihi_tau(0.1, 0.001), chip)]
+    assert not np.allclose(built[0][2], A_rec)
+    assert np.array_equal(memory.A_rec, A_rec)
