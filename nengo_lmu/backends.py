@@ -177,10 +177,12 @@ def loihi_realisation(memory, dt):
     ``neuron_type`` as nengo_loihi's model of it
     (`nengo_lmu.neurons.chip_neuron_type`), whose voltage stays at zero while
     its input is negative, so that its population output lags the state it
-    represents by a few steps (`LegendreMemory.neuron_lag` with that model
-    and nengo_loihi's rates, `nengo_lmu.neurons.chip_rates`). 0 when the
-    memory's neurons already are Loihi's model (then nengo and the chip run
-    the same neurons with the same mapping), or for an exact memory.
+    represents by a few steps, where principle 3 assumes none
+    (`LegendreMemory.neuron_lag` with that model and nengo_loihi's rates,
+    `nengo_lmu.neurons.chip_rates`). 0
+    when the memory's neurons already are Loihi's model (then nengo and the
+    chip run the same neurons with the same mapping), or for an exact
+    memory. Measuring it takes about a second per 600 neurons.
     """
     tau = loihi_tau(memory.synapse, dt)
     chip = chip_neuron_type(memory.neuron_type)

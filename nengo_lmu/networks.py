@@ -286,11 +286,13 @@ class LegendreMemory(nengo.Network):
         ``neuron_type`` (theirs by default) and decoders solved on ``rates``
         (`nengo_lmu.neurons.decoded_lag`).
 
-        The populations are driven by the memory's exact state for white
-        noise up to ``1 / theta`` Hz with RMS
-        `nengo_lmu.neurons.LAG_PROBE_RMS`, for
+        The populations run as the memory itself (its ``A_rec`` and
+        ``B_in`` through a lowpass of ``realised_tau``, simulated in numpy),
+        driven by white noise up to ``1 / theta`` Hz with RMS
+        `nengo_lmu.neurons.LAG_PROBE_RMS` for
         `~nengo_lmu.neurons.LAG_PROBE_WINDOWS` windows (seeded by the
-        memory's seed), and read through ``synapse``. 0 for the exact memory.
+        memory's seed), so that the recurrence's spike noise is in their
+        input as it is when the memory runs. 0 for the exact memory.
         Remembered per neuron type.
         """
         if self.n_per_dimension is None:
@@ -303,10 +305,10 @@ class LegendreMemory(nengo.Network):
             u = nengo.processes.WhiteSignal(
                 n_steps * self.dt, high=1 / self.theta, rms=LAG_PROBE_RMS, y0=0,
                 seed=seed).run_steps(n_steps, dt=self.dt)
-            m = self.system.trajectory(u[:, 0], self.dt)
-            cache[key] = decoded_lag(self.state_ensembles, np.tile(m, (1, self.memory_d)),
-                                     self.dt, self.synapse, neuron_type=neuron_type,
-                                     rates=rates, seed=seed)
+            eye = np.eye(self.memory_d)
+            loop = (np.kron(eye, self.A_rec), np.kron(eye, self.B_in), np.tile(u, self.memory_d))
+            cache[key] = decoded_lag(self.state_ensembles, None, self.dt, self.realised_tau,
+                                     neuron_type=neuron_type, rates=rates, seed=seed, loop=loop)
         return cache[key]
 
     @property

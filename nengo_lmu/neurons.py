@@ -15,6 +15,12 @@ rate type (training)       spiking counterpart         on chip (nengo_loihi's mo
 ``Tanh``                   (none: Loihi cannot run it)
 =========================  ==========================  ===================================
 
+How the chip's model of a neuron type differs in time from nengo's is
+measured here too: `decoded_lag`, the lag of a population's decoded output
+behind the value it represents (with `chip_rates`, the rates nengo_loihi
+solves decoders on), which nengo_loihi's build of a memory maps principle 3
+for (`nengo_lmu.backends.loihi_realisation`).
+
 nengo_loihi is imported only for the types that need it.
 """
 
@@ -140,32 +146,40 @@ LAG_PROBE_RMS = 0.3
 LAG_PROBE_WINDOWS = 20
 
 
-def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, seed=0):
+def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, seed=0,
+                loop=None):
     """How far (s) spiking neurons' decoded output lags the value they represent.
 
     Each ensemble (its explicit ``gain``, ``bias``, ``encoders`` and
-    ``radius``) is driven open loop by its part of ``x``, as a population
-    of a recurrent network is driven by its filtered input current; its
-    spikes are decoded with decoders solved (`nengo.solvers.LstsqL2`, ``reg``)
-    on the rates of the same neuron model. Against the rate model's decoded
-    value at the same ``x`` (so that the static distortion cancels), the
-    decoded spikes, both lowpassed by ``tau``, are fitted as
-    ``g y(t) - lag g dy/dt``, pooled over all dimensions (each scaled to unit
-    RMS). The result is the delay that principle 3 must take into its loop.
+    ``radius``) represents its part of ``x``: its neurons are driven by
+    ``gain * (encoders . x / radius) + bias`` and their spikes decoded with
+    decoders solved (`nengo.solvers.LstsqL2`, ``reg``) on the rates of the
+    same neuron model. Against the rate model's decoded value at the same
+    ``x`` (so that the static distortion cancels), the decoded spikes, both
+    lowpassed by ``tau``, are fitted as ``g y(t) - lag g dy/dt``, pooled over
+    all dimensions (each scaled to unit RMS): the lag to first order in
+    frequency.
 
-    Loihi's neurons clamp their voltage at zero while their input is
+    With ``loop=(A, B, u)`` the ensembles are run as a principle-3 memory
+    instead: ``x`` is then their filtered input current, ``x[k+1] = a x[k] +
+    (1 - a) (A x_hat[k] + B u[k])`` with ``a = exp(-dt / tau)`` and ``x_hat``
+    their decoded output, so that the lag is measured with the spike noise
+    the recurrence brings (which makes neurons cross their threshold more
+    often); the ``x`` argument is then ignored (pass None).
+
+    Loihi's neurons hold their voltage at zero while their input is
     negative, so a neuron coming back above threshold starts its first
-    interval from zero, where nengo's `~nengo.SpikingRectifiedLinear`
-    keeps the voltage it had: its population output lags its input by a few
-    steps (about 3 ms for the delay network's 100-120 Hz neurons at
-    ``dt = 1`` ms), where nengo's lags by none.
+    interval from zero, where nengo's `~nengo.SpikingRectifiedLinear` keeps
+    the voltage it had: their population output lags its input by a few
+    steps (about 2-3 ms for the delay network's 100-120 Hz neurons at
+    ``dt = 1`` ms), where nengo's lags by a fraction of a step.
 
     Parameters
     ----------
     ensembles : list of `nengo.Ensemble`
         With ``gain``, ``bias`` and ``encoders`` given as arrays.
-    x : ndarray, shape ``(n_steps, sum of the ensembles' dimensions)``
-        The values the ensembles represent, in order.
+    x : ndarray, shape ``(n_steps, sum of the ensembles' dimensions)``, or None
+        The values the ensembles represent, in order (without ``loop``).
     dt : float
         Simulator step (s).
     tau : float
@@ -181,6 +195,9 @@ def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, se
         Regularisation of the decoders.
     seed : int
         Seeds the neurons' initial state.
+    loop : tuple ``(A, B, u)``, optional
+        Recurrent and input transforms (``(dims, dims)``, ``(dims, d_u)``)
+        and the input, shape ``(n_steps, d_u)``.
 
     Returns
     -------
@@ -190,9 +207,7 @@ def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, se
     rng = np.random.RandomState(seed)
     rates = rates or (lambda nt, v, g, b, _: nt.rates(v, g, b))
     neuron_type = neuron_type or ensembles[0].neuron_type
-    x = np.asarray(x, dtype=float)
-    gains, biases, decoders, reference = [], [], [], []
-    cols = 0
+    gains, biases, decoders = [], [], []
     for ens in ensembles:
         gain, bias = np.asarray(ens.gain, float), np.asarray(ens.bias, float)
         enc = np.asarray(ens.encoders, float) / ens.radius
@@ -202,30 +217,41 @@ def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, se
             points = rng.uniform(-1, 1, (1000, ens.dimensions)) * ens.radius
         dec, _ = nengo.solvers.LstsqL2(reg=reg)(
             rates(neuron_type, points @ enc.T, gain, bias, dt), points, rng=rng)
-        xe = x[:, cols:cols + ens.dimensions]
-        reference.append(rates(neuron_type, xe @ enc.T, gain, bias, dt) @ dec)
         gains.append(gain)
         biases.append(bias)
         decoders.append(dec)
-        cols += ens.dimensions
-    n = sum(len(g) for g in gains)
-    # block-diagonal (neurons x dimensions) encoders and decoders
     gain, bias = np.concatenate(gains), np.concatenate(biases)
+    # block-diagonal (neurons x dimensions) encoders and decoders
     E = scipy.sparse.block_diag(
         [scipy.sparse.csr_matrix(np.asarray(ens.encoders, float) / ens.radius)
          for ens in ensembles]).tocsr()
     D = scipy.sparse.block_diag(decoders).tocsr()
-    J = (E @ x.T).T * gain + bias  # (n_steps, n): the input current
-    state = neuron_type.make_state(n, rng=rng, dtype=np.float64)
-    spikes = np.zeros(n)
-    decoded = np.zeros((x.shape[0], cols))
-    for k in range(x.shape[0]):
-        neuron_type.step(dt, J[k], spikes, **state)
+    state = neuron_type.make_state(len(gain), rng=rng, dtype=np.float64)
+    spikes = np.zeros(len(gain))
+    if loop is None:
+        x = np.asarray(x, dtype=float)
+        n_steps = x.shape[0]
+    else:
+        A, B, u = (np.asarray(v, dtype=float) for v in loop)
+        n_steps, a = u.shape[0], np.exp(-dt / tau)
+        x, drive = np.zeros((n_steps, D.shape[1])), (1 - a) * (u @ B.T)
+    decoded = np.zeros((n_steps, D.shape[1]))
+    for k in range(n_steps):
+        neuron_type.step(dt, gain * (E @ x[k]) + bias, spikes, **state)
         decoded[k] = D.T @ spikes
+        if loop is not None and k + 1 < n_steps:
+            x[k + 1] = a * x[k] + (1 - a) * (A @ decoded[k]) + drive[k]
+    # the rate model's decoded value of x, ensemble by ensemble
+    reference, cols = [], 0
+    for ens, g, b, dec in zip(ensembles, gains, biases, decoders):
+        xe = x[:, cols:cols + ens.dimensions]
+        enc = np.asarray(ens.encoders, float) / ens.radius
+        reference.append(rates(neuron_type, xe @ enc.T, g, b, dt) @ dec)
+        cols += ens.dimensions
     lowpass = nengo.Lowpass(tau)
     y = lowpass.filt(np.concatenate(reference, axis=1), dt=dt, y0=0)
     z = lowpass.filt(decoded, dt=dt, y0=0)
-    skip = min(x.shape[0] // 2, int(round(5 * tau / dt)))
+    skip = min(n_steps // 2, int(round(5 * tau / dt)))
     y, z = y[skip:], z[skip:]
     scale = np.std(y, axis=0)
     scale[scale == 0] = 1
