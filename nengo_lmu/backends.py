@@ -179,10 +179,10 @@ def loihi_realisation(memory, dt):
     its input is negative, so that its population output lags the state it
     represents by a few steps, where principle 3 assumes none
     (`LegendreMemory.neuron_lag` with that model and nengo_loihi's rates,
-    `nengo_lmu.neurons.chip_rates`). 0
-    when the memory's neurons already are Loihi's model (then nengo and the
-    chip run the same neurons with the same mapping), or for an exact
-    memory. Measuring it takes about a second per 600 neurons.
+    `nengo_lmu.neurons.chip_rates`). 0 when the memory's neurons already are
+    Loihi's model (then nengo and the chip run the same neurons with the
+    same mapping), or for an exact memory. Measuring it takes about 2 s per
+    600 neurons and theta of 1,000 steps.
     """
     tau = loihi_tau(memory.synapse, dt)
     chip = chip_neuron_type(memory.neuron_type)

@@ -286,8 +286,8 @@ class LegendreMemory(nengo.Network):
         ``neuron_type`` (theirs by default) and decoders solved on ``rates``
         (`nengo_lmu.neurons.decoded_lag`).
 
-        The populations run as the memory itself (its ``A_rec`` and
-        ``B_in`` through a lowpass of ``realised_tau``, simulated in numpy),
+        The populations run as the memory itself (principle 3 through a
+        lowpass of ``synapse``, whatever ``loihi_input``, simulated in numpy),
         driven by white noise up to ``1 / theta`` Hz with RMS
         `nengo_lmu.neurons.LAG_PROBE_RMS` for
         `~nengo_lmu.neurons.LAG_PROBE_WINDOWS` windows (seeded by the
@@ -306,8 +306,9 @@ class LegendreMemory(nengo.Network):
                 n_steps * self.dt, high=1 / self.theta, rms=LAG_PROBE_RMS, y0=0,
                 seed=seed).run_steps(n_steps, dt=self.dt)
             eye = np.eye(self.memory_d)
-            loop = (np.kron(eye, self.A_rec), np.kron(eye, self.B_in), np.tile(u, self.memory_d))
-            cache[key] = decoded_lag(self.state_ensembles, None, self.dt, self.realised_tau,
+            A_rec, B_in = self.mapping_matrices(self.synapse)
+            loop = (np.kron(eye, A_rec), np.kron(eye, B_in), np.tile(u, self.memory_d))
+            cache[key] = decoded_lag(self.state_ensembles, None, self.dt, self.synapse,
                                      neuron_type=neuron_type, rates=rates, seed=seed, loop=loop)
         return cache[key]
 
