@@ -187,7 +187,9 @@ def run_delay(
 
     ``state`` selects how the spiking memory's state is read: ``"current"``
     (default) filters the populations' input current,
-    `LegendreMemory.state_estimate`; ``"decoded"`` uses the decoded output
+    `LegendreMemory.state_estimate` (on ``"loihi"`` with the mapping the chip
+    was built with, `nengo_lmu.backends.loihi_realisation`); ``"decoded"``
+    uses the decoded output
     directly (both are then lowpassed by ``probe_synapse``).
 
     Returns
