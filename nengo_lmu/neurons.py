@@ -15,12 +15,20 @@ rate type (training)       spiking counterpart         on chip (nengo_loihi's mo
 ``Tanh``                   (none: Loihi cannot run it)
 =========================  ==========================  ===================================
 
+How the chip's model of a neuron type differs in time from nengo's is
+measured here too: `decoded_lag`, the lag of a population's decoded output
+behind the value it represents (with `chip_rates`, the rates nengo_loihi
+solves decoders on), which nengo_loihi's build of a memory maps principle 3
+for (`nengo_lmu.backends.loihi_realisation`).
+
 nengo_loihi is imported only for the types that need it.
 """
 
 import importlib
 
 import nengo
+import numpy as np
+import scipy.sparse
 
 #: Hidden neuron types by name: name -> (module, class, keyword arguments).
 #: LIF types get ``amplitude=0.01`` so that their rates (up to a few hundred
@@ -128,3 +136,135 @@ def loihi_memory_neuron():
     """
     loihi = importlib.import_module("nengo_loihi.neurons")
     return loihi.LoihiSpikingRectifiedLinear(initial_state=dict(AT_REST))
+
+
+#: The reference drive of `decoded_lag`, in units of the memory's window
+#: ``theta``: white noise up to ``1 / theta`` with this RMS (a third of the
+#: ``|u| <= 1`` the memories are sized for), for this many windows, the
+#: first of which is not scored.
+LAG_PROBE_RMS = 0.3
+LAG_PROBE_WINDOWS = 20
+
+
+def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, seed=0,
+                loop=None):
+    """How far (s) spiking neurons' decoded output lags the value they represent.
+
+    Each ensemble (its explicit ``gain``, ``bias``, ``encoders`` and
+    ``radius``) represents its part of ``x``: its neurons are driven by
+    ``gain * (encoders . x / radius) + bias`` and their spikes decoded with
+    decoders solved (`nengo.solvers.LstsqL2`, ``reg``) on the rates of the
+    same neuron model. Against the rate model's decoded value at the same
+    ``x`` (so that the static distortion cancels), the decoded spikes, both
+    lowpassed by ``tau``, are fitted as ``g y(t) - lag g dy/dt``, pooled over
+    all dimensions (each scaled to unit RMS): the lag to first order in
+    frequency.
+
+    With ``loop=(A, B, u)`` the ensembles are run as a principle-3 memory
+    instead: ``x`` is then their filtered input current, ``x[k+1] = a x[k] +
+    (1 - a) (A x_hat[k] + B u[k])`` with ``a = exp(-dt / tau)`` and ``x_hat``
+    their decoded output, so that the lag is measured with the spike noise
+    the recurrence brings (which makes neurons cross their threshold more
+    often); the ``x`` argument is then ignored (pass None).
+
+    Loihi's neurons hold their voltage at zero while their input is
+    negative, so a neuron coming back above threshold starts its first
+    interval from zero, where nengo's `~nengo.SpikingRectifiedLinear` keeps
+    the voltage it had: their population output lags its input by a few
+    steps (about 2-3 ms for the delay network's 100-120 Hz neurons at
+    ``dt = 1`` ms), where nengo's lags by a fraction of a step.
+
+    Parameters
+    ----------
+    ensembles : list of `nengo.Ensemble`
+        With ``gain``, ``bias`` and ``encoders`` given as arrays.
+    x : ndarray, shape ``(n_steps, sum of the ensembles' dimensions)``, or None
+        The values the ensembles represent, in order (without ``loop``).
+    dt : float
+        Simulator step (s).
+    tau : float
+        Lowpass (s) through which the output is read (the loop's synapse).
+    neuron_type : `nengo.neurons.NeuronType`, optional
+        The model to simulate, for every ensemble; the first ensemble's by
+        default.
+    rates : callable, optional
+        ``rates(neuron_type, x, gain, bias, dt)``, the rate curve the decoders
+        are solved on (`chip_rates` for nengo_loihi's); the neuron type's own
+        ``rates`` by default.
+    reg : float
+        Regularisation of the decoders.
+    seed : int
+        Seeds the neurons' initial state.
+    loop : tuple ``(A, B, u)``, optional
+        Recurrent and input transforms (``(dims, dims)``, ``(dims, d_u)``)
+        and the input, shape ``(n_steps, d_u)``.
+
+    Returns
+    -------
+    float
+        The lag in seconds (negative if the output leads).
+    """
+    rng = np.random.RandomState(seed)
+    rates = rates or (lambda nt, v, g, b, _: nt.rates(v, g, b))
+    neuron_type = neuron_type or ensembles[0].neuron_type
+    gains, biases, decoders = [], [], []
+    for ens in ensembles:
+        gain, bias = np.asarray(ens.gain, float), np.asarray(ens.bias, float)
+        enc = np.asarray(ens.encoders, float) / ens.radius
+        if ens.dimensions == 1:
+            points = np.linspace(-1, 1, 501)[:, None] * ens.radius
+        else:
+            points = rng.uniform(-1, 1, (1000, ens.dimensions)) * ens.radius
+        dec, _ = nengo.solvers.LstsqL2(reg=reg)(
+            rates(neuron_type, points @ enc.T, gain, bias, dt), points, rng=rng)
+        gains.append(gain)
+        biases.append(bias)
+        decoders.append(dec)
+    gain, bias = np.concatenate(gains), np.concatenate(biases)
+    # block-diagonal (neurons x dimensions) encoders and decoders
+    E = scipy.sparse.block_diag(
+        [scipy.sparse.csr_matrix(np.asarray(ens.encoders, float) / ens.radius)
+         for ens in ensembles]).tocsr()
+    D = scipy.sparse.block_diag(decoders).tocsr()
+    state = neuron_type.make_state(len(gain), rng=rng, dtype=np.float64)
+    spikes = np.zeros(len(gain))
+    if loop is None:
+        x = np.asarray(x, dtype=float)
+        n_steps = x.shape[0]
+    else:
+        A, B, u = (np.asarray(v, dtype=float) for v in loop)
+        n_steps, a = u.shape[0], np.exp(-dt / tau)
+        x, drive = np.zeros((n_steps, D.shape[1])), (1 - a) * (u @ B.T)
+    decoded = np.zeros((n_steps, D.shape[1]))
+    for k in range(n_steps):
+        neuron_type.step(dt, gain * (E @ x[k]) + bias, spikes, **state)
+        decoded[k] = D.T @ spikes
+        if loop is not None and k + 1 < n_steps:
+            x[k + 1] = a * x[k] + (1 - a) * (A @ decoded[k]) + drive[k]
+    # the rate model's decoded value of x, ensemble by ensemble
+    reference, cols = [], 0
+    for ens, g, b, dec in zip(ensembles, gains, biases, decoders):
+        xe = x[:, cols:cols + ens.dimensions]
+        enc = np.asarray(ens.encoders, float) / ens.radius
+        reference.append(rates(neuron_type, xe @ enc.T, g, b, dt) @ dec)
+        cols += ens.dimensions
+    lowpass = nengo.Lowpass(tau)
+    y = lowpass.filt(np.concatenate(reference, axis=1), dt=dt, y0=0)
+    z = lowpass.filt(decoded, dt=dt, y0=0)
+    skip = min(n_steps // 2, int(round(5 * tau / dt)))
+    y, z = y[skip:], z[skip:]
+    scale = np.std(y, axis=0)
+    scale[scale == 0] = 1
+    y, z = y / scale, z / scale
+    dy = np.gradient(y, dt, axis=0)
+    (g, c), *_ = np.linalg.lstsq(np.stack([y.ravel(), dy.ravel()], axis=1), z.ravel(),
+                                 rcond=None)
+    return float(-c / g)
+
+
+def chip_rates(neuron_type, x, gain, bias, dt):
+    """The rates nengo_loihi solves decoders on (`nengo_loihi.neurons.loihi_rates`:
+    whole-step inter-spike intervals) for neurons of ``neuron_type`` driven by
+    ``x`` (already projected on the encoders), at step ``dt``."""
+    loihi = importlib.import_module("nengo_loihi.neurons")
+    return loihi.loihi_rates(neuron_type, x, gain, bias, dt)

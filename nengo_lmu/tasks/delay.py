@@ -8,13 +8,15 @@ compared with the truly delayed input. Both signals are lowpassed by
 NRMSE = RMSE / RMS of the true delayed signal.
 """
 
+import contextlib
 import time
 
 import nengo
 import numpy as np
 
 from nengo_lmu._deprecated import moved_attributes
-from nengo_lmu.backends import check_backend, make_simulator, run_with_progress
+from nengo_lmu.backends import check_backend, loihi_realisation, make_simulator
+from nengo_lmu.backends import run_with_progress
 from nengo_lmu.metrics import nrmse_rms
 from nengo_lmu.networks import LegendreMemory
 from nengo_lmu.validation import (
@@ -185,7 +187,9 @@ def run_delay(
 
     ``state`` selects how the spiking memory's state is read: ``"current"``
     (default) filters the populations' input current,
-    `LegendreMemory.state_estimate`; ``"decoded"`` uses the decoded output
+    `LegendreMemory.state_estimate` (on ``"loihi"`` with the mapping the chip
+    was built with, `nengo_lmu.backends.loihi_realisation`); ``"decoded"``
+    uses the decoded output
     directly (both are then lowpassed by ``probe_synapse``).
 
     Returns
@@ -220,7 +224,8 @@ def run_delay(
     if m.ndim == 3:  # nengo_dl: (minibatch, steps, d)
         u, m = u[0], m[0]
     if state == "current":
-        m = net.memory.state_estimate(m, u, dt)
+        with _as_built(net.memory, backend, dt):
+            m = net.memory.state_estimate(m, u, dt)
     errors, decoded, truth = evaluate_delay(net.memory, u, m, dt, r, probe_synapse)
     return {
         "nrmse": {str(k): v for k, v in errors.items()},
@@ -239,6 +244,17 @@ def run_delay(
         "decoded": decoded,
         "truth": truth,
     }
+
+
+def _as_built(memory, backend, dt):
+    """``memory`` with the principle-3 mapping its ``backend`` built (on
+    Loihi, for the chip's synapses and neurons: `backends.loihi_realisation`),
+    so that `LegendreMemory.state_estimate` filters the current the neurons
+    were actually driven with."""
+    if backend != "loihi" or memory.loihi_input is False or memory.n_per_dimension is None:
+        return contextlib.nullcontext(memory)
+    tau, lag = loihi_realisation(memory, dt)
+    return memory.realised_with(tau, input_synapse=memory.input_synapse, lag=lag)
 
 
 def delay_report(order=6, n_neurons=100, theta=1.0, seed=0, dt=0.001):
