@@ -93,17 +93,28 @@ def loihi_decode_tau(network):
     return taus.pop() if taus else None
 
 
+@contextlib.contextmanager
 def route_memory_inputs(network, backend):
-    """Filter the input of ``loihi_input=True`` memories where ``backend`` needs it.
+    """Filter the input of ``loihi_input=True`` memories where ``backend`` needs it,
+    while a simulator is built.
 
-    On ``"loihi"`` their input connections stay unfiltered (nengo_loihi
+    On ``"loihi"`` their input connections are unfiltered (nengo_loihi
     filters the input spikes on chip, `loihi_decode_tau`); on the other
-    backends they get the memory's principle-3 lowpass on the host (with the
-    time constant the chip realises, `LegendreMemory.realised_tau`).
+    backends they have the memory's principle-3 lowpass on the host (with
+    the time constant the chip realises, `LegendreMemory.realised_tau`), as
+    the memory is built. The connections' synapses are restored on leaving,
+    so that the network runs the same in a bare `nengo.Simulator` after.
     """
+    conns = [conn for net in loihi_input_memories(network) for conn in net.input_connections]
+    saved = [conn.synapse for conn in conns]
     for net in loihi_input_memories(network):
         for conn in net.input_connections:
             conn.synapse = None if backend == "loihi" else net.realised_tau
+    try:
+        yield
+    finally:
+        for conn, synapse in zip(conns, saved):
+            conn.synapse = synapse
 
 
 def register_loihi_build():
@@ -267,7 +278,11 @@ def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):
     dt = check_positive("dt", dt)
     seed = check_seed("seed", seed, allow_none=True)
     check_memory_dts(network, dt)
-    route_memory_inputs(network, backend)
+    with route_memory_inputs(network, backend):
+        return _simulator(network, backend, dt, seed, **kwargs)
+
+
+def _simulator(network, backend, dt, seed, **kwargs):
     if backend == "nengo":
         return nengo.Simulator(network, dt=dt, seed=seed, **kwargs)
     if backend == "dl":
@@ -333,7 +348,7 @@ def _summarise_weight_rounding(caught):
         warnings.warn(
             f"nengo_loihi: {len(lost)} synapse(s) lost {min(lost)}-{max(lost)} extra bits "
             "in weight rounding (`nengo-lmu loihi-report` or "
-            "nengo_lmu.loihi.quantization_report shows which)", UserWarning, stacklevel=3)
+            "nengo_lmu.loihi.quantization_report shows which)", UserWarning, stacklevel=4)
 
 
 _LOST_BITS = re.compile(r"Lost (\d+) extra bits in weight rounding")

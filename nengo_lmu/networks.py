@@ -122,12 +122,11 @@ class LegendreMemory(nengo.Network):
         realises (`loihi_tau`); the network itself is left as it was
         (`nengo_lmu.backends.build_on_loihi`).
         True: the same on nengo_loihi, and on every backend principle 3 is
-        mapped for the chip's time constant (`realised_tau`): the input is
-        left unfiltered when the memory is built, and
-        ``nengo_lmu.make_simulator`` filters it on the host on the other
-        backends (``input_connections``; a bare `nengo.Simulator` would run
-        it unfiltered) and sets the model's on-chip input filter
-        (``decode_tau``) to ``synapse`` on Loihi. False: the input is
+        mapped for the chip's time constant (`realised_tau`), with which the
+        input is filtered on the host on `nengo.Simulator` and
+        `nengo_dl.Simulator` (so nengo runs what the chip runs);
+        ``nengo_lmu.make_simulator`` also sets the model's on-chip input
+        filter (``decode_tau``) to ``synapse`` on Loihi. False: the input is
         filtered on the host everywhere, on nengo_loihi too, where its input
         spikes are then filtered a second time, by nengo_loihi's 5 ms
         ``decode_tau``, and carry their noise into the memory (NRMSE about
@@ -236,7 +235,8 @@ class LegendreMemory(nengo.Network):
         self.neuron_type = neuron_type
         self.loihi_input = None if loihi_input is None else bool(loihi_input)
         if isinstance(input_synapse, str) and input_synapse == "default":
-            input_synapse = None if self.loihi_input is True else self.synapse
+            # with loihi_input=True the chip's time constant (`realised_tau`)
+            input_synapse = loihi_tau(self.synapse, self.dt) if self.loihi_input else self.synapse
         self.input_synapse = input_synapse
         if self.n_per_dimension is None:
             self.system.check_stability(self.dt, self.discretizer, name="discretizer")
