@@ -1,7 +1,8 @@
 """Benchmark: the LMU's memory itself on the chip, one row per realisation.
 
-For each realisation of the memory (``--realisations``, each ``KIND-ORDER``:
-a memory kind of `nengo_lmu.systems.MEMORY_KINDS` and an order, with
+For each realisation of the memory (``--realisations``, each ``KIND-ORDER``
+or ``KIND-ORDERxK``: a memory kind of `nengo_lmu.systems.MEMORY_KINDS`, an
+order and K chip steps per sequence element, 1 by default, with
 ``--memory-neurons`` per state variable) this
 trains the psMNIST classifier for the chip's readout (`nengo-lmu psmnist
 train --readout hold --memory-kind KIND`), optionally fine-tunes it against
@@ -20,16 +21,23 @@ measures:
 - psMNIST accuracy on the Loihi emulator with memory and hidden layer
   spiking, on the first ``--n-test`` test images (the batched emulator,
   each image from rest), and the chip steps per image;
+- with K > 1 (``steps_per_element`` of `nengo_lmu.tasks.psmnist.chip_time`)
+  the same trained model (one model directory per ``KIND-ORDER``) runs K
+  chip steps per element and per hold step, its memory K times slower;
+  fine-tuning (``--finetune``) is against the memory at one step per
+  element;
 - the chip resources (`nengo-lmu loihi-report`): cores, neurons, synapses,
   input axons, ``fits_one_chip``.
 
 Every step writes its result into the realisation's model directory under
 ``--out`` and is skipped when rerun (training and fine-tuning resume from
 their checkpoints), so an interrupted run continues where it stopped.
-Prints a table and writes ``DOCS/onchip_memory.json`` and ``.png``::
+Prints a table and writes ``DOCS/onchip_memory.json`` and ``.png``; rows
+of an earlier ``DOCS/onchip_memory.json`` that this run does not measure
+are kept there, marked ``earlier``::
 
     python benchmarks/onchip_memory.py --out results/onchip \\
-        [--realisations oscillators-16,oscillators-128] [--n-test 500] \\
+        [--realisations oscillators-16,oscillators-128,legendre-64x4] [--n-test 500] \\
         [--finetune oscillators-16]
 """
 
@@ -41,15 +49,13 @@ import time
 import nengo
 import numpy as np
 
-from nengo_lmu.data import load_psmnist
 from nengo_lmu.io import write_json
-from nengo_lmu.model_dir import deployment_settings, load_model
 from nengo_lmu.plots import pyplot
 from nengo_lmu.readout import hold_stream
-from nengo_lmu.spiking import SpikingLMUClassifier
 from nengo_lmu.systems import MEMORY_KINDS
 from nengo_lmu.tasks.psmnist import (
     N_CALIBRATION,
+    deployed_classifier,
     evaluate_psmnist,
     finetune_psmnist,
     loihi_report,
@@ -59,15 +65,17 @@ from nengo_lmu.tasks.reporting import format_table, load_results, log, write_rep
 
 
 def realisation(name, args):
-    """``KIND-ORDER`` (e.g. ``oscillators-128``) as the realisation's settings,
-    or a `ValueError`."""
-    kind, _, order = name.rpartition("-")
-    if kind not in MEMORY_KINDS or not order.isdigit() or int(order) < 1:
-        raise ValueError(f"a realisation is KIND-ORDER with KIND one of {MEMORY_KINDS}, "
-                         f"got {name!r}")
+    """``KIND-ORDER[xK]`` (e.g. ``oscillators-128``, ``legendre-64x4``) as the
+    realisation's settings, or a `ValueError`."""
+    kind, _, rest = name.rpartition("-")
+    order, _, k = rest.partition("x")
+    if kind not in MEMORY_KINDS or not order.isdigit() or int(order) < 1 or not (
+            k == "" or k.isdigit() and int(k) >= 1):
+        raise ValueError(f"a realisation is KIND-ORDER or KIND-ORDERxK with KIND one of "
+                         f"{MEMORY_KINDS} and K chip steps per element, got {name!r}")
     epochs = args.epochs or (20 if int(order) <= 32 else 15)
     return dict(memory_kind=kind, order=int(order), memory_neurons=args.memory_neurons,
-                epochs=epochs)
+                epochs=epochs, steps_per_element=int(k or 1), model=f"{kind}-{order}")
 
 
 def cached(path, compute):
@@ -79,23 +87,22 @@ def cached(path, compute):
     return value
 
 
-def state_nrmse(model_dir, n_images, seed, quantized):
+def state_nrmse(model_dir, n_images, quantized, steps_per_element=1, **spiking):
     """NRMSE of the classifier's simulated spiking memory against the exact one.
 
     The memory of the deployed classifier (Loihi's neuron model, the model's
-    settings) runs on validation images 1,000 on (after the calibration
-    ones), each from rest followed by the hold; its decoded output through
-    the hidden synapse over the readout window is compared with the exact
-    trajectory through the same synapse (one step later: the probe's lag),
-    in units of each dimension's calibration range.
+    settings and ``spiking``, e.g. ``seed``; ``steps_per_element`` chip steps
+    per element)
+    runs on validation images 1,000 on (after the calibration ones), each
+    from rest followed by the hold; its decoded output through the hidden
+    synapse over the readout window is compared with the exact trajectory
+    through the same synapse (one step later: the probe's lag), in units of
+    each dimension's calibration range.
     """
-    run_config, params = load_model(model_dir)
-    x_valid = load_psmnist(run_config.get("permutation_seed", 0))["valid"][0].astype(float)
-    settings = deployment_settings(run_config, memory="spiking")
-    settings.setdefault("seed", seed)
-    net = SpikingLMUClassifier(run_config["model"], params, x_valid[:N_CALIBRATION],
-                               memory="spiking", add_to_container=False, **settings)
-    x = x_valid[N_CALIBRATION:N_CALIBRATION + n_images]
+    net, data = deployed_classifier(model_dir, memory="spiking",
+                                    steps_per_element=steps_per_element, **spiking)
+    x = np.repeat(data["valid"][0][N_CALIBRATION:N_CALIBRATION + n_images].astype(float),
+                  steps_per_element, axis=1)
     stream = hold_stream(x, net.hold_steps, net.hold_steps)
     last = stream.shape[1] - net.hold_steps - 1
     steps = last + net.scheme.shifts
@@ -112,6 +119,7 @@ def state_nrmse(model_dir, n_images, seed, quantized):
     # the oscillators' turn per step (theta is in steps); None for a Legendre memory
     turn = getattr(net.system, "frequencies", None)
     return {"turn_per_step": None if turn is None else turn.tolist(),
+            "steps_per_element": int(steps_per_element),
             "nrmse": float(np.sqrt(np.mean(err**2))), "worst_dimension": float(per_dim.max()),
             "per_dimension": per_dim.tolist(),
             "zero": float(np.sqrt(np.mean((exact / net.m_scale) ** 2))),
@@ -121,7 +129,9 @@ def state_nrmse(model_dir, n_images, seed, quantized):
 
 def run_realisation(name, spec, args):
     """Train (resumable), measure and optionally fine-tune one realisation."""
-    model = os.path.join(args.out, name)
+    model = os.path.join(args.out, spec["model"])
+    k = spec["steps_per_element"]
+    tag = "" if k == 1 else f"-k{k}"  # the results of K steps per element
     history_path = os.path.join(model, "history.json")
     if not os.path.exists(os.path.join(model, "params.npz")) or len(
             load_results(history_path).get("epoch", [])) < spec["epochs"]:
@@ -133,8 +143,8 @@ def run_realisation(name, spec, args):
     row = {"name": name, **spec, "rate_val_accuracy": rate_val}
     spiking = dict(memory_neurons=spec["memory_neurons"], seed=args.seed)
     row["report"] = cached(os.path.join(model, "onchip-report.json"), lambda: {
-        k: v for k, v in loihi_report(model, memory="spiking", **spiking).items()
-        if k in ("cores", "neurons", "synapses", "in_axons", "fits_one_chip", "chips")})
+        key: v for key, v in loihi_report(model, memory="spiking", **spiking).items()
+        if key in ("cores", "neurons", "synapses", "in_axons", "fits_one_chip", "chips")})
     models = [("rate-trained", model)]
     if name in args.finetune:
         tuned = model + "-finetuned"
@@ -147,20 +157,32 @@ def run_realisation(name, spec, args):
                              progress_bar=False, verbose=0)
         models.append(("fine-tuned", tuned))
     for label, path in models:
+        own = spiking if path == model else {}  # a fine-tuned model has its own settings
         for quantized in (False, True):
             key = f"nrmse_{'loihi_weights' if quantized else 'float'}"
             log(f"{name} ({label}): state NRMSE, {key}")
             row.setdefault(label, {})[key] = cached(
-                os.path.join(path, f"onchip-{key}-{args.n_nrmse}.json"),
-                lambda p=path, q=quantized: state_nrmse(p, args.n_nrmse, args.seed, q))
+                os.path.join(path, f"onchip-{key}-{args.n_nrmse}{tag}.json"),
+                lambda p=path, q=quantized, o=own: state_nrmse(p, args.n_nrmse, q, steps_per_element=k,
+                                                               **o))
         log(f"{name} ({label}): {args.n_test} test images on the emulator")
         row[label]["emulator"] = cached(
-            os.path.join(path, f"onchip-eval-{args.n_test}.json"),
-            lambda p=path: {k: v for k, v in evaluate_psmnist(
+            os.path.join(path, f"onchip-eval-{args.n_test}{tag}.json"),
+            lambda p=path, o=own: {key: v for key, v in evaluate_psmnist(
                 p, backend="loihi", memory="spiking", n_test=args.n_test, batch_size=64,
-                progress_bar=False, **(spiking if p == model else {})).items()
+                progress_bar=False, steps_per_element=k, **o).items()
                 if not isinstance(v, (list, dict))})
     return row
+
+
+def earlier_rows(docs, names):
+    """The rows of an earlier ``DOCS/onchip_memory.json`` whose realisations
+    are not among ``names`` (this run's), marked ``earlier``."""
+    path = os.path.join(docs, "onchip_memory.json")
+    if not os.path.exists(path):
+        return []
+    return [dict(row, earlier=True, steps_per_element=row.get("steps_per_element", 1))
+            for row in load_results(path)["rows"] if row["name"] not in names]
 
 
 def table(rows):
@@ -173,7 +195,9 @@ def table(rows):
             res = row[label]
             em = res["emulator"]
             out.append((
-                row["memory_kind"], str(row["order"]), str(row["memory_neurons"]), label,
+                row["memory_kind"], str(row["order"]), str(row["memory_neurons"]),
+                str(row["steps_per_element"]),
+                label + (" (earlier run)" if row.get("earlier") else ""),
                 str(em["steps_per_image"]), f"{row['rate_val_accuracy'] * 100:.1f}",
                 f"{em.get('rate_stream_accuracy', float('nan')) * 100:.1f}",
                 f"{res['nrmse_float']['nrmse']:.3f}", f"{res['nrmse_loihi_weights']['nrmse']:.3f}",
@@ -184,7 +208,8 @@ def table(rows):
     return out
 
 
-HEADER = ("memory", "order", "neurons/dim", "classifier", "chip steps/image",
+HEADER = ("memory", "order", "neurons/dim", "chip steps/element", "classifier",
+          "chip steps/image",
           "rate val %", "rate as chip reads %", "NRMSE float", "NRMSE Loihi weights",
           "NRMSE zero", "emulator % (images)", "cores", "neurons", "synapses",
           "input axons", "one chip")
@@ -255,7 +280,11 @@ def main(argv=None):
     args.finetune = [n for n in args.finetune.split(",") if n]
     if any(n not in specs for n in args.finetune):
         parser.error("--finetune names realisations of --realisations")
+    if any(specs[n]["steps_per_element"] > 1 for n in args.finetune):
+        parser.error("--finetune names realisations of one chip step per element (the "
+                     "fine-tuning simulates the memory at one step per element)")
     rows = [run_realisation(name, spec, args) for name, spec in specs.items()]
+    rows += earlier_rows(args.docs, specs)
     text = format_table(table(rows), HEADER, markdown=True)
     write_report(args.docs, "onchip_memory", {"rows": rows, "n_test": args.n_test,
                                               "n_nrmse": args.n_nrmse, "seed": args.seed},
