@@ -1,8 +1,9 @@
 """Benchmark: the LMU's memory itself on the chip, one row per realisation.
 
-For each realisation of the memory (``--realisations``, each ``KIND-ORDER``
-or ``KIND-ORDERxK``: a memory kind of `nengo_lmu.systems.MEMORY_KINDS`, an
-order and K chip steps per sequence element, 1 by default, with
+For each realisation of the memory (``--realisations``, each
+``KIND-ORDER[xK][@RATE]``: a memory kind of `nengo_lmu.systems.MEMORY_KINDS`,
+an order, K chip steps per sequence element, 1 by default, and the highest
+rate of the memory's neurons in Hz, ``--memory-max-rate`` by default, with
 ``--memory-neurons`` per state variable) this
 trains the psMNIST classifier for the chip's readout (`nengo-lmu psmnist
 train --readout hold --memory-kind KIND`), optionally fine-tunes it against
@@ -50,6 +51,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu.io import write_json
+from nengo_lmu.model_dir import SpikingSettings
 from nengo_lmu.plots import pyplot
 from nengo_lmu.readout import hold_stream
 from nengo_lmu.systems import MEMORY_KINDS
@@ -65,17 +67,21 @@ from nengo_lmu.tasks.reporting import format_table, load_results, log, write_rep
 
 
 def realisation(name, args):
-    """``KIND-ORDER[xK]`` (e.g. ``oscillators-128``, ``legendre-64x4``) as the
-    realisation's settings, or a `ValueError`."""
+    """``KIND-ORDER[xK][@RATE]`` (e.g. ``oscillators-128``, ``legendre-64x4@950``)
+    as the realisation's settings, or a `ValueError`."""
     kind, _, rest = name.rpartition("-")
-    order, _, k = rest.partition("x")
+    rest, at, rate = rest.partition("@")
+    order, x, k = rest.partition("x")
     if kind not in MEMORY_KINDS or not order.isdigit() or int(order) < 1 or not (
-            k == "" or k.isdigit() and int(k) >= 1):
-        raise ValueError(f"a realisation is KIND-ORDER or KIND-ORDERxK with KIND one of "
-                         f"{MEMORY_KINDS} and K chip steps per element, got {name!r}")
+            not x or k.isdigit() and int(k) >= 1) or not (
+            not at or rate.isdigit() and int(rate) >= 1):
+        raise ValueError(f"a realisation is KIND-ORDER[xK][@RATE] with KIND one of "
+                         f"{MEMORY_KINDS}, K chip steps per element and the memory's "
+                         f"highest rate RATE in Hz, got {name!r}")
     epochs = args.epochs or (20 if int(order) <= 32 else 15)
     return dict(memory_kind=kind, order=int(order), memory_neurons=args.memory_neurons,
-                epochs=epochs, steps_per_element=int(k or 1), model=f"{kind}-{order}")
+                epochs=epochs, steps_per_element=int(k or 1), model=f"{kind}-{order}",
+                memory_max_rate=float(rate or args.memory_max_rate))
 
 
 def cached(path, compute):
@@ -131,7 +137,10 @@ def run_realisation(name, spec, args):
     """Train (resumable), measure and optionally fine-tune one realisation."""
     model = os.path.join(args.out, spec["model"])
     k = spec["steps_per_element"]
-    tag = "" if k == 1 else f"-k{k}"  # the results of K steps per element
+    # the results of K steps per element, and of another rate than the default
+    tag = ("" if k == 1 else f"-k{k}") + (
+        "" if spec["memory_max_rate"] == SpikingSettings.memory_max_rate
+        else f"-r{spec['memory_max_rate']:g}")
     history_path = os.path.join(model, "history.json")
     if not os.path.exists(os.path.join(model, "params.npz")) or len(
             load_results(history_path).get("epoch", [])) < spec["epochs"]:
@@ -141,7 +150,8 @@ def run_realisation(name, spec, args):
                       log=lambda m: log(f"{name}: {m}"))
     rate_val = load_results(history_path)["best"]["val_accuracy"]
     row = {"name": name, **spec, "rate_val_accuracy": rate_val}
-    spiking = dict(memory_neurons=spec["memory_neurons"], seed=args.seed)
+    spiking = dict(memory_neurons=spec["memory_neurons"], seed=args.seed,
+                   memory_max_rate=spec["memory_max_rate"])
     row["report"] = cached(os.path.join(model, "onchip-report.json"), lambda: {
         key: v for key, v in loihi_report(model, memory="spiking", **spiking).items()
         if key in ("cores", "neurons", "synapses", "in_axons", "fits_one_chip", "chips")})
@@ -154,6 +164,7 @@ def run_realisation(name, spec, args):
             finetune_psmnist(model, tuned, memory_neurons=spec["memory_neurons"],
                              seed=args.seed, n_train=args.finetune_n_train,
                              n_valid=args.finetune_n_valid, max_rate=500,
+                             memory_max_rate=spec["memory_max_rate"],
                              progress_bar=False, verbose=0)
         models.append(("fine-tuned", tuned))
     for label, path in models:
@@ -181,7 +192,8 @@ def earlier_rows(docs, names):
     path = os.path.join(docs, "onchip_memory.json")
     if not os.path.exists(path):
         return []
-    return [dict(row, earlier=True, steps_per_element=row.get("steps_per_element", 1))
+    return [dict(row, earlier=True, steps_per_element=row.get("steps_per_element", 1),
+                 memory_max_rate=row.get("memory_max_rate", SpikingSettings.memory_max_rate))
             for row in load_results(path)["rows"] if row["name"] not in names]
 
 
@@ -196,6 +208,7 @@ def table(rows):
             em = res["emulator"]
             out.append((
                 row["memory_kind"], str(row["order"]), str(row["memory_neurons"]),
+                f"{row['memory_max_rate']:g}",
                 str(row["steps_per_element"]),
                 label + (" (earlier run)" if row.get("earlier") else ""),
                 str(em["steps_per_image"]), f"{row['rate_val_accuracy'] * 100:.1f}",
@@ -208,7 +221,8 @@ def table(rows):
     return out
 
 
-HEADER = ("memory", "order", "neurons/dim", "chip steps/element", "classifier",
+HEADER = ("memory", "order", "neurons/dim", "memory max rate Hz", "chip steps/element",
+          "classifier",
           "chip steps/image",
           "rate val %", "rate as chip reads %", "NRMSE float", "NRMSE Loihi weights",
           "NRMSE zero", "emulator % (images)", "cores", "neurons", "synapses",
@@ -259,6 +273,10 @@ def main(argv=None):
                         f"{', '.join(MEMORY_KINDS)} (default: %(default)s)")
     parser.add_argument("--memory-neurons", type=int, default=30,
                         help="neurons per state variable (default: %(default)s)")
+    parser.add_argument("--memory-max-rate", type=float,
+                        default=SpikingSettings.memory_max_rate,
+                        help="highest rate (Hz) of the memory's neurons, for realisations "
+                        "without @RATE (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="training epochs (default: 20 up to order 32, else 15)")
     parser.add_argument("--n-train", type=int, default=None,
