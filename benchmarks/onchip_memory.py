@@ -17,8 +17,9 @@ measures:
   window of ``--n-nrmse`` validation images, in units of each dimension's
   calibration range: in nengo's arithmetic with Loihi's neuron model
   (`nengo_lmu.memory_simulation.simulate_memory`) and with the recurrent
-  weights Loihi stores (``quantized``), against 0.3 or so for a memory stuck
-  at zero (``zero``);
+  weights Loihi stores (``quantized``), and on the emulator itself (the
+  classifier's memory on the batched emulator, ``--n-nrmse-emulator``
+  images), against 0.3 or so for a memory stuck at zero (``zero``);
 - psMNIST accuracy on the Loihi emulator with memory and hidden layer
   spiking, on the first ``--n-test`` test images (the batched emulator,
   each image from rest), and the chip steps per image;
@@ -50,7 +51,9 @@ import time
 import nengo
 import numpy as np
 
+from nengo_lmu.batched_emulator import BatchedEmulator
 from nengo_lmu.io import write_json
+from nengo_lmu.memory_simulation import memory_weights, simulate_memory
 from nengo_lmu.model_dir import SpikingSettings
 from nengo_lmu.plots import pyplot
 from nengo_lmu.readout import hold_stream
@@ -93,17 +96,21 @@ def cached(path, compute):
     return value
 
 
-def state_nrmse(model_dir, n_images, quantized, steps_per_element=1, **spiking):
-    """NRMSE of the classifier's simulated spiking memory against the exact one.
+def state_nrmse(model_dir, n_images, simulation, steps_per_element=1, **spiking):
+    """NRMSE of the classifier's spiking memory against the exact one.
 
     The memory of the deployed classifier (Loihi's neuron model, the model's
     settings and ``spiking``, e.g. ``seed``; ``steps_per_element`` chip steps
-    per element)
-    runs on validation images 1,000 on (after the calibration ones), each
-    from rest followed by the hold; its decoded output through the hidden
-    synapse over the readout window is compared with the exact trajectory
-    through the same synapse (one step later: the probe's lag), in units of
-    each dimension's calibration range.
+    per element) runs on validation images 1,000 on (after the calibration
+    ones), each from rest followed by the hold: in nengo's arithmetic
+    (`nengo_lmu.memory_simulation.simulate_memory`) with nengo's weights
+    (``simulation="float"``) or those Loihi stores (``"loihi_weights"``), or
+    on the emulator (``"emulator"``: the batched emulator of the whole
+    classifier, the memory's spikes decoded with its decoders). Its decoded
+    output through the hidden synapse over the readout window is compared
+    with the exact trajectory through the same synapse (one step later: the
+    probe's lag; on the emulator the lag of 1-3 steps that fits best, as
+    ``lag``), in units of each dimension's calibration range.
     """
     net, data = deployed_classifier(model_dir, memory="spiking",
                                     steps_per_element=steps_per_element, **spiking)
@@ -112,25 +119,54 @@ def state_nrmse(model_dir, n_images, quantized, steps_per_element=1, **spiking):
     stream = hold_stream(x, net.hold_steps, net.hold_steps)
     last = stream.shape[1] - net.hold_steps - 1
     steps = last + net.scheme.shifts
-    from nengo_lmu.memory_simulation import simulate_memory  # pylint: disable=import-outside-toplevel
-
-    start = time.perf_counter()
-    spiking = simulate_memory(net.memory, stream, synapse=net.hidden_synapse, steps=steps,
-                              progress_bar=False, quantized=quantized)
     lowpass = nengo.Lowpass(net.hidden_synapse)
     exact = np.stack([lowpass.filt(net.system.trajectory(s[:, 0], 1.0), dt=net.dt, y0=0)
-                      [steps - 1] for s in stream])
-    err = (spiking - exact) / net.m_scale
+                      for s in stream])
+    start = time.perf_counter()
+    lags = (1,)
+    if simulation == "emulator":
+        spiking = _emulated_memory(net, stream, steps)
+        lags = (1, 2, 3)
+    else:
+        spiking = simulate_memory(net.memory, stream, synapse=net.hidden_synapse,
+                                  steps=steps, progress_bar=False,
+                                  quantized=simulation == "loihi_weights")
+    errors = {lag: (spiking - exact[:, steps - lag]) / net.m_scale for lag in lags}
+    lag = min(lags, key=lambda k: np.mean(errors[k] ** 2))
+    err = errors[lag]
     per_dim = np.sqrt(np.mean(err**2, axis=(0, 1)))
     # the oscillators' turn per step (theta is in steps); None for a Legendre memory
     turn = getattr(net.system, "frequencies", None)
     return {"turn_per_step": None if turn is None else turn.tolist(),
-            "steps_per_element": int(steps_per_element),
+            "steps_per_element": int(steps_per_element), "simulation": simulation,
+            "lag": int(lag),
             "nrmse": float(np.sqrt(np.mean(err**2))), "worst_dimension": float(per_dim.max()),
             "per_dimension": per_dim.tolist(),
-            "zero": float(np.sqrt(np.mean((exact / net.m_scale) ** 2))),
-            "n_images": int(n_images), "quantized": bool(quantized),
+            "zero": float(np.sqrt(np.mean((exact[:, steps - 1] / net.m_scale) ** 2))),
+            "n_images": int(n_images), "quantized": simulation != "float",
             "wall_s": time.perf_counter() - start}
+
+
+def _emulated_memory(net, stream, steps):
+    """The memory of classifier ``net`` on the batched emulator, streams
+    ``stream`` (n, T, 1): its neurons' spikes, filtered by the hidden synapse
+    (nengo's lowpass, one step per step) and decoded with the memory's
+    decoders, at ``steps``: (n, len(steps), order)."""
+    with net:
+        probes = [nengo.Probe(e.neurons) for e in net.memory.state_ensembles]
+    emulator = BatchedEmulator(net, [net.input], probes, dt=net.dt)
+    decoders = memory_weights(net.memory)["D"]
+    spikes = emulator.run({net.input: stream}, stream.shape[1])
+    spikes = np.concatenate([spikes[p] for p in probes], axis=2)
+    a = np.exp(-net.dt / net.hidden_synapse)
+    filtered = np.zeros(spikes.shape[::2])
+    out = np.zeros((len(stream), len(steps), decoders.shape[1]))
+    which = {int(t): i for i, t in enumerate(steps)}
+    for t in range(spikes.shape[1]):
+        filtered = a * filtered + (1 - a) * spikes[:, t] / net.dt
+        if t in which:
+            out[:, which[t]] = filtered @ decoders
+    return out
 
 
 def run_realisation(name, spec, args):
@@ -169,13 +205,16 @@ def run_realisation(name, spec, args):
         models.append(("fine-tuned", tuned))
     for label, path in models:
         own = spiking if path == model else {}  # a fine-tuned model has its own settings
-        for quantized in (False, True):
-            key = f"nrmse_{'loihi_weights' if quantized else 'float'}"
+        for simulation in ("float", "loihi_weights", "emulator"):
+            key = f"nrmse_{simulation}"
+            if simulation == "emulator" and not args.n_nrmse_emulator:
+                continue
+            n = args.n_nrmse_emulator if simulation == "emulator" else args.n_nrmse
             log(f"{name} ({label}): state NRMSE, {key}")
             row.setdefault(label, {})[key] = cached(
-                os.path.join(path, f"onchip-{key}-{args.n_nrmse}{tag}.json"),
-                lambda p=path, q=quantized, o=own: state_nrmse(p, args.n_nrmse, q, steps_per_element=k,
-                                                               **o))
+                os.path.join(path, f"onchip-{key}-{n}{tag}.json"),
+                lambda p=path, q=simulation, o=own, n=n: state_nrmse(
+                    p, n, q, steps_per_element=k, **o))
         log(f"{name} ({label}): {args.n_test} test images on the emulator")
         row[label]["emulator"] = cached(
             os.path.join(path, f"onchip-eval-{args.n_test}{tag}.json"),
@@ -214,6 +253,7 @@ def table(rows):
                 str(em["steps_per_image"]), f"{row['rate_val_accuracy'] * 100:.1f}",
                 f"{em.get('rate_stream_accuracy', float('nan')) * 100:.1f}",
                 f"{res['nrmse_float']['nrmse']:.3f}", f"{res['nrmse_loihi_weights']['nrmse']:.3f}",
+                f"{res['nrmse_emulator']['nrmse']:.3f}" if "nrmse_emulator" in res else "",
                 f"{res['nrmse_float']['zero']:.3f}",
                 f"{em['accuracy'] * 100:.1f} ({em['n_test']})", str(r["cores"]),
                 f"{r['neurons']:,}", f"{r['synapses']:,}", f"{r['in_axons']:,}",
@@ -225,6 +265,7 @@ HEADER = ("memory", "order", "neurons/dim", "memory max rate Hz", "chip steps/el
           "classifier",
           "chip steps/image",
           "rate val %", "rate as chip reads %", "NRMSE float", "NRMSE Loihi weights",
+          "NRMSE emulator",
           "NRMSE zero", "emulator % (images)", "cores", "neurons", "synapses",
           "input axons", "one chip")
 
@@ -283,6 +324,9 @@ def main(argv=None):
                         help="training images (default: all 50,000)")
     parser.add_argument("--n-test", type=int, default=500)
     parser.add_argument("--n-nrmse", type=int, default=20)
+    parser.add_argument("--n-nrmse-emulator", type=int, default=3,
+                        help="validation images of the state NRMSE on the emulator "
+                        "(0: none; default: %(default)s)")
     parser.add_argument("--finetune", default="",
                         help="comma-separated realisations to fine-tune against their "
                         "spiking memory as well (default: none)")

@@ -7,7 +7,8 @@ import json
 def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
     args = ("--out", tmp_path / "models", "--docs", tmp_path / "docs",
             "--realisations", "oscillators-4,oscillators-4x2@900", "--memory-neurons", "10",
-            "--epochs", "1", "--n-train", "200", "--n-test", "4", "--n-nrmse", "2")
+            "--epochs", "1", "--n-train", "200", "--n-test", "4", "--n-nrmse", "2",
+            "--n-nrmse-emulator", "1")
     proc = run_benchmark("onchip_memory", *args)
     assert proc.returncode == 0, proc.stderr
     result = json.loads((tmp_path / "docs" / "onchip_memory.json").read_text())
@@ -24,8 +25,9 @@ def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
     assert slow["rate_val_accuracy"] == row["rate_val_accuracy"]
     # two oscillators of 20 neurons and the hidden layer, on one chip
     assert row["report"]["fits_one_chip"] and row["report"]["neurons"] == 40 + 346
-    for key in ("nrmse_float", "nrmse_loihi_weights"):
+    for key in ("nrmse_float", "nrmse_loihi_weights", "nrmse_emulator"):
         assert len(res[key]["per_dimension"]) == 4 and 0 < res[key]["nrmse"] < 5
+    assert res["nrmse_emulator"]["n_images"] == 1 and res["nrmse_emulator"]["lag"] in (1, 2, 3)
     assert "| oscillators | 4 | 10 | 700 | 1 | rate-trained | 824 |" in proc.stdout
     assert "| oscillators | 4 | 10 | 900 | 2 | rate-trained | 1648 |" in proc.stdout
     assert (tmp_path / "docs" / "onchip_memory.png").stat().st_size > 10_000
