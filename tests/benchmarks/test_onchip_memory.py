@@ -47,8 +47,10 @@ def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
 
 
 def test_bad_realisation(run_benchmark, tmp_path):
-    proc = run_benchmark("onchip_memory", "--out", tmp_path, "--realisations", "fourier-8")
+    docs = ("--docs", tmp_path / "docs")  # never the repository's docs
+    proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs, "--realisations", "fourier-8")
     assert proc.returncode == 2 and "KIND-ORDER" in proc.stderr
     for name in ("legendre-8x0", "legendre-8@", "legendre-8x2@fast"):
-        proc = run_benchmark("onchip_memory", "--out", tmp_path, "--realisations", name)
+        proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs, "--realisations", name)
         assert proc.returncode == 2 and "KIND-ORDER[xK][@RATE]" in proc.stderr, name
+    assert not (tmp_path / "docs").exists()
