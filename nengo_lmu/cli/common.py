@@ -158,8 +158,8 @@ def add_spiking_args(parser):
     parser.add_argument("--steps-per-element",
                         type=number(int, "--steps-per-element", 1), default=None,
                         metavar="K", help="with --memory spiking: chip steps per sequence "
-                        "element (and per hold step), the memory and its synapses K times "
-                        "slower, the same weights (default: 1)")
+                        "element (and per hold step), the memory K times slower, the same "
+                        "weights (default: 1)")
     add_seed(parser, "seed of the spiking network's neuron tuning", default=None,
              shown="drawn anew")
 

@@ -406,9 +406,9 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     ``hold_steps``, ``window``, ``memory_neurons``, ...), except
     ``steps_per_element`` (K, default 1; ``memory="spiking"`` only): the chip
     runs K steps per sequence element and per step of the hold, with a
-    memory and synapses K times slower (`chip_time`; the same trained
-    weights); the result's ``steps_per_image``, ``hold_steps`` and
-    ``window`` are chip steps, and it adds ``steps_per_element``.
+    memory K times slower (`chip_time`; the same trained weights); the
+    result's ``steps_per_image``, ``hold_steps`` and ``window`` are chip
+    steps, and it adds ``steps_per_element``.
 
     ``batch_size`` is how many images run side by side: NengoDL's minibatch
     (default 100); on nengo, None (default) runs one image after another
@@ -569,24 +569,24 @@ def chip_time(config, spiking):
     ``spiking["steps_per_element"]`` (K, default 1) chip steps per sequence
     element.
 
-    The same network in the time of the sequence: each element (and each
-    step of the hold) lasts K chip steps, and so do the memory's window
-    (``theta``, K times as many steps) and its synapses (``memory_synapse``
-    and ``hidden_synapse`` K times longer). For a zero-order-hold memory that
-    is the same system (its state after the K steps of an element equals the
-    state after that element at K = 1, to rounding;
-    ``tests/tasks/test_psmnist.py``), so the trained weights deploy
+    Each element (and each step of the hold) is presented for K chip steps
+    and the memory is K times slower: ``theta`` K times as many steps. For a
+    zero-order-hold memory that is the same system (its state after the K
+    steps of an element equals the state after that element at K = 1, to
+    rounding; ``tests/tasks/test_psmnist.py``), so the trained weights deploy
     unchanged, while every state variable turns K times less per chip step
-    and its neurons spike K times as often per element and per synaptic
-    time constant: what the spiking memory needs at high orders, whose fast
-    state variables Loihi's neurons (at most one spike per step) cannot
-    follow otherwise. (Slowing the memory without its synapses leaves its
-    slow state variables drifting; see the README.)
+    and its neurons spike K times as often per element: what the spiking
+    memory needs at high orders, whose fast state variables Loihi's neurons
+    (at most one spike per step) cannot follow otherwise. The synapses
+    (``memory_synapse``, ``hidden_synapse``) keep their time constants in
+    chip time: K times longer ones bring the state closer to the exact one
+    in nengo's arithmetic but, with recurrent weights near the identity that
+    Loihi's 8-bit weights round, do worse on the emulator (see the README);
+    give them explicitly to try.
 
     Returns ``(config, spiking, K)``: the model ``config`` with ``theta``
-    times K, the settings with ``hold_steps``, ``window`` (counted in
-    sequence elements, as the model was trained), ``memory_synapse`` and
-    ``hidden_synapse`` (their values at K = 1) times K and without
+    times K, the settings with ``hold_steps`` and ``window`` (counted in
+    sequence elements, as the model was trained) times K and without
     ``steps_per_element``. The classifier then runs ``np.repeat(x, K,
     axis=1)``, K chip steps per element.
     """
@@ -594,11 +594,8 @@ def chip_time(config, spiking):
     k = check_integer("steps_per_element", spiking.pop("steps_per_element", 1))
     if k > 1:
         config = dict(config, theta=float(config["theta"]) * k)
-        for key, default in (("hold_steps", ReadoutScheme.hold_steps),
-                             ("window", ReadoutScheme.window),
-                             ("memory_synapse", SpikingSettings.memory_synapse),
-                             ("hidden_synapse", SpikingSettings.hidden_synapse)):
-            spiking[key] = k * spiking.get(key, default)
+        spiking["hold_steps"] = k * spiking.get("hold_steps", ReadoutScheme.hold_steps)
+        spiking["window"] = k * spiking.get("window", ReadoutScheme.window)
     return config, spiking, k
 
 
