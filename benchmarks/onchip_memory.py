@@ -286,7 +286,7 @@ def plot(rows):
     ax1.axhline(rows[0]["rate-trained"]["nrmse_float"]["zero"], color="k", ls=":",
                 label="memory stuck at zero")
     ax1.legend()
-    names = [row["name"] for row in rows]
+    names = [row["name"] + (" (earlier)" if row.get("earlier") else "") for row in rows]
     for k, (label, key) in enumerate((("rate model, as chip reads", None),
                                       ("emulator", "rate-trained"),
                                       ("emulator, fine-tuned", "fine-tuned"))):
@@ -298,7 +298,7 @@ def plot(rows):
                 vals.append(row[key]["emulator"]["accuracy"] if key in row else 0)
         ax2.bar(np.arange(len(rows)) + 0.27 * (k - 1), np.asarray(vals) * 100, 0.27,
                 label=label)
-    ax2.set_xticks(np.arange(len(rows)), names)
+    ax2.set_xticks(np.arange(len(rows)), names, rotation=30, ha="right", fontsize=8)
     ax2.set_ylabel("psMNIST accuracy (%)")
     ax2.axhline(96.2, color="k", ls=":", label="target 96.2 %")
     ax2.legend(fontsize=8)
