@@ -32,6 +32,10 @@ benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/), about thr
 	$(PY) benchmarks/onchip_memory.py --out results/benchmarks/onchip \
 		--realisations oscillators-16,oscillators-128 --n-test 64 --n-nrmse 10 \
 		--finetune oscillators-16 --finetune-n-train 8000 --finetune-n-valid 1000
+	# the dense Legendre rows; the oscillators' rows above stay, marked earlier
+	$(PY) benchmarks/onchip_memory.py --out results/benchmarks/onchip \
+		--realisations legendre-32,legendre-64,legendre-32x8@950,legendre-64x4@950,legendre-64x8@950 \
+		--n-test 256 --n-nrmse 10 --n-nrmse-emulator 3
 	# benchmarks/nir_frameworks.py needs Norse in an environment of its own
 	# (examples/nir/README.md): not run here.
 

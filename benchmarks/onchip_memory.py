@@ -1,7 +1,9 @@
 """Benchmark: the LMU's memory itself on the chip, one row per realisation.
 
-For each realisation of the memory (``--realisations``, each ``KIND-ORDER``:
-a memory kind of `nengo_lmu.systems.MEMORY_KINDS` and an order, with
+For each realisation of the memory (``--realisations``, each
+``KIND-ORDER[xK][@RATE]``: a memory kind of `nengo_lmu.systems.MEMORY_KINDS`,
+an order, K chip steps per sequence element, 1 by default, and the highest
+rate of the memory's neurons in Hz, ``--memory-max-rate`` by default, with
 ``--memory-neurons`` per state variable) this
 trains the psMNIST classifier for the chip's readout (`nengo-lmu psmnist
 train --readout hold --memory-kind KIND`), optionally fine-tunes it against
@@ -15,21 +17,29 @@ measures:
   window of ``--n-nrmse`` validation images, in units of each dimension's
   calibration range: in nengo's arithmetic with Loihi's neuron model
   (`nengo_lmu.memory_simulation.simulate_memory`) and with the recurrent
-  weights Loihi stores (``quantized``), against 0.3 or so for a memory stuck
-  at zero (``zero``);
+  weights Loihi stores (``quantized``), and on the emulator itself (the
+  classifier's memory on the batched emulator, ``--n-nrmse-emulator``
+  images), against 0.3 or so for a memory stuck at zero (``zero``);
 - psMNIST accuracy on the Loihi emulator with memory and hidden layer
   spiking, on the first ``--n-test`` test images (the batched emulator,
   each image from rest), and the chip steps per image;
+- with K > 1 (``steps_per_element`` of `nengo_lmu.tasks.psmnist.chip_time`)
+  the same trained model (one model directory per ``KIND-ORDER``) runs K
+  chip steps per element and per hold step, its memory K times slower;
+  fine-tuning (``--finetune``) is against the memory at one step per
+  element;
 - the chip resources (`nengo-lmu loihi-report`): cores, neurons, synapses,
   input axons, ``fits_one_chip``.
 
 Every step writes its result into the realisation's model directory under
 ``--out`` and is skipped when rerun (training and fine-tuning resume from
 their checkpoints), so an interrupted run continues where it stopped.
-Prints a table and writes ``DOCS/onchip_memory.json`` and ``.png``::
+Prints a table and writes ``DOCS/onchip_memory.json`` and ``.png``; rows
+of an earlier ``DOCS/onchip_memory.json`` that this run does not measure
+are kept there, marked ``earlier``::
 
     python benchmarks/onchip_memory.py --out results/onchip \\
-        [--realisations oscillators-16,oscillators-128] [--n-test 500] \\
+        [--realisations oscillators-16,oscillators-128,legendre-64x4] [--n-test 500] \\
         [--finetune oscillators-16]
 """
 
@@ -41,15 +51,16 @@ import time
 import nengo
 import numpy as np
 
-from nengo_lmu.data import load_psmnist
+from nengo_lmu.batched_emulator import BatchedEmulator
 from nengo_lmu.io import write_json
-from nengo_lmu.model_dir import deployment_settings, load_model
+from nengo_lmu.memory_simulation import memory_weights, simulate_memory
+from nengo_lmu.model_dir import SpikingSettings
 from nengo_lmu.plots import pyplot
 from nengo_lmu.readout import hold_stream
-from nengo_lmu.spiking import SpikingLMUClassifier
 from nengo_lmu.systems import MEMORY_KINDS
 from nengo_lmu.tasks.psmnist import (
     N_CALIBRATION,
+    deployed_classifier,
     evaluate_psmnist,
     finetune_psmnist,
     loihi_report,
@@ -59,15 +70,21 @@ from nengo_lmu.tasks.reporting import format_table, load_results, log, write_rep
 
 
 def realisation(name, args):
-    """``KIND-ORDER`` (e.g. ``oscillators-128``) as the realisation's settings,
-    or a `ValueError`."""
-    kind, _, order = name.rpartition("-")
-    if kind not in MEMORY_KINDS or not order.isdigit() or int(order) < 1:
-        raise ValueError(f"a realisation is KIND-ORDER with KIND one of {MEMORY_KINDS}, "
-                         f"got {name!r}")
+    """``KIND-ORDER[xK][@RATE]`` (e.g. ``oscillators-128``, ``legendre-64x4@950``)
+    as the realisation's settings, or a `ValueError`."""
+    kind, _, rest = name.rpartition("-")
+    rest, at, rate = rest.partition("@")
+    order, x, k = rest.partition("x")
+    if kind not in MEMORY_KINDS or not order.isdigit() or int(order) < 1 or not (
+            not x or k.isdigit() and int(k) >= 1) or not (
+            not at or rate.isdigit() and int(rate) >= 1):
+        raise ValueError(f"a realisation is KIND-ORDER[xK][@RATE] with KIND one of "
+                         f"{MEMORY_KINDS}, K chip steps per element and the memory's "
+                         f"highest rate RATE in Hz, got {name!r}")
     epochs = args.epochs or (20 if int(order) <= 32 else 15)
     return dict(memory_kind=kind, order=int(order), memory_neurons=args.memory_neurons,
-                epochs=epochs)
+                epochs=epochs, steps_per_element=int(k or 1), model=f"{kind}-{order}",
+                memory_max_rate=float(rate or args.memory_max_rate))
 
 
 def cached(path, compute):
@@ -79,49 +96,87 @@ def cached(path, compute):
     return value
 
 
-def state_nrmse(model_dir, n_images, seed, quantized):
-    """NRMSE of the classifier's simulated spiking memory against the exact one.
+def state_nrmse(model_dir, n_images, simulation, steps_per_element=1, **spiking):
+    """NRMSE of the classifier's spiking memory against the exact one.
 
     The memory of the deployed classifier (Loihi's neuron model, the model's
-    settings) runs on validation images 1,000 on (after the calibration
-    ones), each from rest followed by the hold; its decoded output through
-    the hidden synapse over the readout window is compared with the exact
-    trajectory through the same synapse (one step later: the probe's lag),
-    in units of each dimension's calibration range.
+    settings and ``spiking``, e.g. ``seed``; ``steps_per_element`` chip steps
+    per element) runs on validation images 1,000 on (after the calibration
+    ones), each from rest followed by the hold: in nengo's arithmetic
+    (`nengo_lmu.memory_simulation.simulate_memory`) with nengo's weights
+    (``simulation="float"``) or those Loihi stores (``"loihi_weights"``), or
+    on the emulator (``"emulator"``: the batched emulator of the whole
+    classifier, the memory's spikes decoded with its decoders). Its decoded
+    output through the hidden synapse over the readout window is compared
+    with the exact trajectory through the same synapse (one step later: the
+    probe's lag; on the emulator the lag of 1-3 steps that fits best, as
+    ``lag``), in units of each dimension's calibration range.
     """
-    run_config, params = load_model(model_dir)
-    x_valid = load_psmnist(run_config.get("permutation_seed", 0))["valid"][0].astype(float)
-    settings = deployment_settings(run_config, memory="spiking")
-    settings.setdefault("seed", seed)
-    net = SpikingLMUClassifier(run_config["model"], params, x_valid[:N_CALIBRATION],
-                               memory="spiking", add_to_container=False, **settings)
-    x = x_valid[N_CALIBRATION:N_CALIBRATION + n_images]
+    net, data = deployed_classifier(model_dir, memory="spiking",
+                                    steps_per_element=steps_per_element, **spiking)
+    x = np.repeat(data["valid"][0][N_CALIBRATION:N_CALIBRATION + n_images].astype(float),
+                  steps_per_element, axis=1)
     stream = hold_stream(x, net.hold_steps, net.hold_steps)
     last = stream.shape[1] - net.hold_steps - 1
     steps = last + net.scheme.shifts
-    from nengo_lmu.memory_simulation import simulate_memory  # pylint: disable=import-outside-toplevel
-
-    start = time.perf_counter()
-    spiking = simulate_memory(net.memory, stream, synapse=net.hidden_synapse, steps=steps,
-                              progress_bar=False, quantized=quantized)
     lowpass = nengo.Lowpass(net.hidden_synapse)
     exact = np.stack([lowpass.filt(net.system.trajectory(s[:, 0], 1.0), dt=net.dt, y0=0)
-                      [steps - 1] for s in stream])
-    err = (spiking - exact) / net.m_scale
+                      for s in stream])
+    start = time.perf_counter()
+    lags = (1,)
+    if simulation == "emulator":
+        spiking = _emulated_memory(net, stream, steps)
+        lags = (1, 2, 3)
+    else:
+        spiking = simulate_memory(net.memory, stream, synapse=net.hidden_synapse,
+                                  steps=steps, progress_bar=False,
+                                  quantized=simulation == "loihi_weights")
+    errors = {lag: (spiking - exact[:, steps - lag]) / net.m_scale for lag in lags}
+    lag = min(lags, key=lambda k: np.mean(errors[k] ** 2))
+    err = errors[lag]
     per_dim = np.sqrt(np.mean(err**2, axis=(0, 1)))
     # the oscillators' turn per step (theta is in steps); None for a Legendre memory
     turn = getattr(net.system, "frequencies", None)
     return {"turn_per_step": None if turn is None else turn.tolist(),
+            "steps_per_element": int(steps_per_element), "simulation": simulation,
+            "lag": int(lag),
             "nrmse": float(np.sqrt(np.mean(err**2))), "worst_dimension": float(per_dim.max()),
             "per_dimension": per_dim.tolist(),
-            "zero": float(np.sqrt(np.mean((exact / net.m_scale) ** 2))),
-            "n_images": int(n_images), "quantized": bool(quantized),
+            "zero": float(np.sqrt(np.mean((exact[:, steps - 1] / net.m_scale) ** 2))),
+            "n_images": int(n_images), "quantized": simulation != "float",
             "wall_s": time.perf_counter() - start}
+
+
+def _emulated_memory(net, stream, steps):
+    """The memory of classifier ``net`` on the batched emulator, streams
+    ``stream`` (n, T, 1): its neurons' spikes, filtered by the hidden synapse
+    (nengo's lowpass, one step per step) and decoded with the memory's
+    decoders, at ``steps``: (n, len(steps), order)."""
+    with net:
+        probes = [nengo.Probe(e.neurons) for e in net.memory.state_ensembles]
+    emulator = BatchedEmulator(net, [net.input], probes, dt=net.dt)
+    decoders = memory_weights(net.memory)["D"]
+    spikes = emulator.run({net.input: stream}, stream.shape[1])
+    spikes = np.concatenate([spikes[p] for p in probes], axis=2)
+    a = np.exp(-net.dt / net.hidden_synapse)
+    filtered = np.zeros(spikes.shape[::2])
+    out = np.zeros((len(stream), len(steps), decoders.shape[1]))
+    which = {int(t): i for i, t in enumerate(steps)}
+    for t in range(spikes.shape[1]):
+        filtered = a * filtered + (1 - a) * spikes[:, t] / net.dt
+        if t in which:
+            out[:, which[t]] = filtered @ decoders
+    return out
 
 
 def run_realisation(name, spec, args):
     """Train (resumable), measure and optionally fine-tune one realisation."""
-    model = os.path.join(args.out, name)
+    model = os.path.join(args.out, spec["model"])
+    k = spec["steps_per_element"]
+    # the results of K steps per element, and of another rate than the default
+    tag = ("" if k == 1 else f"-k{k}") + (
+        "" if spec["memory_max_rate"] == SpikingSettings.memory_max_rate
+        else f"-r{spec['memory_max_rate']:g}")
     history_path = os.path.join(model, "history.json")
     if not os.path.exists(os.path.join(model, "params.npz")) or len(
             load_results(history_path).get("epoch", [])) < spec["epochs"]:
@@ -131,10 +186,11 @@ def run_realisation(name, spec, args):
                       log=lambda m: log(f"{name}: {m}"))
     rate_val = load_results(history_path)["best"]["val_accuracy"]
     row = {"name": name, **spec, "rate_val_accuracy": rate_val}
-    spiking = dict(memory_neurons=spec["memory_neurons"], seed=args.seed)
+    spiking = dict(memory_neurons=spec["memory_neurons"], seed=args.seed,
+                   memory_max_rate=spec["memory_max_rate"])
     row["report"] = cached(os.path.join(model, "onchip-report.json"), lambda: {
-        k: v for k, v in loihi_report(model, memory="spiking", **spiking).items()
-        if k in ("cores", "neurons", "synapses", "in_axons", "fits_one_chip", "chips")})
+        key: v for key, v in loihi_report(model, memory="spiking", **spiking).items()
+        if key in ("cores", "neurons", "synapses", "in_axons", "fits_one_chip", "chips")})
     models = [("rate-trained", model)]
     if name in args.finetune:
         tuned = model + "-finetuned"
@@ -144,23 +200,40 @@ def run_realisation(name, spec, args):
             finetune_psmnist(model, tuned, memory_neurons=spec["memory_neurons"],
                              seed=args.seed, n_train=args.finetune_n_train,
                              n_valid=args.finetune_n_valid, max_rate=500,
+                             memory_max_rate=spec["memory_max_rate"],
                              progress_bar=False, verbose=0)
         models.append(("fine-tuned", tuned))
     for label, path in models:
-        for quantized in (False, True):
-            key = f"nrmse_{'loihi_weights' if quantized else 'float'}"
+        own = spiking if path == model else {}  # a fine-tuned model has its own settings
+        for simulation in ("float", "loihi_weights", "emulator"):
+            key = f"nrmse_{simulation}"
+            if simulation == "emulator" and not args.n_nrmse_emulator:
+                continue
+            n = args.n_nrmse_emulator if simulation == "emulator" else args.n_nrmse
             log(f"{name} ({label}): state NRMSE, {key}")
             row.setdefault(label, {})[key] = cached(
-                os.path.join(path, f"onchip-{key}-{args.n_nrmse}.json"),
-                lambda p=path, q=quantized: state_nrmse(p, args.n_nrmse, args.seed, q))
+                os.path.join(path, f"onchip-{key}-{n}{tag}.json"),
+                lambda p=path, q=simulation, o=own, n=n: state_nrmse(
+                    p, n, q, steps_per_element=k, **o))
         log(f"{name} ({label}): {args.n_test} test images on the emulator")
         row[label]["emulator"] = cached(
-            os.path.join(path, f"onchip-eval-{args.n_test}.json"),
-            lambda p=path: {k: v for k, v in evaluate_psmnist(
+            os.path.join(path, f"onchip-eval-{args.n_test}{tag}.json"),
+            lambda p=path, o=own: {key: v for key, v in evaluate_psmnist(
                 p, backend="loihi", memory="spiking", n_test=args.n_test, batch_size=64,
-                progress_bar=False, **(spiking if p == model else {})).items()
+                progress_bar=False, steps_per_element=k, **o).items()
                 if not isinstance(v, (list, dict))})
     return row
+
+
+def earlier_rows(docs, names):
+    """The rows of an earlier ``DOCS/onchip_memory.json`` whose realisations
+    are not among ``names`` (this run's), marked ``earlier``."""
+    path = os.path.join(docs, "onchip_memory.json")
+    if not os.path.exists(path):
+        return []
+    return [dict(row, earlier=True, steps_per_element=row.get("steps_per_element", 1),
+                 memory_max_rate=row.get("memory_max_rate", SpikingSettings.memory_max_rate))
+            for row in load_results(path)["rows"] if row["name"] not in names]
 
 
 def table(rows):
@@ -173,10 +246,14 @@ def table(rows):
             res = row[label]
             em = res["emulator"]
             out.append((
-                row["memory_kind"], str(row["order"]), str(row["memory_neurons"]), label,
+                row["memory_kind"], str(row["order"]), str(row["memory_neurons"]),
+                f"{row['memory_max_rate']:g}",
+                str(row["steps_per_element"]),
+                label + (" (earlier run)" if row.get("earlier") else ""),
                 str(em["steps_per_image"]), f"{row['rate_val_accuracy'] * 100:.1f}",
                 f"{em.get('rate_stream_accuracy', float('nan')) * 100:.1f}",
                 f"{res['nrmse_float']['nrmse']:.3f}", f"{res['nrmse_loihi_weights']['nrmse']:.3f}",
+                f"{res['nrmse_emulator']['nrmse']:.3f}" if "nrmse_emulator" in res else "",
                 f"{res['nrmse_float']['zero']:.3f}",
                 f"{em['accuracy'] * 100:.1f} ({em['n_test']})", str(r["cores"]),
                 f"{r['neurons']:,}", f"{r['synapses']:,}", f"{r['in_axons']:,}",
@@ -184,8 +261,11 @@ def table(rows):
     return out
 
 
-HEADER = ("memory", "order", "neurons/dim", "classifier", "chip steps/image",
+HEADER = ("memory", "order", "neurons/dim", "memory max rate Hz", "chip steps/element",
+          "classifier",
+          "chip steps/image",
           "rate val %", "rate as chip reads %", "NRMSE float", "NRMSE Loihi weights",
+          "NRMSE emulator",
           "NRMSE zero", "emulator % (images)", "cores", "neurons", "synapses",
           "input axons", "one chip")
 
@@ -206,7 +286,7 @@ def plot(rows):
     ax1.axhline(rows[0]["rate-trained"]["nrmse_float"]["zero"], color="k", ls=":",
                 label="memory stuck at zero")
     ax1.legend()
-    names = [row["name"] for row in rows]
+    names = [row["name"] + (" (earlier)" if row.get("earlier") else "") for row in rows]
     for k, (label, key) in enumerate((("rate model, as chip reads", None),
                                       ("emulator", "rate-trained"),
                                       ("emulator, fine-tuned", "fine-tuned"))):
@@ -218,7 +298,7 @@ def plot(rows):
                 vals.append(row[key]["emulator"]["accuracy"] if key in row else 0)
         ax2.bar(np.arange(len(rows)) + 0.27 * (k - 1), np.asarray(vals) * 100, 0.27,
                 label=label)
-    ax2.set_xticks(np.arange(len(rows)), names)
+    ax2.set_xticks(np.arange(len(rows)), names, rotation=30, ha="right", fontsize=8)
     ax2.set_ylabel("psMNIST accuracy (%)")
     ax2.axhline(96.2, color="k", ls=":", label="target 96.2 %")
     ax2.legend(fontsize=8)
@@ -234,12 +314,19 @@ def main(argv=None):
                         f"{', '.join(MEMORY_KINDS)} (default: %(default)s)")
     parser.add_argument("--memory-neurons", type=int, default=30,
                         help="neurons per state variable (default: %(default)s)")
+    parser.add_argument("--memory-max-rate", type=float,
+                        default=SpikingSettings.memory_max_rate,
+                        help="highest rate (Hz) of the memory's neurons, for realisations "
+                        "without @RATE (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="training epochs (default: 20 up to order 32, else 15)")
     parser.add_argument("--n-train", type=int, default=None,
                         help="training images (default: all 50,000)")
     parser.add_argument("--n-test", type=int, default=500)
     parser.add_argument("--n-nrmse", type=int, default=20)
+    parser.add_argument("--n-nrmse-emulator", type=int, default=3,
+                        help="validation images of the state NRMSE on the emulator "
+                        "(0: none; default: %(default)s)")
     parser.add_argument("--finetune", default="",
                         help="comma-separated realisations to fine-tune against their "
                         "spiking memory as well (default: none)")
@@ -255,7 +342,11 @@ def main(argv=None):
     args.finetune = [n for n in args.finetune.split(",") if n]
     if any(n not in specs for n in args.finetune):
         parser.error("--finetune names realisations of --realisations")
+    if any(specs[n]["steps_per_element"] > 1 for n in args.finetune):
+        parser.error("--finetune names realisations of one chip step per element (the "
+                     "fine-tuning simulates the memory at one step per element)")
     rows = [run_realisation(name, spec, args) for name, spec in specs.items()]
+    rows += earlier_rows(args.docs, specs)
     text = format_table(table(rows), HEADER, markdown=True)
     write_report(args.docs, "onchip_memory", {"rows": rows, "n_test": args.n_test,
                                               "n_nrmse": args.n_nrmse, "seed": args.seed},

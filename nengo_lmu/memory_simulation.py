@@ -62,7 +62,9 @@ def memory_weights(memory, quantized=False):
     n, size = offsets[-1], memory.memory_d * memory.order
     out = {"W": np.zeros((n, n)), "C": np.zeros((n, memory.memory_d)),
            "D": np.zeros((n, size)), "neuron_type": ens[0].neuron_type}
-    with make_simulator(memory, "nengo", dt=memory.dt, progress_bar=False) as sim:
+    # without nengo's operator merging, which costs minutes at order 32 and up
+    with make_simulator(memory, "nengo", dt=memory.dt, progress_bar=False,
+                        optimize=False) as sim:
         data, sig = sim.data, sim.model.sig
         out["bias"] = np.concatenate([data[e].bias for e in ens])
         gain = np.concatenate([data[e].gain for e in ens])

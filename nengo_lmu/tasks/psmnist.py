@@ -403,7 +403,12 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     A model trained with ``readout="hold"`` sets the default ``hold_steps``
     and ``window``.
     ``**spiking`` goes to `SpikingLMUClassifier` (``max_rate``,
-    ``hold_steps``, ``window``, ``memory_neurons``, ...).
+    ``hold_steps``, ``window``, ``memory_neurons``, ...), except
+    ``steps_per_element`` (K, default 1; ``memory="spiking"`` only): the chip
+    runs K steps per sequence element and per step of the hold, with a
+    memory K times slower (`chip_time`; the same trained weights); the
+    result's ``steps_per_image``, ``hold_steps`` and ``window`` are chip
+    steps, and it adds ``steps_per_element``.
 
     ``batch_size`` is how many images run side by side: NengoDL's minibatch
     (default 100); on nengo, None (default) runs one image after another
@@ -489,9 +494,13 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
         x, y = x[:n_test], y[:n_test]
     if backend == "loihi":
         trained = run_config["readout"]
-        result = _evaluate_spiking(config, params, data["valid"][0][:N_CALIBRATION], x, y,
-                                   memory, progress_bar, spiking, batch_size,
-                                   workers=workers, ray_address=ray_address, streams=streams)
+        chip_config, chip_spiking, k = chip_time(config, spiking)
+        result = _evaluate_spiking(chip_config, params,
+                                   np.repeat(data["valid"][0][:N_CALIBRATION], k, axis=1),
+                                   np.repeat(x, k, axis=1), y, memory, progress_bar,
+                                   chip_spiking, batch_size, workers=workers,
+                                   ray_address=ray_address, streams=streams)
+        result["steps_per_element"] = k
         result["training_readout"] = trained
         result.update(data_source=data.source, data_file=data_file(data))
         if trained["scheme"] == "spiking" and memory == "spiking":
@@ -499,7 +508,7 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
             if base and os.path.exists(os.path.join(base, "params.npz")):
                 # the model before fine-tuning, read as the chip reads it: the target
                 result["base_rate_stream_accuracy"] = _rate_stream_accuracy(
-                    base, x, y, result["hold_steps"], result["window"])
+                    base, x, y, result["hold_steps"] // k, result["window"] // k)
         return result
     clf = build_classifier(config, params=params, method=method)
     if backend == "dl" or batch_size is not None:
@@ -522,7 +531,7 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
 #: Spiking settings `evaluate_psmnist` and `loihi_report` pass to
 #: `nengo_lmu.spiking.SpikingLMUClassifier` (``**spiking``).
 SPIKING_KEYS = ("max_rate", "hold_steps", "window", "memory_neurons", "memory_max_rate",
-                "memory_synapse", "hidden_synapse", "dt", "seed")
+                "memory_synapse", "hidden_synapse", "dt", "seed", "steps_per_element")
 
 #: The memory of a spiking classifier (`nengo_lmu.spiking.SpikingLMUClassifier`).
 MEMORY_MODES = ("exact", "spiking")
@@ -540,8 +549,12 @@ def check_spiking_settings(config, memory, spiking, copies=2):
     if unknown:
         raise ValueError(f"unknown spiking setting(s) {unknown}; accepted: {list(SPIKING_KEYS)}")
     check_seed("seed", spiking.get("seed"), allow_none=True)
-    numbers = SpikingSettings(**{k: spiking[k] for k in SPIKING_KEYS
-                                 if k in spiking and k not in ("hold_steps", "window", "seed")})
+    if check_integer("steps_per_element", spiking.get("steps_per_element", 1)) > 1 and (
+            memory != "spiking"):
+        raise ValueError("steps_per_element > 1 needs memory='spiking' (it slows the "
+                         "memory on chip; the exact memory is computed off chip)")
+    numbers = SpikingSettings(**{k: spiking[k] for k in SPIKING_KEYS if k in spiking and k not in
+                                 ("hold_steps", "window", "seed", "steps_per_element")})
     ReadoutScheme(**{k: spiking[k] for k in ("hold_steps", "window") if k in spiking})
     if memory == "spiking":
         size = int(config.get("memory_d", 1)) * int(config["order"])
@@ -549,6 +562,41 @@ def check_spiking_settings(config, memory, spiking, copies=2):
                      f"the spiking memory ({size} state variables of "
                      f"{numbers.memory_neurons} neurons)")
     return spiking
+
+
+def chip_time(config, spiking):
+    """A model and its spiking settings as the chip runs them, with
+    ``spiking["steps_per_element"]`` (K, default 1) chip steps per sequence
+    element.
+
+    Each element (and each step of the hold) is presented for K chip steps
+    and the memory is K times slower: ``theta`` K times as many steps. For a
+    zero-order-hold memory that is the same system (its state after the K
+    steps of an element equals the state after that element at K = 1, to
+    rounding; ``tests/tasks/test_psmnist.py``), so the trained weights deploy
+    unchanged, while every state variable turns K times less per chip step
+    and its neurons spike K times as often per element: what the spiking
+    memory needs at high orders, whose fast state variables Loihi's neurons
+    (at most one spike per step) cannot follow otherwise. The synapses
+    (``memory_synapse``, ``hidden_synapse``) keep their time constants in
+    chip time: K times longer ones bring the state closer to the exact one
+    in nengo's arithmetic but, with recurrent weights near the identity that
+    Loihi's 8-bit weights round, do worse on the emulator (see the README);
+    give them explicitly to try.
+
+    Returns ``(config, spiking, K)``: the model ``config`` with ``theta``
+    times K, the settings with ``hold_steps`` and ``window`` (counted in
+    sequence elements, as the model was trained) times K and without
+    ``steps_per_element``. The classifier then runs ``np.repeat(x, K,
+    axis=1)``, K chip steps per element.
+    """
+    spiking = dict(spiking)
+    k = check_integer("steps_per_element", spiking.pop("steps_per_element", 1))
+    if k > 1:
+        config = dict(config, theta=float(config["theta"]) * k)
+        spiking["hold_steps"] = k * spiking.get("hold_steps", ReadoutScheme.hold_steps)
+        spiking["window"] = k * spiking.get("window", ReadoutScheme.window)
+    return config, spiking, k
 
 
 def _rate_stream_accuracy(model_dir, x, y, hold_steps, window):
@@ -622,7 +670,8 @@ def deployed_classifier(model_dir, memory="exact", source="auto", copies=2, **sp
     psMNIST data, ``(classifier, data)``: to run it in other ways, e.g. each
     test image alone (``classifier.run(x[i:i + 1])``) to check a batched
     evaluation. The arguments are `evaluate_psmnist`'s; ``copies`` is
-    `check_spiking_settings`'."""
+    `check_spiking_settings`'. With ``steps_per_element=K`` the classifier
+    runs the images as ``np.repeat(x, K, axis=1)`` (`chip_time`)."""
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     check_choice("memory", memory, MEMORY_MODES)
@@ -634,7 +683,9 @@ def deployed_classifier(model_dir, memory="exact", source="auto", copies=2, **sp
                                      deployment_settings(run_config, memory, **spiking),
                                      copies=copies)
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
-    net = SpikingLMUClassifier(config, params, data["valid"][0][:N_CALIBRATION],
+    config, spiking, k = chip_time(config, spiking)
+    net = SpikingLMUClassifier(config, params,
+                               np.repeat(data["valid"][0][:N_CALIBRATION], k, axis=1),
                                memory=memory, **spiking)
     return net, data
 
@@ -652,7 +703,8 @@ def loihi_report(model_dir, memory="exact", source="auto", **spiking):
 
     # nengo_loihi's build keeps copies of the memory's weights
     net, data = deployed_classifier(model_dir, memory, source, copies=4, **spiking)
-    net.set_inputs(data["valid"][0][:1])
+    net.set_inputs(np.repeat(data["valid"][0][:1], net.n_steps // data["valid"][0].shape[1],
+                             axis=1))
     report = network_report(net, dt=net.dt)
     report.update(memory=memory, order=net.order, units=net.units,
                   memory_neurons=net.memory_neurons if memory == "spiking" else 0,

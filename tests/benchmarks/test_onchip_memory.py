@@ -6,28 +6,51 @@ import json
 
 def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
     args = ("--out", tmp_path / "models", "--docs", tmp_path / "docs",
-            "--realisations", "oscillators-4", "--memory-neurons", "10", "--epochs", "1",
-            "--n-train", "200", "--n-test", "4", "--n-nrmse", "2")
+            "--realisations", "oscillators-4,oscillators-4x2@900", "--memory-neurons", "10",
+            "--epochs", "1", "--n-train", "200", "--n-test", "4", "--n-nrmse", "2",
+            "--n-nrmse-emulator", "1")
     proc = run_benchmark("onchip_memory", *args)
     assert proc.returncode == 0, proc.stderr
     result = json.loads((tmp_path / "docs" / "onchip_memory.json").read_text())
-    (row,) = result["rows"]
+    row, slow = result["rows"]
     assert row["memory_kind"] == "oscillators" and row["order"] == 4
     res = row["rate-trained"]
     assert res["emulator"]["n_test"] == 4 and res["emulator"]["steps_per_image"] == 824
+    # two chip steps per element: the same trained model, run twice as long
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["oscillators-4"]
+    assert slow["steps_per_element"] == 2 and not slow.get("earlier")
+    assert slow["rate-trained"]["emulator"]["steps_per_image"] == 2 * 824
+    assert slow["rate-trained"]["emulator"]["memory_max_rate"] == 900
+    assert slow["rate-trained"]["nrmse_float"]["steps_per_element"] == 2
+    assert slow["rate_val_accuracy"] == row["rate_val_accuracy"]
     # two oscillators of 20 neurons and the hidden layer, on one chip
     assert row["report"]["fits_one_chip"] and row["report"]["neurons"] == 40 + 346
-    for key in ("nrmse_float", "nrmse_loihi_weights"):
+    for key in ("nrmse_float", "nrmse_loihi_weights", "nrmse_emulator"):
         assert len(res[key]["per_dimension"]) == 4 and 0 < res[key]["nrmse"] < 5
-    assert "| oscillators | 4 | 10 | rate-trained | 824 |" in proc.stdout
+    assert res["nrmse_emulator"]["n_images"] == 1 and res["nrmse_emulator"]["lag"] in (1, 2, 3)
+    assert "| oscillators | 4 | 10 | 700 | 1 | rate-trained | 824 |" in proc.stdout
+    assert "| oscillators | 4 | 10 | 900 | 2 | rate-trained | 1648 |" in proc.stdout
     assert (tmp_path / "docs" / "onchip_memory.png").stat().st_size > 10_000
     # rerun: every step is read back, nothing is recomputed
     again = run_benchmark("onchip_memory", *args)
     assert again.returncode == 0, again.stderr
     assert "state NRMSE" in again.stdout
     assert json.loads((tmp_path / "docs" / "onchip_memory.json").read_text()) == result
+    # a run of one realisation keeps the other's row, marked earlier
+    once = run_benchmark("onchip_memory", *args[:5], "oscillators-4", *args[6:])
+    assert once.returncode == 0, once.stderr
+    rows = json.loads((tmp_path / "docs" / "onchip_memory.json").read_text())["rows"]
+    assert [(r["name"], r.get("earlier", False)) for r in rows] == [
+        ("oscillators-4", False), ("oscillators-4x2@900", True)]
+    assert rows[1]["rate-trained"] == slow["rate-trained"]
+    assert "| 900 | 2 | rate-trained (earlier run) | 1648 |" in once.stdout
 
 
 def test_bad_realisation(run_benchmark, tmp_path):
-    proc = run_benchmark("onchip_memory", "--out", tmp_path, "--realisations", "fourier-8")
+    docs = ("--docs", tmp_path / "docs")  # never the repository's docs
+    proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs, "--realisations", "fourier-8")
     assert proc.returncode == 2 and "KIND-ORDER" in proc.stderr
+    for name in ("legendre-8x0", "legendre-8@", "legendre-8x2@fast"):
+        proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs, "--realisations", name)
+        assert proc.returncode == 2 and "KIND-ORDER[xK][@RATE]" in proc.stderr, name
+    assert not (tmp_path / "docs").exists()

@@ -142,8 +142,10 @@ def test_help(path, capsys):
         (["psmnist", "evaluate", "--model", "X", "--n-test", "0"], "--n-test must be >= 1"),
         (["psmnist", "evaluate", "--model", "X", "--max-rate", "-1"], "--max-rate must be > 0"),
         (["psmnist", "evaluate", "--model", "X", "--window", "2"],
-         "--memory, --max-rate, --hold-steps, --window, --memory-neurons, --memory-max-rate "
-         "and --seed need --backend loihi"),
+         "--memory, --max-rate, --hold-steps, --window, --memory-neurons, --memory-max-rate, "
+         "--steps-per-element and --seed need --backend loihi"),
+        (["psmnist", "evaluate", "--model", "X", "--steps-per-element", "0"],
+         "--steps-per-element must be >= 1"),
         (["loihi-report", "--delay", "--neurons", "0"], "--neurons must be >= 1"),
         (["loihi-report", "--delay", "--memory", "on"], "--memory: invalid choice: 'on'"),
         (["loihi-report", "--model", "X", "--delay"], "give either --model DIR or --delay"),
@@ -186,6 +188,7 @@ def test_spiking_flags_show_the_deployment_defaults(path):
         "--memory-max-rate": f"{SpikingSettings.memory_max_rate:g}",
         "--hold-steps": str(ReadoutScheme.hold_steps),
         "--window": str(ReadoutScheme.window),
+        "--steps-per-element": "1",
         "--seed": "drawn anew",
         "--memory": "exact",
     }

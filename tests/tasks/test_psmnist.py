@@ -235,3 +235,49 @@ def test_sequential_training_recurrent(tmp_path, allclose):
     clf = build_classifier(config, params, method="sequential")
     logits_nengo = predict(clf, xv[:2], backend="nengo")
     assert allclose(logits_nengo, logits_dl, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["legendre", "oscillators"])
+def test_steps_per_element_is_the_same_memory(kind, rng, allclose):
+    """K chip steps per element with a memory K times slower end in the same
+    state (zero-order hold): the trained weights deploy unchanged."""
+    from nengo_lmu.systems import memory_system  # pylint: disable=import-outside-toplevel
+
+    u = rng.uniform(0, 1, size=(3, 50))
+    m = memory_system(kind, 50, 8).final_state(u, 1.0)
+    for k in (2, 3):
+        assert allclose(memory_system(kind, 50 * k, 8).final_state(np.repeat(u, k, axis=1), 1.0),
+                        m)
+
+
+def test_chip_time():
+    from nengo_lmu.tasks.psmnist import chip_time  # pylint: disable=import-outside-toplevel
+
+    config = {"theta": 784.0, "order": 16}
+    assert chip_time(config, {"seed": 1}) == (config, {"seed": 1}, 1)
+    chip, spiking, k = chip_time(config, {"steps_per_element": 3, "hold_steps": 20,
+                                          "memory_synapse": 0.1})
+    assert k == 3 and chip == {"theta": 3 * 784.0, "order": 16} and config["theta"] == 784.0
+    assert spiking == {"hold_steps": 60, "window": 90, "memory_synapse": 0.1}  # chip time
+    with pytest.raises(ValueError, match="steps_per_element must be"):
+        chip_time(config, {"steps_per_element": 0})
+
+
+def test_evaluate_loihi_steps_per_element(trained, tmp_path):
+    """Two chip steps per element: twice the chip steps, the hold and window
+    in chip steps, the same rate model; refused for the exact memory."""
+    out, _ = trained
+    path = tmp_path / "k2.json"
+    assert main(["psmnist", "evaluate", "--model", str(out), "--backend", "loihi",
+                 "--memory", "spiking", "--memory-neurons", "5", "--seed", "0",
+                 "--steps-per-element", "2", "--n-test", "2", "--batch-size", "2",
+                 "--no-progress", "--json", str(path)]) == 0
+    k2 = json.loads(path.read_text())
+    k1 = evaluate_psmnist(str(out), backend="loihi", memory="spiking", memory_neurons=5,
+                          seed=0, n_test=2, batch_size=2, progress_bar=False)
+    assert (k1["steps_per_element"], k2["steps_per_element"]) == (1, 2)
+    assert k2["steps_per_image"] == 2 * k1["steps_per_image"] == 2 * (784 + 40)
+    assert (k2["hold_steps"], k2["window"]) == (80, 60)
+    assert k2["rate_accuracy"] == k1["rate_accuracy"]
+    with pytest.raises(ValueError, match="steps_per_element > 1 needs memory='spiking'"):
+        evaluate_psmnist(str(out), backend="loihi", n_test=2, steps_per_element=2)
