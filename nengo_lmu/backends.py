@@ -105,15 +105,14 @@ def route_memory_inputs(network, backend):
     the memory is built. The connections' synapses are restored on leaving,
     so that the network runs the same in a bare `nengo.Simulator` after.
     """
-    conns = [conn for net in loihi_input_memories(network) for conn in net.input_connections]
-    saved = [conn.synapse for conn in conns]
-    for net in loihi_input_memories(network):
-        for conn in net.input_connections:
-            conn.synapse = None if backend == "loihi" else net.realised_tau
+    saved = [(conn, conn.synapse, None if backend == "loihi" else net.realised_tau)
+             for net in loihi_input_memories(network) for conn in net.input_connections]
+    for conn, _, routed in saved:
+        conn.synapse = routed
     try:
         yield
     finally:
-        for conn, synapse in zip(conns, saved):
+        for conn, synapse, _ in saved:
             conn.synapse = synapse
 
 

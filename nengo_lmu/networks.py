@@ -235,8 +235,8 @@ class LegendreMemory(nengo.Network):
         self.neuron_type = neuron_type
         self.loihi_input = None if loihi_input is None else bool(loihi_input)
         if isinstance(input_synapse, str) and input_synapse == "default":
-            # with loihi_input=True the chip's time constant (`realised_tau`)
-            input_synapse = loihi_tau(self.synapse, self.dt) if self.loihi_input else self.synapse
+            # with loihi_input=True the chip's time constant
+            input_synapse = self.realised_tau
         self.input_synapse = input_synapse
         if self.n_per_dimension is None:
             self.system.check_stability(self.dt, self.discretizer, name="discretizer")

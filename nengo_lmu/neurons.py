@@ -208,9 +208,9 @@ def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, se
     rates = rates or (lambda nt, v, g, b, _: nt.rates(v, g, b))
     neuron_type = neuron_type or ensembles[0].neuron_type
     gains, biases, decoders = [], [], []
-    for ens in ensembles:
+    encoders = [np.asarray(ens.encoders, float) / ens.radius for ens in ensembles]
+    for ens, enc in zip(ensembles, encoders):
         gain, bias = np.asarray(ens.gain, float), np.asarray(ens.bias, float)
-        enc = np.asarray(ens.encoders, float) / ens.radius
         if ens.dimensions == 1:
             points = np.linspace(-1, 1, 501)[:, None] * ens.radius
         else:
@@ -222,9 +222,7 @@ def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, se
         decoders.append(dec)
     gain, bias = np.concatenate(gains), np.concatenate(biases)
     # block-diagonal (neurons x dimensions) encoders and decoders
-    E = scipy.sparse.block_diag(
-        [scipy.sparse.csr_matrix(np.asarray(ens.encoders, float) / ens.radius)
-         for ens in ensembles]).tocsr()
+    E = scipy.sparse.block_diag([scipy.sparse.csr_matrix(enc) for enc in encoders]).tocsr()
     D = scipy.sparse.block_diag(decoders).tocsr()
     state = neuron_type.make_state(len(gain), rng=rng, dtype=np.float64)
     spikes = np.zeros(len(gain))
@@ -243,9 +241,8 @@ def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, se
             x[k + 1] = a * x[k] + (1 - a) * (A @ decoded[k]) + drive[k]
     # the rate model's decoded value of x, ensemble by ensemble
     reference, cols = [], 0
-    for ens, g, b, dec in zip(ensembles, gains, biases, decoders):
+    for ens, enc, g, b, dec in zip(ensembles, encoders, gains, biases, decoders):
         xe = x[:, cols:cols + ens.dimensions]
-        enc = np.asarray(ens.encoders, float) / ens.radius
         reference.append(rates(neuron_type, xe @ enc.T, g, b, dt) @ dec)
         cols += ens.dimensions
     lowpass = nengo.Lowpass(tau)
