@@ -14,7 +14,9 @@ network whose only memory is exact run on the emulator, so that a plain
 ``nengo_loihi.Simulator(net)`` runs the memories as `make_simulator` does.
 """
 
+import collections
 import contextlib
+import copy
 import re
 import sys
 import warnings
@@ -139,11 +141,15 @@ def build_on_loihi(model, memory, *args, **kwargs):
     - A spiking memory with ``loihi_input`` None or True whose ensembles go
       on chip is built with its input connections unfiltered on the host,
       and principle 3 mapped for the time constant the chip realises of
-      its ``synapse`` and for the lag the chip's neurons add to the loop
-      (`loihi_realisation`, through `LegendreMemory.realised_with`);
-      nengo_loihi's on-chip input filter
+      its ``synapse`` and for the lag and the gains with which the chip's
+      neurons decode the state (`loihi_realisation`, through
+      `LegendreMemory.realised_with`); nengo_loihi's on-chip input filter
       (``model.decode_tau``) is that time constant while the memory is
-      built (other objects keep the model's). The network is left as it was.
+      built (other objects keep the model's). Its recurrent weights are
+      then rounded onto the chip's weight grid so that the loop's error is
+      smallest (`round_recurrent_weights`; not for a build that nengo_loihi
+      does not discretize, ``target="simreal"``, when the memory is the
+      top-level network). The network is left as it was.
       ``loihi_input=False`` memories are built as they are.
     - An exact memory (``n_neurons=None``) runs on the host, as nengo_loihi
       runs every node; when nothing in the whole network goes on chip, one
@@ -172,33 +178,166 @@ def build_on_loihi(model, memory, *args, **kwargs):
         return build_network(model, memory, *args, **kwargs)
     if memory.loihi_input is False or not _on_chip(model, top, memory.state_ensembles[0]):
         return build_network(model, memory, *args, **kwargs)
-    tau, lag = loihi_realisation(memory, model.dt)
-    with _decode_tau(model, tau), memory.realised_with(tau, input_synapse=None, lag=lag):
-        return build_network(model, memory, *args, **kwargs)
+    real = loihi_realisation(memory, model.dt)
+    toplevel = model.toplevel is None
+    discretize = kwargs.pop("discretize", True) if toplevel else True
+    if toplevel:  # nengo_loihi discretizes at the end of the top-level build
+        kwargs["discretize"] = False
+    with _decode_tau(model, real.tau), memory.realised_with(
+            real.tau, input_synapse=None, lag=real.lag, gains=real.gains):
+        built = build_network(model, memory, *args, **kwargs)
+    if discretize:
+        round_recurrent_weights(model, memory)
+    if toplevel and discretize:
+        from nengo_loihi.builder.discretize import (  # pylint: disable=import-outside-toplevel
+            discretize_model,
+        )
+        from nengo_loihi.builder.validate import (  # pylint: disable=import-outside-toplevel
+            validate_model,
+        )
+
+        discretize_model(model)
+        validate_model(model)
+    return built
+
+
+#: What principle 3 is mapped for on Loihi (`loihi_realisation`).
+LoihiRealisation = collections.namedtuple("LoihiRealisation", "tau lag gains")
 
 
 def loihi_realisation(memory, dt):
-    """``(tau, lag)``: what principle 3 is mapped for when nengo_loihi builds
-    the spiking ``memory`` for the chip (`build_on_loihi`).
+    """`LoihiRealisation` ``(tau, lag, gains)``: what principle 3 is mapped
+    for when nengo_loihi builds the spiking ``memory`` for the chip
+    (`build_on_loihi`; ``memory.realised_with(*loihi_realisation(memory,
+    dt)[:1], None, lag=..., gains=...)`` reproduces it).
 
     ``tau`` is the time constant the chip's quantized decay realises of the
-    memory's ``synapse`` (`nengo_lmu.networks.loihi_tau`). ``lag`` (s) is
-    the delay the chip's neurons add to the loop: Loihi runs the memory's
-    ``neuron_type`` as nengo_loihi's model of it
-    (`nengo_lmu.neurons.chip_neuron_type`), whose voltage stays at zero while
-    its input is negative, so that its population output lags the state it
-    represents by a few steps, where principle 3 assumes none
-    (`LegendreMemory.neuron_lag` with that model and nengo_loihi's rates,
-    `nengo_lmu.neurons.chip_rates`). 0 when the memory's neurons already are
-    Loihi's model (then nengo and the chip run the same neurons with the
-    same mapping), or for an exact memory. Measuring it takes about 2 s per
-    600 neurons and theta of 1,000 steps.
+    memory's ``synapse`` (`nengo_lmu.networks.loihi_tau`). ``lag`` (s) and
+    ``gains`` (one per state variable) describe how the chip's neurons
+    decode the state: Loihi runs the memory's ``neuron_type`` as
+    nengo_loihi's model of it (`nengo_lmu.neurons.chip_neuron_type`), whose
+    voltage stays at zero while its input is negative, so that its
+    population output lags the state it represents by a few steps and falls
+    short of it, where principle 3 assumes neither
+    (`LegendreMemory.neuron_response` with that model and nengo_loihi's
+    rates, `nengo_lmu.neurons.chip_rates`); the mapping then undoes both
+    (`LegendreMemory.mapping_matrices`). ``lag`` 0 and ``gains`` None when
+    the memory's neurons already are Loihi's model (then nengo and the chip
+    run the same neurons with the same mapping), or for an exact memory.
+    Measuring them takes about 3 s per 600 neurons and theta of 1,000
+    steps.
     """
     tau = loihi_tau(memory.synapse, dt)
     chip = chip_neuron_type(memory.neuron_type)
     if memory.n_per_dimension is None or chip is memory.neuron_type:
-        return tau, 0.0
-    return tau, max(0.0, memory.neuron_lag(chip, rates=chip_rates))
+        return LoihiRealisation(tau, 0.0, None)
+    response = memory.neuron_response(chip, rates=chip_rates)
+    return LoihiRealisation(tau, max(0.0, response["lag"]), response["gains"])
+
+
+def round_recurrent_weights(model, memory):
+    """Round the recurrent weights of ``memory``'s on-chip blocks (built in
+    nengo_loihi's ``model``, not yet discretized) onto the grid nengo_loihi's
+    discretization will put them on, so that the loop's error is smallest.
+
+    nengo_loihi stores each weight as an 8-bit integer with one exponent per
+    synapse, scaled to its block's largest weight and threshold; with the
+    memory's 100 ms synapse and the neurons' biases the grid is coarse (the
+    delay network's smaller recurrent synapses keep 7-9 distinct values and
+    lose 20-25 % of their weights' norm), and rounding each weight to its
+    nearest value adds a fixed error to the current every post neuron gets
+    from each pre population. Here each synapse is rounded pre neuron by pre
+    neuron, and the rounding error of one is spread over the weights still to
+    round in proportion to how the pre neurons' rates covary (GPTQ, Frantar
+    et al. 2023): the error minimised is that of the current, ``|(W_q - W)
+    a(x)|**2`` over the pre population's evaluation points, plus the solver's
+    noise term (``A^T A + m (reg max a)**2 I``, as `nengo.solvers.LstsqL2`
+    regularizes). The rounded weights lie on the grid and the block's largest
+    weight is kept, so nengo_loihi's own rounding leaves them as they are
+    (tested); blocks that receive synapses after the memory is built, or
+    that nengo_loihi splits over cores, are rounded again by nengo_loihi, as
+    before. Connections that are not one dense synapse between ensembles
+    are left alone. Returns the number of synapses rounded.
+    """
+    from nengo_loihi.builder.discretize import (  # pylint: disable=import-outside-toplevel
+        discretize_block,
+    )
+
+    by_block = collections.defaultdict(list)
+    for conn in memory.recurrent_connections:
+        syn = model.objs[conn].get("weights") if conn in model.objs else None
+        block = model.objs[conn.post_obj].get("in") if conn.post_obj in model.objs else None
+        if isinstance(block, list):  # after nengo_loihi split the blocks over cores
+            block = block[0] if len(block) == 1 else None
+        if syn is None or block is None or syn.learning or not any(
+                syn is other for other in block.synapses):
+            continue
+        if not all(w.shape[0] == 1 and np.array_equal(np.ravel(i), np.arange(w.size))
+                   for w, i in zip(syn.weights, syn.indices)):
+            continue
+        by_block[block].append((conn, syn))
+    n_rounded, covariances = 0, {}
+    for block, synapses in by_block.items():
+        probe = copy.copy(block)  # what discretizing reads, copied (not the axons)
+        probe.compartment = copy.deepcopy(block.compartment)
+        probe.synapses = [copy.deepcopy(syn) for syn in block.synapses]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            discretize_block(probe)
+        info = probe.compartment.discretize_info
+        w_scale = np.ravel(info["w_scale"])
+        if not np.all(w_scale == w_scale[0]):
+            continue
+        w_max = float(info["w_max"])
+        for conn, syn in synapses:
+            index = next(i for i, other in enumerate(block.synapses) if other is syn)
+            cfg = probe.synapses[index].synapse_cfg
+            w_max_i = syn.max_abs_weight()
+            dw_exp = int(np.floor(np.log2(w_max / w_max_i)))
+            shift = cfg.shift_bits
+            lost = 2 ** max(0, -(shift + cfg.weight_exp))  # the chip's lossy shift
+            step = 2.0**shift * lost / (w_scale[0] * 2.0**dw_exp)
+            qmax = min((2 ** (8 - shift) - 1) // lost, int(np.floor(w_max_i / step)))
+            W = np.array([w[0] for w in syn.weights], dtype=np.float64).T  # post x pre
+            Q = gptq_round(W, _rate_covariance(model, conn, covariances), step, qmax)
+            if w_max_i == w_max:  # keep the block's scale: its largest weight as it was
+                k = np.unravel_index(np.argmax(np.abs(W)), W.shape)
+                Q[k] = W[k]
+            for i, w in enumerate(syn.weights):
+                w[0] = Q[:, i]
+            n_rounded += 1
+    return n_rounded
+
+
+def _rate_covariance(model, conn, cache):
+    """``A^T A + m sigma**2 I`` of the pre population of ``conn``: its rates
+    on the chip (`chip_rates`) at the population's evaluation points, with
+    the noise term of the connection's solver (`nengo.solvers.LstsqL2`'s
+    ``sigma = reg * max(A)``; reg 0.1 for other solvers). Kept in ``cache``
+    per population and regularization."""
+    pre, reg = conn.pre_obj, getattr(conn.solver, "reg", 0.1)
+    if (pre, reg) not in cache:
+        built = model.params[pre]
+        x = np.asarray(built.eval_points) @ built.encoders.T / pre.radius
+        rates = chip_rates(pre.neuron_type, x, built.gain, built.bias, model.dt)
+        sigma = reg * rates.max()
+        cache[pre, reg] = rates.T @ rates + len(rates) * sigma**2 * np.eye(rates.shape[1])
+    return cache[pre, reg]
+
+
+def gptq_round(W, H, step, qmax):
+    """Round ``W`` (post x pre) onto multiples of ``step`` (at most ``qmax``
+    steps either side), column by column, spreading each column's rounding
+    error over the columns still to round along ``H^-1`` (GPTQ), so that
+    ``(Q - W) H (Q - W)^T`` stays small where rounding to nearest would not."""
+    W = np.array(W, dtype=np.float64)
+    U = np.linalg.cholesky(np.linalg.inv(H)).T  # H^-1 = U^T U, U upper
+    Q = np.zeros_like(W)
+    for i in range(W.shape[1]):
+        Q[:, i] = np.clip(np.round(W[:, i] / step), -qmax, qmax) * step
+        error = (W[:, i] - Q[:, i]) / U[i, i]
+        W[:, i + 1:] -= np.outer(error, U[i, i + 1:])
+    return Q
 
 
 def _on_chip(model, top, ens):

@@ -19,8 +19,8 @@ import numpy as np
 from nengo.dists import Uniform
 
 from nengo_lmu.systems import DISCRETIZERS, LegendreDelay, OscillatorBank, check_spectral_radius
-from nengo_lmu.systems import MEMORY_KINDS, spectral_radius
-from nengo_lmu.neurons import LAG_PROBE_RMS, LAG_PROBE_WINDOWS, decoded_lag
+from nengo_lmu.systems import MEMORY_KINDS, response_mapping, spectral_radius
+from nengo_lmu.neurons import LAG_PROBE_RMS, LAG_PROBE_WINDOWS, decoded_response
 from nengo_lmu.validation import check_choice, check_integer, check_positive, check_real
 from nengo_lmu.validation import check_seed
 
@@ -257,34 +257,66 @@ class LegendreMemory(nengo.Network):
                 self._build_ensembles(max_rates, intercepts)
                 self._connect(recurrent_solver)
 
-    def mapping_matrices(self, tau, lag=0.0):
+    def mapping_matrices(self, tau, lag=0.0, gains=None):
         """``(A_rec, B_in)``: principle 3 through a lowpass of time constant
         ``tau`` (s) at the memory's ``dt``, with its ``mapping`` (the
         continuous mapping uses ``synapse``, as it always has).
 
         ``lag`` (s, >= 0) is how far the populations' decoded output lags the
         state they represent, such as the lag Loihi's neurons add
-        (`neuron_lag`). The lag is measured to first order in frequency
-        (`nengo_lmu.neurons.decoded_lag`) and folded into the loop's lowpass
-        to that order, ``exp(-s lag) / (1 + s tau) = 1 / (1 + s (tau + lag))
-        + O(s**2)``: principle 3 is mapped for ``tau + lag`` (the continuous
-        mapping for ``synapse + lag``). Compensating it as an exact delay of
-        the decoded state (``A_rec Ad(lag)``, ``B_in + A_rec Bd(lag)``, exact
-        for a linear delay) was less accurate with Loihi's neurons (the delay
-        network in nengo with their model, seeds 0-2, 10 s: NRMSE 0.098
-        against 0.087 at r = 1): their lag is no linear delay. ``lag=0``
-        gives the transforms of ``tau`` exactly.
+        (`neuron_lag`). Without ``gains`` the lag, measured to first order in
+        frequency (`nengo_lmu.neurons.decoded_response`), is folded into the
+        loop's lowpass to that order, ``exp(-s lag) / (1 + s tau) = 1 / (1 +
+        s (tau + lag)) + O(s**2)``: principle 3 is mapped for ``tau + lag``
+        (the continuous mapping for ``synapse + lag``). Compensating it as an
+        exact delay of the decoded state (``A_rec Ad(lag)``, ``B_in + A_rec
+        Bd(lag)``) was less accurate with Loihi's neurons (the delay network
+        in nengo with their model, seeds 0-2, 10 s: NRMSE 0.098 against 0.087
+        at r = 1). ``lag=0`` gives the transforms of ``tau`` exactly.
+
+        ``gains`` (one per Legendre dimension, or per state variable, then
+        averaged over the ``memory_d`` inputs; `neuron_gains`) is the
+        decoded state's gain: with them the decoded output is modelled as
+        ``G (x - lag dx/dt)`` and the mapping of ``tau`` is solved for it
+        (`nengo_lmu.systems.response_mapping`), so that the loop undoes
+        both the lag and the decoders' shrinkage of each state variable.
+        The two go together: on the delay network (Loihi's neuron model in
+        nengo, seed 1, 20 s) the lag alone mapped this way gave NRMSE 0.121
+        at r = 1 and the gains alone 0.106, against 0.102 for ``tau + lag``
+        and 0.066 for both.
         """
         lag = check_real("lag", lag, 0)
-        if self.mapping == "discrete":
-            return self.system.discrete_mapping(tau + lag, self.dt)
-        return self.system.continuous_mapping(self.synapse + lag)
+        if gains is None:
+            if self.mapping == "discrete":
+                return self.system.discrete_mapping(tau + lag, self.dt)
+            return self.system.continuous_mapping(self.synapse + lag)
+        gains = np.asarray(gains, dtype=float).ravel()
+        if gains.size not in (self.order, self.memory_d * self.order):
+            raise ValueError(f"gains must have one value per Legendre dimension ({self.order}) "
+                             f"or per state variable ({self.memory_d * self.order}), "
+                             f"got {gains.size}")
+        gains = gains.reshape(-1, self.order).mean(axis=0)
+        A_rec, B_in = self.mapping_matrices(tau)
+        return response_mapping(A_rec, B_in, self.system.A, self.system.B, lag, gains)
 
     def neuron_lag(self, neuron_type=None, rates=None):
         """How far (s) the decoded state of this memory's populations lags
         the state they represent, with their neurons simulated as
-        ``neuron_type`` (theirs by default) and decoders solved on ``rates``
-        (`nengo_lmu.neurons.decoded_lag`).
+        ``neuron_type`` (theirs by default) and decoders solved on ``rates``:
+        the ``lag`` of `neuron_response`. 0 for the exact memory."""
+        return self.neuron_response(neuron_type, rates)["lag"]
+
+    def neuron_gains(self, neuron_type=None, rates=None):
+        """The gain of each state variable's decoded output (``memory_d *
+        order`` values), with their neurons simulated as ``neuron_type``
+        (theirs by default) and decoders solved on ``rates``: the ``gains``
+        of `neuron_response`. Ones for the exact memory."""
+        return self.neuron_response(neuron_type, rates)["gains"]
+
+    def neuron_response(self, neuron_type=None, rates=None):
+        """How this memory's populations' decoded state follows the state
+        they represent (`nengo_lmu.neurons.decoded_response`): ``{"lag": s,
+        "gains": one per state variable}``.
 
         The populations run as the memory itself (principle 3 through a
         lowpass of ``synapse``, whatever ``loihi_input``, simulated in numpy),
@@ -292,13 +324,14 @@ class LegendreMemory(nengo.Network):
         `nengo_lmu.neurons.LAG_PROBE_RMS` for
         `~nengo_lmu.neurons.LAG_PROBE_WINDOWS` windows (seeded by the
         memory's seed), so that the recurrence's spike noise is in their
-        input as it is when the memory runs. 0 for the exact memory.
-        Remembered per neuron type.
+        input as it is when the memory runs. Lag 0 and unit gains for the
+        exact memory. Remembered per neuron type (about 3 s for 600 neurons
+        and theta of 1,000 steps).
         """
         if self.n_per_dimension is None:
-            return 0.0
+            return {"lag": 0.0, "gains": np.ones(self.memory_d * self.order)}
         key = (repr(neuron_type), rates)
-        cache = self.__dict__.setdefault("_neuron_lags", {})
+        cache = self.__dict__.setdefault("_neuron_responses", {})
         if key not in cache:
             seed = 0 if self.seed is None else int(self.seed)
             n_steps = int(round(LAG_PROBE_WINDOWS * self.theta / self.dt))
@@ -308,9 +341,10 @@ class LegendreMemory(nengo.Network):
             eye = np.eye(self.memory_d)
             A_rec, B_in = self.mapping_matrices(self.synapse)
             loop = (np.kron(eye, A_rec), np.kron(eye, B_in), np.tile(u, self.memory_d))
-            cache[key] = decoded_lag(self.state_ensembles, None, self.dt, self.synapse,
-                                     neuron_type=neuron_type, rates=rates, seed=seed, loop=loop)
-        return cache[key]
+            cache[key] = decoded_response(self.state_ensembles, None, self.dt, self.synapse,
+                                          neuron_type=neuron_type, rates=rates, seed=seed,
+                                          loop=loop)
+        return dict(cache[key])
 
     @property
     def config(self):
@@ -325,21 +359,22 @@ class LegendreMemory(nengo.Network):
         nengo.Network.config.fset(self, _)
 
     @contextlib.contextmanager
-    def realised_with(self, tau, input_synapse, lag=0.0):
+    def realised_with(self, tau, input_synapse, lag=0.0, gains=None):
         """Temporarily realise principle 3 for a lowpass ``tau`` (s).
 
         Inside the ``with`` block the recurrent connections have the
-        synapse ``tau`` and the transforms of ``mapping_matrices(tau, lag)``, the
-        input connections that input transform and ``input_synapse``;
-        ``A_rec`` and ``B_in`` are those of ``tau``. Everything is restored
-        on leaving. A backend uses it to build the memory for hardware whose
-        synapses realise another time constant (`loihi_tau`) and whose
-        neurons add ``lag`` (s) to the loop (`neuron_lag`).
+        synapse ``tau`` and the transforms of ``mapping_matrices(tau, lag,
+        gains)``, the input connections that input transform and
+        ``input_synapse``; ``A_rec`` and ``B_in`` are those transforms.
+        Everything is restored on leaving. A backend uses it to build the
+        memory for hardware whose synapses realise another time constant
+        (`loihi_tau`) and whose neurons add ``lag`` (s) to the loop and
+        decode each state variable with a gain (`neuron_response`).
         """
         if self.n_per_dimension is None:
             yield self
             return
-        A_rec, B_in = self.mapping_matrices(tau, lag)
+        A_rec, B_in = self.mapping_matrices(tau, lag, gains)
         conns = self.input_connections + self.recurrent_connections
         saved = [(c, c.synapse, c.transform) for c in conns] + [
             (self, self.A_rec, self.B_in)]

@@ -16,10 +16,10 @@ rate type (training)       spiking counterpart         on chip (nengo_loihi's mo
 =========================  ==========================  ===================================
 
 How the chip's model of a neuron type differs in time from nengo's is
-measured here too: `decoded_lag`, the lag of a population's decoded output
-behind the value it represents (with `chip_rates`, the rates nengo_loihi
-solves decoders on), which nengo_loihi's build of a memory maps principle 3
-for (`nengo_lmu.backends.loihi_realisation`).
+measured here too: `decoded_response`, the lag of a population's decoded
+output behind the value it represents and its gain (with `chip_rates`, the
+rates nengo_loihi solves decoders on), which nengo_loihi's build of a memory
+maps principle 3 for (`nengo_lmu.backends.loihi_realisation`).
 
 nengo_loihi is imported only for the types that need it.
 """
@@ -148,7 +148,15 @@ LAG_PROBE_WINDOWS = 20
 
 def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, seed=0,
                 loop=None):
-    """How far (s) spiking neurons' decoded output lags the value they represent.
+    """How far (s) spiking neurons' decoded output lags the value they represent:
+    the ``lag`` of `decoded_response` (same arguments)."""
+    return decoded_response(ensembles, x, dt, tau, neuron_type, rates, reg, seed, loop)["lag"]
+
+
+def decoded_response(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, seed=0,
+                     loop=None):
+    """How spiking neurons' decoded output follows the value they represent:
+    its lag (s) and its gain in each dimension.
 
     Each ensemble (its explicit ``gain``, ``bias``, ``encoders`` and
     ``radius``) represents its part of ``x``: its neurons are driven by
@@ -158,7 +166,12 @@ def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, se
     ``x`` (so that the static distortion cancels), the decoded spikes, both
     lowpassed by ``tau``, are fitted as ``g y(t) - lag g dy/dt``, pooled over
     all dimensions (each scaled to unit RMS): the lag to first order in
-    frequency.
+    frequency. The gains are fitted the same way, dimension by dimension,
+    against the represented value itself (lowpassed alike): ``z_j = g_j
+    y_j(t) - c_j dy_j/dt``, so that they include the decoders' static
+    shrinkage (their regularization, the rate curve's distortion) and the
+    spikes' (a population whose neurons' voltage is lost below threshold
+    fires less than its rates say).
 
     With ``loop=(A, B, u)`` the ensembles are run as a principle-3 memory
     instead: ``x`` is then their filtered input current, ``x[k+1] = a x[k] +
@@ -201,8 +214,10 @@ def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, se
 
     Returns
     -------
-    float
-        The lag in seconds (negative if the output leads).
+    dict
+        ``lag``: the lag in seconds (negative if the output leads);
+        ``gains``: ndarray, one gain per dimension (1 for a dimension that
+        does not move).
     """
     rng = np.random.RandomState(seed)
     rates = rates or (lambda nt, v, g, b, _: nt.rates(v, g, b))
@@ -246,17 +261,24 @@ def decoded_lag(ensembles, x, dt, tau, neuron_type=None, rates=None, reg=0.1, se
         reference.append(rates(neuron_type, xe @ enc.T, g, b, dt) @ dec)
         cols += ens.dimensions
     lowpass = nengo.Lowpass(tau)
-    y = lowpass.filt(np.concatenate(reference, axis=1), dt=dt, y0=0)
-    z = lowpass.filt(decoded, dt=dt, y0=0)
     skip = min(n_steps // 2, int(round(5 * tau / dt)))
-    y, z = y[skip:], z[skip:]
+    z = lowpass.filt(decoded, dt=dt, y0=0)[skip:]
+    y = lowpass.filt(np.concatenate(reference, axis=1), dt=dt, y0=0)[skip:]
     scale = np.std(y, axis=0)
     scale[scale == 0] = 1
-    y, z = y / scale, z / scale
+    y, zs = y / scale, z / scale
     dy = np.gradient(y, dt, axis=0)
-    (g, c), *_ = np.linalg.lstsq(np.stack([y.ravel(), dy.ravel()], axis=1), z.ravel(),
+    (g, c), *_ = np.linalg.lstsq(np.stack([y.ravel(), dy.ravel()], axis=1), zs.ravel(),
                                  rcond=None)
-    return float(-c / g)
+    # per dimension, against the represented value itself
+    xf = lowpass.filt(x, dt=dt, y0=0)[skip:]
+    dx = np.gradient(xf, dt, axis=0)
+    gains = np.ones(xf.shape[1])
+    for j in range(xf.shape[1]):
+        if np.std(xf[:, j]) > 0:
+            gains[j] = np.linalg.lstsq(np.stack([xf[:, j], dx[:, j]], axis=1), z[:, j],
+                                       rcond=None)[0][0]
+    return {"lag": float(-c / g), "gains": gains}
 
 
 def chip_rates(neuron_type, x, gain, bias, dt):

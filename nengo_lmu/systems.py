@@ -154,6 +154,36 @@ def discrete_mapping(A, B, tau, dt):
     return (Ad - a * np.eye(Ad.shape[0])) / (1 - a), Bd / (1 - a)
 
 
+def response_mapping(A_rec, B_in, A, B, lag, gains):
+    """A principle-3 mapping ``(A_rec, B_in)`` of ``dx/dt = A x + B u``
+    adjusted for populations whose decoded output is ``G (x - lag dx/dt)``.
+
+    ``G = diag(gains)``: the decoded state's gain in each state variable and
+    its lag (s), both to first order in frequency (as
+    `nengo_lmu.neurons.decoded_response` measures them). With ``dx/dt`` of
+    the system the populations are to realise, the output is ``G (I - lag
+    A) x - lag G B u``; the returned ``A_rec (I - lag A)^-1 G^-1`` and
+    ``B_in + lag A_rec (I - lag A)^-1 B`` then give the loop the transforms
+    of the given mapping, whichever it is (`discrete_mapping`,
+    `continuous_mapping`). ``lag=0`` with unit gains returns the mapping
+    unchanged (up to rounding); a block-diagonal ``A`` keeps ``A_rec``
+    block-diagonal.
+
+    Returns
+    -------
+    A_rec, B_in : ndarray
+    """
+    A_rec, B_in, A, B = (np.asarray(v, dtype=float) for v in (A_rec, B_in, A, B))
+    gains = np.broadcast_to(np.asarray(gains, dtype=float), (A.shape[0],))
+    if not np.all(np.isfinite(gains)) or np.any(gains <= 0):
+        raise ValueError(f"gains must be finite and > 0, got {gains!r}")
+    lag = float(lag)
+    if not np.isfinite(lag) or lag < 0:
+        raise ValueError(f"lag must be finite and >= 0 (s), got {lag!r}")
+    shifted = np.linalg.solve((np.eye(A.shape[0]) - lag * A).T, A_rec.T).T
+    return shifted / gains, B_in + lag * (shifted @ B)
+
+
 class MemorySystem:
     """A linear memory ``dm/dt = A m + B u`` of one scalar input (the base of
     `LegendreDelay` and `OscillatorBank`).

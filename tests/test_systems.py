@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from nengo_lmu.systems import MEMORY_KINDS, OscillatorBank, memory_system
+from nengo_lmu.systems import MEMORY_KINDS, OscillatorBank, memory_system, response_mapping
 from nengo_lmu import (
     LegendreDelay,
     continuous_mapping,
@@ -179,6 +179,37 @@ def test_discrete_mapping_is_exact(rng):
         x = Ad @ x + Bd[:, 0] * u
         y = a * y + (1 - a) * (A_rec @ y + B_in[:, 0] * u)  # ZOH lowpass
     assert np.allclose(x, y, atol=1e-10)
+
+
+def test_response_mapping_undoes_gain_and_lag(rng):
+    """Populations whose decoded output is G (x - lag dx/dt) realise the ZOH
+    system exactly with the adjusted mapping, and not with the plain one."""
+    sys = LegendreDelay(1.0, 6)
+    tau, dt, lag = 0.1, 1e-3, 0.003
+    gains = np.array([0.99, 0.98, 0.97, 1.01, 0.95, 0.96])
+    A0, B0 = discrete_mapping(sys.A, sys.B, tau, dt)
+    Ad, Bd = sys.discretize(dt)
+    a = np.exp(-dt / tau)
+
+    def run(A_rec, B_in):
+        x = y = np.zeros(6)
+        for u in rng.randn(300):
+            decoded = gains * (y - lag * (sys.A @ y + sys.B[:, 0] * u))
+            x = Ad @ x + Bd[:, 0] * u
+            y = a * y + (1 - a) * (A_rec @ decoded + B_in[:, 0] * u)
+        return np.abs(y - x).max() / np.abs(x).max()
+
+    assert run(*response_mapping(A0, B0, sys.A, sys.B, lag, gains)) < 1e-10
+    assert run(A0, B0) > 1e-2
+    same = response_mapping(A0, B0, sys.A, sys.B, 0.0, 1.0)
+    assert np.allclose(same[0], A0, atol=1e-12) and np.allclose(same[1], B0, atol=1e-12)
+    # a block-diagonal system keeps its blocks
+    bank = OscillatorBank(1.0, 4)
+    A_rec, _ = response_mapping(*bank.discrete_mapping(tau, dt), bank.A, bank.B, lag, gains[:4])
+    assert np.all(A_rec[:2, 2:] == 0) and np.all(A_rec[2:, :2] == 0)
+    for bad in (dict(lag=-1e-3, gains=1.0), dict(lag=0.0, gains=[1, 1, 0, 1, 1, 1])):
+        with pytest.raises(ValueError, match="lag|gains"):
+            response_mapping(A0, B0, sys.A, sys.B, **bad)
 
 
 def test_continuous_mapping():

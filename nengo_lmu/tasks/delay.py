@@ -253,8 +253,9 @@ def _as_built(memory, backend, dt):
     were actually driven with."""
     if backend != "loihi" or memory.loihi_input is False or memory.n_per_dimension is None:
         return contextlib.nullcontext(memory)
-    tau, lag = loihi_realisation(memory, dt)
-    return memory.realised_with(tau, input_synapse=memory.input_synapse, lag=lag)
+    real = loihi_realisation(memory, dt)
+    return memory.realised_with(real.tau, input_synapse=memory.input_synapse, lag=real.lag,
+                                gains=real.gains)
 
 
 def delay_report(order=6, n_neurons=100, theta=1.0, seed=0, dt=0.001):
