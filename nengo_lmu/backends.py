@@ -149,7 +149,9 @@ def build_on_loihi(model, memory, *args, **kwargs):
       then rounded onto the chip's weight grid so that the loop's error is
       smallest (`round_recurrent_weights`; not for a build that nengo_loihi
       does not discretize, ``target="simreal"``, when the memory is the
-      top-level network). The network is left as it was.
+      top-level network). The gains and the rounding are the memory's
+      ``loihi_calibration`` (True by default); without it only the lag is
+      mapped, as before. The network is left as it was.
       ``loihi_input=False`` memories are built as they are.
     - An exact memory (``n_neurons=None``) runs on the host, as nengo_loihi
       runs every node; when nothing in the whole network goes on chip, one
@@ -186,7 +188,7 @@ def build_on_loihi(model, memory, *args, **kwargs):
     with _decode_tau(model, real.tau), memory.realised_with(
             real.tau, input_synapse=None, lag=real.lag, gains=real.gains):
         built = build_network(model, memory, *args, **kwargs)
-    if discretize:
+    if discretize and memory.loihi_calibration:
         round_recurrent_weights(model, memory)
     if toplevel and discretize:
         from nengo_loihi.builder.discretize import (  # pylint: disable=import-outside-toplevel
@@ -223,7 +225,8 @@ def loihi_realisation(memory, dt):
     rates, `nengo_lmu.neurons.chip_rates`); the mapping then undoes both
     (`LegendreMemory.mapping_matrices`). ``lag`` 0 and ``gains`` None when
     the memory's neurons already are Loihi's model (then nengo and the chip
-    run the same neurons with the same mapping), or for an exact memory.
+    run the same neurons with the same mapping), or for an exact memory;
+    ``gains`` None for a memory built with ``loihi_calibration=False``.
     Measuring them takes about 3 s per 600 neurons and theta of 1,000
     steps.
     """
@@ -232,7 +235,8 @@ def loihi_realisation(memory, dt):
     if memory.n_per_dimension is None or chip is memory.neuron_type:
         return LoihiRealisation(tau, 0.0, None)
     response = memory.neuron_response(chip, rates=chip_rates)
-    return LoihiRealisation(tau, max(0.0, response["lag"]), response["gains"])
+    gains = response["gains"] if memory.loihi_calibration else None
+    return LoihiRealisation(tau, max(0.0, response["lag"]), gains)
 
 
 def round_recurrent_weights(model, memory):

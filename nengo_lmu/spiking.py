@@ -91,13 +91,16 @@ def spiking_memory(theta, order, radius, n_neurons, max_rate, synapse=0.1, dt=0.
     (or ``neuron_type``), maximum rates uniform in ``[0.8, 1] * max_rate``,
     ``intercepts`` (`MEMORY_INTERCEPTS`), radii ``radius`` (one per state
     variable), input filtered on chip (``loihi_input=True``; on the other
-    backends `nengo_lmu.make_simulator` filters it on the host).
+    backends `nengo_lmu.make_simulator` filters it on the host), built for
+    the chip without ``loihi_calibration`` (it made this memory worse:
+    `LegendreMemory`).
     """
     return memory_network(memory_kind)(
         theta, order, n_neurons=n_neurons, synapse=synapse, dt=dt, radius=radius,
         neuron_type=neuron_type or nengo.SpikingRectifiedLinear(),
         max_rates=nengo.dists.Uniform(0.8 * max_rate, max_rate),
-        intercepts=intercepts, loihi_input=True, seed=seed, label=label,
+        intercepts=intercepts, loihi_input=True, loihi_calibration=False, seed=seed,
+        label=label,
     )
 
 

@@ -266,6 +266,7 @@ def test_state_estimate_of_exact_memory_is_identity():
         (dict(neuron_type="lif"), "neuron_type"),
         (dict(theta=0), "theta"),
         (dict(order=0), "order"),
+        (dict(loihi_calibration="yes"), "loihi_calibration"),
     ],
 )
 def test_bad_network_parameters(kwargs, name):
@@ -540,6 +541,8 @@ def test_loihi_neurons_lag_and_the_chip_build_maps_for_it():
     same = LegendreMemory(0.5, 3, n_neurons=60, seed=3,
                           neuron_type=LoihiSpikingRectifiedLinear())
     assert loihi_realisation(same, 0.001) == (loihi_tau(0.1, 0.001), 0.0, None)
+    uncalibrated = LegendreMemory(0.5, 3, n_neurons=60, seed=3, loihi_calibration=False)
+    assert loihi_realisation(uncalibrated, 0.001) == (loihi_tau(0.1, 0.001), chip, None)
 
     # a plain nengo_loihi build realises the lag- and gain-mapped transforms,
     # then restores them
@@ -648,7 +651,7 @@ def test_chip_build_rounds_recurrent_weights_onto_the_chip_grid():
     rounded = float_build()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(backends, "round_recurrent_weights", lambda *args: 0)
-        plain = float_build()
+        plain = float_build()  # nengo_loihi rounds each weight to its nearest
     error = {"rounded": 0.0, "nearest": 0.0}
     for conn in memory.recurrent_connections:
         built = plain.params[conn.pre_obj]
