@@ -443,7 +443,12 @@ def quantization_report(network, dt=0.001, seed=None, tol=0.01):
     largest one lose bits or become zero. This builds ``network`` with
     nengo_loihi *without* discretizing, discretizes a copy of every block
     with nengo_loihi's own `~nengo_loihi.builder.discretize.discretize_block`,
-    and compares.
+    and compares. The recurrent weights of a memory built with
+    ``loihi_calibration`` (the default) are already on the chip's grid in
+    that build (`nengo_lmu.backends.round_recurrent_weights`), so the report
+    shows what nengo_loihi adds to them (nothing), not what that rounding
+    changed; build the memory with ``loihi_calibration=False`` to see the
+    grid's loss for the nearest rounding.
 
     Parameters
     ----------
