@@ -475,3 +475,61 @@ def test_nonfinite_params_refused(small, name):
     bad[name].flat[0] = np.nan
     with pytest.raises(ValueError, match=rf"params\['{name}'\] contains NaN or inf"):
         SpikingLMUClassifier(CONFIG, bad, x[:5])
+
+
+def test_finetune_states_at_k_steps_per_element(model_dir, allclose):
+    """The memory states a K-step fine-tune trains on are those of the
+    classifier evaluate deploys at K chip steps per element, run in nengo
+    back to back (independent: the whole classifier in nengo.Simulator)."""
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+        _simulated_states,
+        deployed_classifier,
+    )
+
+    k = 2
+    net, data = deployed_classifier(str(model_dir), "spiking", memory_neurons=5, seed=3,
+                                    steps_per_element=k)
+    assert (net.n_steps, net.hold_steps, net.window) == (k * 784, k * 40, k * 30)
+    x, xv = data["train"][0][:1], data["valid"][0][:2]
+    states = {rest: _simulated_states(net, x, xv, 3, "float", False, k=k, from_rest=rest)
+              for rest in (False, True)}
+    assert states[False][1].shape == (k * 30 + 1, 2, 12)  # every chip step of the window
+    with net:
+        probe = nengo.Probe(net.memory.output, synapse=net.hidden_synapse)
+    net.set_inputs(np.repeat(xv, k, axis=1))  # back to back, the first from rest
+    steps = net.steps_per_sequence
+    with make_simulator(net, "nengo", progress_bar=False) as sim:
+        sim.run_steps(2 * steps)
+    last = net.n_steps - 1 + net.scheme.shifts  # the readout steps after each image
+    expected = [sim.data[probe][i * steps + last] for i in (0, 1)]
+    assert allclose(states[True][1][:, 0], expected[0], atol=1e-5, rtol=1e-5)  # from rest
+    assert allclose(states[False][1][:, 1], expected[1], atol=1e-5, rtol=1e-5)  # after xv[0]
+    assert not allclose(states[True][1][:, 1], expected[1], atol=1e-3)  # a different history
+
+
+def test_finetune_steps_per_element(model_dir, tmp_path):
+    """finetune --steps-per-element K records K with the memory's settings;
+    evaluate and loihi-report deploy it by default and warn at another K."""
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+        evaluate_psmnist,
+        finetune_psmnist,
+    )
+
+    out = tmp_path / "tuned-k2"
+    history = finetune_psmnist(str(model_dir), str(out), memory_neurons=5, seed=3, n_train=40,
+                               n_valid=20, epochs=1, batch_size=20, steps_per_element=2, from_rest=True,
+                               memory_dtype="float32", progress_bar=False, verbose=0)
+    assert 0 <= history["val_spiking_accuracy"] <= 1
+    run_config, _ = load_model(str(out))
+    readout = run_config["readout"]
+    assert (readout["hold_steps"], readout["window"]) == (40, 30)  # in sequence elements
+    memory = readout["spiking_memory"]
+    assert memory["steps_per_element"] == 2 and memory["from_rest"] is True
+    assert memory["dtype"] == "float32"
+    result = evaluate_psmnist(str(out), backend="loihi", memory="spiking", n_test=1,
+                              batch_size=1, progress_bar=False)
+    assert result["steps_per_element"] == 2 and result["steps_per_image"] == 2 * (784 + 40)
+    assert (result["hold_steps"], result["window"]) == (80, 60)
+    with pytest.warns(UserWarning, match="fine-tuned against a spiking memory with "
+                      "steps_per_element=2, not steps_per_element=1"):
+        loihi_report(str(out), memory="spiking", steps_per_element=1)
