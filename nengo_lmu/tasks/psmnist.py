@@ -442,7 +442,8 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     and ``window``.
     ``**spiking`` goes to `SpikingLMUClassifier` (``max_rate``,
     ``hold_steps``, ``window``, ``memory_neurons``, ...), except
-    ``steps_per_element`` (K, default 1; ``memory="spiking"`` only): the chip
+    ``steps_per_element`` (K, default 1, or the K a fine-tuned model was
+    tuned at; ``memory="spiking"`` only): the chip
     runs K steps per sequence element and per step of the hold, with a
     memory K times slower (`chip_time`; the same trained weights); the
     result's ``steps_per_image``, ``hold_steps`` and ``window`` are chip
