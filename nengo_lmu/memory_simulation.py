@@ -172,10 +172,14 @@ def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progres
         of the work): ``"float32"`` about halves the time. The spikes (0 or
         ``amplitude / dt``) are exact in either; only the weights and the
         sums are rounded to float32 (a relative 1e-7), while the filters
-        and the neurons stay float64. Such rounding can move a neuron's
-        spike by a step now and then, so the states differ from float64's
-        by a little more than the rounding (measured in
-        ``tests/test_spiking.py``).
+        and the neurons stay float64. Small memories give float64's states
+        exactly (``tests/test_spiking.py``), but a large one is chaotic:
+        at order 64 (1,920 neurons) a first spike moves after a few hundred
+        steps and after 3,000 the states differ by about a third of their
+        rms, as they do in float64 with only the weights rounded to
+        float32. So no arithmetic other than float64's in this order keeps
+        its spikes, and float32 gives another draw of the same distortion
+        (the same error against the exact memory; see the README).
 
     Returns
     -------
