@@ -422,8 +422,10 @@ def deployment_settings(run_config, memory="spiking", **overrides):
     the defaults of `SpikingSettings` and `nengo_lmu.readout.ReadoutScheme`
     in the classifier. Warns when ``overrides`` ask a fine-tuned model's
     memory for other neurons, synapses or chip steps per element than it
-    was tuned on (another seed is fine: the fine-tuning learns the
-    distortion of Loihi's neurons, which memories of any seed share).
+    was tuned on. Another seed does not warn (at order 16 the fine-tuning
+    learned the distortion of Loihi's neurons, which memories of any seed
+    share; at order 64 and K = 4 it did not carry over to another seed on
+    the emulator: see the README).
     """
     settings = dict(overrides)
     trained = run_config["readout"]

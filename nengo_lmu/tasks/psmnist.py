@@ -336,9 +336,13 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     ``out`` becomes a model directory like any other (resumable; the states
     are simulated again on resume, identically). Its ``config.json`` records
     the memory's settings, and `evaluate_psmnist` uses them by default (and
-    warns when told to use other neurons or synapses). The classifier learns
-    the distortion of Loihi's neurons rather than one network's: on memories
-    with other seeds it does as well (see the README). ``**spiking`` goes to
+    warns when told to use other neurons, synapses or steps per element).
+    At order 16 and K = 1 the classifier learned the distortion of Loihi's
+    neurons rather than one network's (on memories with other seeds it did
+    as well); at order 64 and K = 4 it did not on the emulator (in the
+    simulation in part): deploy the ``seed`` it was tuned with, as
+    `evaluate_psmnist` does by default (see the README).
+    ``**spiking`` goes to
     `SpikingLMUClassifier` (``hold_steps``, ``window``, ``memory_synapse``,
     ``hidden_synapse``); ``hold_steps`` and ``window`` default to the
     model's own readout, if it was trained with ``readout="hold"``.
