@@ -26,8 +26,9 @@ measures:
 - with K > 1 (``steps_per_element`` of `nengo_lmu.tasks.psmnist.chip_time`)
   the same trained model (one model directory per ``KIND-ORDER``) runs K
   chip steps per element and per hold step, its memory K times slower;
-  fine-tuning (``--finetune``) is against the memory at one step per
-  element;
+  fine-tuning (``--finetune``) is against the memory at the realisation's
+  own K and rate (``finetune --steps-per-element K``), into
+  ``KIND-ORDER-finetuned[-kK][-rRATE]``;
 - the chip resources (`nengo-lmu loihi-report`): cores, neurons, synapses,
   input axons, ``fits_one_chip``.
 
@@ -193,7 +194,7 @@ def run_realisation(name, spec, args):
         if key in ("cores", "neurons", "synapses", "in_axons", "fits_one_chip", "chips")})
     models = [("rate-trained", model)]
     if name in args.finetune:
-        tuned = model + "-finetuned"
+        tuned = model + "-finetuned" + tag
         if not os.path.exists(os.path.join(tuned, "params.npz")):
             log(f"{name}: fine-tuning against the spiking memory ({args.finetune_n_train} "
                 "images)")
@@ -201,7 +202,7 @@ def run_realisation(name, spec, args):
                              seed=args.seed, n_train=args.finetune_n_train,
                              n_valid=args.finetune_n_valid, max_rate=500,
                              memory_max_rate=spec["memory_max_rate"],
-                             progress_bar=False, verbose=0)
+                             steps_per_element=k, progress_bar=False, verbose=0)
         models.append(("fine-tuned", tuned))
     for label, path in models:
         own = spiking if path == model else {}  # a fine-tuned model has its own settings
@@ -342,9 +343,6 @@ def main(argv=None):
     args.finetune = [n for n in args.finetune.split(",") if n]
     if any(n not in specs for n in args.finetune):
         parser.error("--finetune names realisations of --realisations")
-    if any(specs[n]["steps_per_element"] > 1 for n in args.finetune):
-        parser.error("--finetune names realisations of one chip step per element (the "
-                     "fine-tuning simulates the memory at one step per element)")
     rows = [run_realisation(name, spec, args) for name, spec in specs.items()]
     rows += earlier_rows(args.docs, specs)
     text = format_table(table(rows), HEADER, markdown=True)

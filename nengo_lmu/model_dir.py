@@ -192,7 +192,9 @@ SPIKING_MEMORY_REQUIRED = {
     "seed": _SEED,
     "max_rate": real(0.0),
 }
-SPIKING_MEMORY_OPTIONAL = {"dt": real(0.0), "weights": STRING}
+SPIKING_MEMORY_OPTIONAL = {"dt": real(0.0), "weights": STRING, "steps_per_element": integer(1),
+                           # nengo_lmu.memory_simulation.DTYPES
+                           "dtype": choice(("float64", "float32")), "from_rest": BOOLEAN}
 
 
 def check_spiking_memory(settings, name="spiking_memory"):
@@ -414,12 +416,16 @@ def deployment_settings(run_config, memory="spiking", **overrides):
     model implies: the readout it was trained for (``hold_steps``,
     ``window``) and, for a model fine-tuned against a spiking memory
     (``readout.scheme == "spiking"``), that memory's settings, its seed and
-    the hidden neurons' ``max_rate``. Anything not given either way takes
+    the hidden neurons' ``max_rate``, and, with ``memory="spiking"``, the
+    chip steps per element it was simulated at (``steps_per_element``, 1 if
+    not recorded). Anything not given either way takes
     the defaults of `SpikingSettings` and `nengo_lmu.readout.ReadoutScheme`
     in the classifier. Warns when ``overrides`` ask a fine-tuned model's
-    memory for other neurons or synapses than it was tuned on (another seed
-    is fine: the fine-tuning learns the distortion of Loihi's neurons, which
-    memories of any seed share).
+    memory for other neurons, synapses or chip steps per element than it
+    was tuned on. Another seed does not warn (at order 16 the fine-tuning
+    learned the distortion of Loihi's neurons, which memories of any seed
+    share; at order 64 and K = 4 it did not carry over to another seed on
+    the emulator: see the README).
     """
     settings = dict(overrides)
     trained = run_config["readout"]
@@ -427,9 +433,10 @@ def deployment_settings(run_config, memory="spiking", **overrides):
         settings.setdefault("hold_steps", trained["hold_steps"])
         settings.setdefault("window", trained["window"])
     if trained["scheme"] == "spiking":
-        tuned = trained["spiking_memory"]
-        differ = [k for k in SpikingSettings.MEMORY_KEYS
-                  if k in settings and settings[k] != tuned[k]]
+        tuned = dict(trained["spiking_memory"])
+        tuned.setdefault("steps_per_element", 1)  # before it was recorded: K = 1
+        keys = SpikingSettings.MEMORY_KEYS + ("steps_per_element",)
+        differ = [k for k in keys if k in settings and settings[k] != tuned[k]]
         if memory == "spiking" and differ:
             warnings.warn(
                 "this classifier was fine-tuned against a spiking memory with "
@@ -439,6 +446,8 @@ def deployment_settings(run_config, memory="spiking", **overrides):
             )
         for k in (*SpikingSettings.MEMORY_KEYS, "seed", "max_rate"):
             settings.setdefault(k, tuned[k])
+        if memory == "spiking":  # the exact memory runs one step per element
+            settings.setdefault("steps_per_element", tuned["steps_per_element"])
     return settings
 
 

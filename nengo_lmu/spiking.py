@@ -312,7 +312,8 @@ class SpikingLMUClassifier(nengo.Network):
         (`final_memory`, before ``e_x``)."""
         return hidden_rates(self.model_config, self.params, m * self.params["e_x"][0, 0])
 
-    def memory_states(self, x, x_prev=None, progress_bar=True, batch_size=500, quantized=False):
+    def memory_states(self, x, x_prev=None, progress_bar=True, batch_size=500, quantized=False,
+                      dtype="float64"):
         """What the hidden layer reads from the spiking memory during the hold.
 
         Simulates this classifier's own spiking memory (`simulate_memory`:
@@ -334,6 +335,8 @@ class SpikingLMUClassifier(nengo.Network):
             Sequences simulated together.
         quantized : bool
             With the recurrent weights Loihi stores (`simulate_memory`).
+        dtype : {"float64", "float32"}
+            The type of the memory's recurrent product (`simulate_memory`).
 
         Returns
         -------
@@ -358,7 +361,7 @@ class SpikingLMUClassifier(nengo.Network):
         steps = last + self.scheme.shifts
         m = simulate_memory(self.memory, stream, synapse=self.hidden_synapse, steps=steps,
                             batch_size=batch_size, progress_bar=progress_bar,
-                            quantized=quantized)
+                            quantized=quantized, dtype=dtype)
         return m.transpose(1, 0, 2).astype(np.float32)
 
     def simulate_readout(self, states, rng=None):

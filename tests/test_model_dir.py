@@ -79,6 +79,18 @@ def test_deployment_settings():
     with pytest.warns(UserWarning, match="fine-tuned against a spiking memory with "
                       "memory_neurons=20, not memory_neurons=30"):
         deployment_settings(spiking, memory_neurons=30)
+    # the chip steps per element it was simulated at: 1 when not recorded, and
+    # only for the spiking memory (the exact one runs one step per element)
+    assert settings["steps_per_element"] == 1
+    assert "steps_per_element" not in deployment_settings(spiking, "exact")
+    at_4 = {"readout": {**spiking["readout"],
+                        "spiking_memory": {**tuned, "steps_per_element": 4}}}
+    assert deployment_settings(at_4)["steps_per_element"] == 4
+    assert deployment_settings(at_4, steps_per_element=4)["steps_per_element"] == 4
+    with pytest.warns(UserWarning, match="steps_per_element=4, not steps_per_element=2"):
+        assert deployment_settings(at_4, steps_per_element=2)["steps_per_element"] == 2
+    with pytest.warns(UserWarning, match="steps_per_element=1, not steps_per_element=4"):
+        deployment_settings(spiking, steps_per_element=4)
 
 
 def test_params_roundtrip(tmp_path):
@@ -460,8 +472,10 @@ def test_readout_schema_is_what_readout_settings_records():
             for key in ("memory_noise", "readout_draws", "loss"):
                 check_run_config({"model": MODEL, "readout": {
                     k: v for k, v in recorded.items() if k != key}})
-    # what finetune_psmnist records: SpikingSettings, seed, weights
-    assert set(SpikingSettings().to_json()) | {"seed", "weights"} == (
+    # what finetune_psmnist records: SpikingSettings, seed, weights and, when
+    # not the defaults, the chip steps per element, dtype and from_rest
+    assert set(SpikingSettings().to_json()) | {"seed", "weights", "steps_per_element", "dtype",
+                                               "from_rest"} == (
         set(SPIKING_MEMORY_REQUIRED) | set(SPIKING_MEMORY_OPTIONAL))
     assert set(SpikingSettings.MEMORY_KEYS) | {"seed", "max_rate"} == set(
         SPIKING_MEMORY_REQUIRED)  # what deployment_settings reads

@@ -109,6 +109,25 @@ def test_simulate_memory_matches_nengo(neuron_type, loihi_input, synapse, kind, 
     assert allclose(out, np.array(expected)[:, steps], atol=1e-9)
 
 
+def test_simulate_memory_float32():
+    """float32 recurrent products: exactly float64's memory until a spike
+    moves (the products differ by float32's rounding; the spikes, filters
+    and neurons are the same)."""
+    mem = LegendreMemory(0.3, 6, n_neurons=20, neuron_type=loihi_memory_neuron(), seed=3,
+                         max_rates=nengo.dists.Uniform(600, 900))
+    u = np.stack([nengo.processes.WhiteSignal(0.6, high=5, rms=0.5, seed=i).run_steps(600)
+                  for i in range(2)])
+    m64 = simulate_memory(mem, u, synapse=0.005, progress_bar=False)
+    m32 = simulate_memory(mem, u, synapse=0.005, progress_bar=False, dtype="float32")
+    assert m32.dtype == np.float64 and m32.shape == m64.shape == (2, 600, 6)
+    # here no spike moves in 600 steps (at order 64 over thousands of steps,
+    # some do, and the states differ by about half their rms: README)
+    assert np.array_equal(m32[:, :300], m64[:, :300])
+    assert np.sqrt(np.mean((m32 - m64) ** 2)) < 1e-3 * np.sqrt(np.mean(m64 ** 2))
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        simulate_memory(mem, u, progress_bar=False, dtype="float16")
+
+
 @pytest.mark.parametrize("u, kwargs, message", [
     (np.zeros((2, 10)), {}, "u must have shape"),
     (np.zeros((2, 10, 1)), dict(steps=[10]), "steps must be integers in 0..9"),
@@ -388,6 +407,10 @@ def test_train_spiking_readout_errors(tmp_path):
      "--readout-loss"),
     (["psmnist", "finetune", "--model", "X", "--out", "Y", "--max-rate", "0"], "--max-rate"),
     (["psmnist", "finetune", "--model", "X", "--out", "Y", "--weights", "int8"], "--weights"),
+    (["psmnist", "finetune", "--model", "X", "--out", "Y", "--steps-per-element", "0"],
+     "--steps-per-element"),
+    (["psmnist", "finetune", "--model", "X", "--out", "Y", "--memory-dtype", "float16"],
+     "--memory-dtype"),
     (["psmnist", "evaluate", "--model", "X", "--memory", "spiking"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--seed", "1"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--backend", "loihi", "--memory-max-rate", "0"],
@@ -475,3 +498,61 @@ def test_nonfinite_params_refused(small, name):
     bad[name].flat[0] = np.nan
     with pytest.raises(ValueError, match=rf"params\['{name}'\] contains NaN or inf"):
         SpikingLMUClassifier(CONFIG, bad, x[:5])
+
+
+def test_finetune_states_at_k_steps_per_element(model_dir, allclose):
+    """The memory states a K-step fine-tune trains on are those of the
+    classifier evaluate deploys at K chip steps per element, run in nengo
+    back to back (independent: the whole classifier in nengo.Simulator)."""
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+        _simulated_states,
+        deployed_classifier,
+    )
+
+    k = 2
+    net, data = deployed_classifier(str(model_dir), "spiking", memory_neurons=5, seed=3,
+                                    steps_per_element=k)
+    assert (net.n_steps, net.hold_steps, net.window) == (k * 784, k * 40, k * 30)
+    x, xv = data["train"][0][:1], data["valid"][0][:2]
+    states = {rest: _simulated_states(net, x, xv, 3, "float", False, k=k, from_rest=rest)
+              for rest in (False, True)}
+    assert states[False][1].shape == (k * 30 + 1, 2, 12)  # every chip step of the window
+    with net:
+        probe = nengo.Probe(net.memory.output, synapse=net.hidden_synapse)
+    net.set_inputs(np.repeat(xv, k, axis=1))  # back to back, the first from rest
+    steps = net.steps_per_sequence
+    with make_simulator(net, "nengo", progress_bar=False) as sim:
+        sim.run_steps(2 * steps)
+    last = net.n_steps - 1 + net.scheme.shifts  # the readout steps after each image
+    expected = [sim.data[probe][i * steps + last] for i in (0, 1)]
+    assert allclose(states[True][1][:, 0], expected[0], atol=1e-5, rtol=1e-5)  # from rest
+    assert allclose(states[False][1][:, 1], expected[1], atol=1e-5, rtol=1e-5)  # after xv[0]
+    assert not allclose(states[True][1][:, 1], expected[1], atol=1e-3)  # a different history
+
+
+def test_finetune_steps_per_element(model_dir, tmp_path):
+    """finetune --steps-per-element K records K with the memory's settings;
+    evaluate and loihi-report deploy it by default and warn at another K."""
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+        evaluate_psmnist,
+        finetune_psmnist,
+    )
+
+    out = tmp_path / "tuned-k2"
+    history = finetune_psmnist(str(model_dir), str(out), memory_neurons=5, seed=3, n_train=40,
+                               n_valid=20, epochs=1, batch_size=20, steps_per_element=2, from_rest=True,
+                               memory_dtype="float32", progress_bar=False, verbose=0)
+    assert 0 <= history["val_spiking_accuracy"] <= 1
+    run_config, _ = load_model(str(out))
+    readout = run_config["readout"]
+    assert (readout["hold_steps"], readout["window"]) == (40, 30)  # in sequence elements
+    memory = readout["spiking_memory"]
+    assert memory["steps_per_element"] == 2 and memory["from_rest"] is True
+    assert memory["dtype"] == "float32"
+    result = evaluate_psmnist(str(out), backend="loihi", memory="spiking", n_test=1,
+                              batch_size=1, progress_bar=False)
+    assert result["steps_per_element"] == 2 and result["steps_per_image"] == 2 * (784 + 40)
+    assert (result["hold_steps"], result["window"]) == (80, 60)
+    with pytest.warns(UserWarning, match="fine-tuned against a spiking memory with "
+                      "steps_per_element=2, not steps_per_element=1"):
+        loihi_report(str(out), memory="spiking", steps_per_element=1)

@@ -266,6 +266,9 @@ FINETUNE_NUMBERS = (
      "window drawn per image"),
     ("max_rate", float, 0, True, "rate in Hz of the 99th percentile of the hidden "
      "neurons on chip; evaluate uses it by default"),
+    ("steps_per_element", int, 1, False, "chip steps per sequence element (and hold step) "
+     "of the simulated memory, K times slower, as evaluate --steps-per-element K deploys "
+     "it; evaluate uses it by default"),
 )
 
 
@@ -274,6 +277,7 @@ def _add_finetune(ps_sub):
         READOUT_LOSSES,
         ReadoutScheme,
     )
+    from nengo_lmu.memory_simulation import DTYPES  # pylint: disable=import-outside-toplevel
     from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
         FINETUNE,
         MEMORY_WEIGHTS,
@@ -297,6 +301,13 @@ def _add_finetune(ps_sub):
     ft.add_argument("--weights", choices=MEMORY_WEIGHTS, default=FINETUNE["weights"],
                     help="the simulated memory's recurrent weights: the 8-bit ones Loihi "
                     "stores, or nengo's floating-point ones (default: %(default)s)")
+    ft.add_argument("--memory-dtype", choices=DTYPES, default=FINETUNE["memory_dtype"],
+                    help="floating-point type of the simulated memory's recurrent product; "
+                    "float32 is about twice as fast, a different draw of the same "
+                    "distortion (default: %(default)s)")
+    ft.add_argument("--from-rest", action="store_true",
+                    help="simulate every image from rest, as a batched evaluate "
+                    "(--batch-size) runs them, not after another image: half the steps")
     ft.add_argument("--readout-loss", choices=READOUT_LOSSES, default=FINETUNE["readout_loss"],
                     help="the loss of the logits averaged over the readout window, as the "
                     "chip reads out (window), or of each drawn shift (draw) "

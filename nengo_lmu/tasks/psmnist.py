@@ -17,6 +17,7 @@ from nengo_lmu.backends import check_backend
 from nengo_lmu.data import SIDE, TranslateAugmentation, check_sequences, load_psmnist
 from nengo_lmu.io import file_sha256, save_figure
 from nengo_lmu.lmu import build_classifier
+from nengo_lmu.memory_simulation import DTYPES
 from nengo_lmu.metrics import accuracy
 from nengo_lmu.model_dir import SpikingSettings, deployment_settings, load_model
 from nengo_lmu.neurons import NEURON_TYPES, check_spiking_counterpart
@@ -210,7 +211,7 @@ FINETUNE = dict(memory_neurons=SpikingSettings.memory_neurons,
                 memory_max_rate=SpikingSettings.memory_max_rate, seed=0, n_train=50000,
                 n_valid=2000, epochs=20, learning_rate=1e-3, weight_decay=0.01,
                 readout_draws=1, readout_loss="window", max_rate=SpikingSettings.max_rate,
-                weights="loihi")
+                weights="loihi", steps_per_element=1, memory_dtype="float64", from_rest=False)
 
 #: Weights of the simulated memory in `finetune_psmnist`: Loihi's 8-bit ones
 #: (`nengo_lmu.loihi.chip_weights`) or nengo's floating-point ones.
@@ -219,10 +220,15 @@ MEMORY_WEIGHTS = ("loihi", "float")
 
 def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, n_train,
                     n_valid, epochs, batch_size, learning_rate, weight_decay, memory_neurons,
-                    memory_max_rate, max_rate, spiking):
+                    memory_max_rate, max_rate, steps_per_element, memory_dtype, from_rest,
+                    spiking):
     """`finetune_psmnist`'s checks, before any data are loaded or simulated;
     sets ``spiking``'s readout defaults from the model's own readout.
     Returns ``(model_dir, out, seed, run_config, params)``."""
+    k = check_integer("steps_per_element", steps_per_element)
+    check_choice("memory_dtype", memory_dtype, DTYPES)
+    if not isinstance(from_rest, bool):
+        raise ValueError(f"from_rest must be True or False, got {from_rest!r}")
     training.check_train_args(epochs, "parallel", batch_size, learning_rate, weight_decay,
                               None, None, seed)
     model_dir = check_input_dir("model_dir", model_dir, "model directory")
@@ -243,13 +249,15 @@ def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, 
         spiking.setdefault("window", trained["window"])
     settings = check_spiking_settings(
         config, "spiking", dict(spiking, memory_neurons=memory_neurons,
-                                memory_max_rate=memory_max_rate, max_rate=max_rate, seed=seed))
+                                memory_max_rate=memory_max_rate, max_rate=max_rate, seed=seed,
+                                steps_per_element=k))
     window = settings.get("window", ReadoutScheme.window)
-    # the simulated states (float64), scaled copies and NengoDL's float32 feeds
-    check_memory("n_train or n_valid", 3 * 8 * (window + 1) * (n_train + n_valid)
-                 * int(config.get("memory_d", 1)) * int(config["order"]),
+    # the simulated states (float64, K window + 1 chip steps), scaled copies and
+    # NengoDL's float32 feeds (window + 1 steps)
+    check_memory("n_train or n_valid", (8 * (k * window + 1) + 2 * 8 * (window + 1))
+                 * (n_train + n_valid) * int(config.get("memory_d", 1)) * int(config["order"]),
                  f"fine-tuning on {n_train + n_valid:,} simulated memories "
-                 f"({window + 1} readout steps each)")
+                 f"({k * window + 1} readout steps each)")
     window_loss = readout_loss == "window"
     training.check_model_size(config, n_train * (1 if window_loss else readout_draws) + n_valid,
                               batch_size=batch_size, n_steps=window + 1 if window_loss else 1,
@@ -257,16 +265,24 @@ def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, 
     return model_dir, out, seed, run_config, params
 
 
-def _simulated_states(net, x, xv, seed, weights, progress_bar):
+def _simulated_states(net, x, xv, seed, weights, progress_bar, k=1, dtype="float64",
+                      from_rest=False):
     """The spiking memory of ``net`` simulated on the training images, each
     after a random other one, and the validation images back to back, in
-    one call (one build of the memory's weights): ``(train, valid)``."""
+    one call (one build of the memory's weights): ``(train, valid)``; with
+    ``from_rest``, every image from rest instead.
+
+    ``net`` runs ``k`` chip steps per element (`chip_time`): each image is
+    presented for ``k`` steps per element (``np.repeat(x, k, axis=1)``, as
+    `evaluate_psmnist` presents it), and the states are those of every chip
+    step of the readout window, ``k * window + 1`` of them."""
     n_train = len(x)
     rng = np.random.RandomState(seed)
     before = (np.arange(n_train) + rng.randint(1, max(n_train, 2), size=n_train)) % n_train
-    m = net.memory_states(np.concatenate([x, xv]),
-                          np.concatenate([x[before], np.zeros_like(xv[:1]), xv[:-1]]),
-                          progress_bar=progress_bar, quantized=weights == "loihi")
+    x_prev = None if from_rest else np.repeat(
+        np.concatenate([x[before], np.zeros_like(xv[:1]), xv[:-1]]), k, axis=1)
+    m = net.memory_states(np.repeat(np.concatenate([x, xv]), k, axis=1), x_prev,
+                          progress_bar=progress_bar, quantized=weights == "loihi", dtype=dtype)
     return m[:, :n_train], m[:, n_train:]
 
 
@@ -277,7 +293,10 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                      weight_decay=FINETUNE["weight_decay"],
                      readout_draws=FINETUNE["readout_draws"],
                      readout_loss=FINETUNE["readout_loss"], max_rate=FINETUNE["max_rate"],
-                     weights=FINETUNE["weights"], batch_size=100, source="auto",
+                     weights=FINETUNE["weights"],
+                     steps_per_element=FINETUNE["steps_per_element"],
+                     memory_dtype=FINETUNE["memory_dtype"], from_rest=FINETUNE["from_rest"],
+                     batch_size=100, source="auto",
                      progress_bar=True, verbose=1, **spiking):
     """Fine-tune a trained model's classifier against its spiking memory on Loihi.
 
@@ -298,12 +317,32 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     readout window as the chip reads them out; ``readout_loss="draw"``
     trains on ``readout_draws`` shifts of the window per image instead).
 
+    With ``steps_per_element=K`` the memory is simulated as `evaluate_psmnist`
+    deploys it with that setting (`chip_time`, `deployed_classifier`): each
+    element and each hold step lasts K chip steps and the memory runs K
+    times slower, so the simulation costs K times as many steps. The
+    classifier is trained on the states at every K-th chip step of the
+    readout window (``window + 1`` of them, the shifts of the K = 1
+    readout, in elements), and the validation with the hidden neurons
+    spiking reads all ``K * window + 1`` chip steps, as the chip does.
+    ``memory_dtype="float32"`` simulates the memory's recurrent product in
+    float32 (`nengo_lmu.memory_simulation.simulate_memory`), about twice as
+    fast (but the memory is chaotic: its spikes soon differ from float64's,
+    a different draw of the same distortion). ``from_rest=True`` simulates
+    every image from rest, as a batched evaluation (``batch_size``) runs
+    them, instead of after another image: half the steps. All three are
+    recorded with the memory's settings.
+
     ``out`` becomes a model directory like any other (resumable; the states
     are simulated again on resume, identically). Its ``config.json`` records
     the memory's settings, and `evaluate_psmnist` uses them by default (and
-    warns when told to use other neurons or synapses). The classifier learns
-    the distortion of Loihi's neurons rather than one network's: on memories
-    with other seeds it does as well (see the README). ``**spiking`` goes to
+    warns when told to use other neurons, synapses or steps per element).
+    At order 16 and K = 1 the classifier learned the distortion of Loihi's
+    neurons rather than one network's (on memories with other seeds it did
+    as well); at order 64 and K = 4 it did not on the emulator (in the
+    simulation in part): deploy the ``seed`` it was tuned with, as
+    `evaluate_psmnist` does by default (see the README).
+    ``**spiking`` goes to
     `SpikingLMUClassifier` (``hold_steps``, ``window``, ``memory_synapse``,
     ``hidden_synapse``); ``hold_steps`` and ``window`` default to the
     model's own readout, if it was trained with ``readout="hold"``.
@@ -315,38 +354,44 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     or the memory simulated.
     Returns the training history.
     """
-    from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
-
     # every setting is checked before the data are loaded or the memory simulated
     model_dir, out, seed, run_config, params = _check_finetune(
         model_dir, out, seed, weights, readout_loss, readout_draws, n_train, n_valid,
         epochs, batch_size, learning_rate, weight_decay, memory_neurons, memory_max_rate,
-        max_rate, spiking)
+        max_rate, steps_per_element, memory_dtype, from_rest, spiking)
     config = run_config["model"]
-    data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
+    k = steps_per_element
+    # the spiking classifier as evaluate_psmnist deploys it (calibrated the same way)
+    net, data = deployed_classifier(model_dir, "spiking", source, memory_neurons=memory_neurons,
+                                    memory_max_rate=memory_max_rate, seed=seed,
+                                    max_rate=max_rate, steps_per_element=k, **spiking)
     x, y = data["train"]
     xv, yv = data["valid"]
     for name, n, total in (("n_train", n_train, len(x)), ("n_valid", n_valid, len(xv))):
         if n > total:
             raise ValueError(f"{name} must be an integer in 1..{total}, got {n!r}")
-    x_cal = xv[:N_CALIBRATION]  # as evaluate_psmnist calibrates
-    net = SpikingLMUClassifier(config, params, x_cal, memory="spiking",
-                               memory_neurons=memory_neurons,
-                               memory_max_rate=memory_max_rate, seed=seed,
-                               max_rate=max_rate, **spiking)  # validates everything
+    spiking_memory = {**net.settings.to_json(), "seed": seed, "weights": weights}
+    if k > 1:
+        spiking_memory["steps_per_element"] = k
+    if memory_dtype != FINETUNE["memory_dtype"]:
+        spiking_memory["dtype"] = memory_dtype
+    if from_rest:
+        spiking_memory["from_rest"] = True
     settings = readout_settings(
-        "spiking", net.hold_steps, net.window, readout_draws=readout_draws,
-        readout_loss=readout_loss,
-        spiking_memory={**net.settings.to_json(), "seed": seed, "weights": weights})
+        "spiking", net.hold_steps // k, net.window // k, readout_draws=readout_draws,
+        readout_loss=readout_loss, spiking_memory=spiking_memory)
     x, y = check_sequences(x[:n_train], y[:n_train])
     xv, yv = check_sequences(xv[:n_valid], yv[:n_valid])
     start = time.perf_counter()
-    states = _simulated_states(net, x, xv, seed, weights, progress_bar)
+    chip_states = _simulated_states(net, x, xv, seed, weights, progress_bar, k, memory_dtype,
+                                    from_rest)
     simulate_s = time.perf_counter() - start
+    # every K-th chip step of the window: the shifts of the readout in elements
+    states = tuple(m[::k] for m in chip_states)
     e_x = net.params["e_x"][0, 0]  # the memory does not depend on it (see final_memory)
     # the model as it was, read from the same simulated memory
     val_before = accuracy(stream_logits(config, net.params, e_x * states[1]), yv)
-    spikes_before = accuracy(net.simulate_readout(states[1])[0], yv)
+    spikes_before = accuracy(net.simulate_readout(chip_states[1])[0], yv)
     if verbose:
         print(f"before fine-tuning, on the simulated spiking memory: validation accuracy "
               f"{val_before:.4f}, {spikes_before:.4f} with the hidden neurons spiking")
@@ -364,12 +409,9 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     history["simulate_s"] = simulate_s
     history["val_accuracy_before"] = val_before
     # the tuned classifier with its spikes, deployed as evaluate deploys it
-    tuned = SpikingLMUClassifier(config, load_model(out)[1], x_cal,
-                                 memory="spiking", memory_neurons=memory_neurons,
-                                 memory_max_rate=memory_max_rate, seed=seed,
-                                 max_rate=max_rate, **spiking)
+    tuned, _ = deployed_classifier(out, "spiking", source, **spiking)
     history["val_spiking_accuracy_before"] = spikes_before
-    history["val_spiking_accuracy"] = accuracy(tuned.simulate_readout(states[1])[0], yv)
+    history["val_spiking_accuracy"] = accuracy(tuned.simulate_readout(chip_states[1])[0], yv)
     history["wall_s"] = time.perf_counter() - start
     save_figure(plot_history(history), os.path.join(out, "training.png"), dpi=110)
     return history
@@ -404,7 +446,8 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     and ``window``.
     ``**spiking`` goes to `SpikingLMUClassifier` (``max_rate``,
     ``hold_steps``, ``window``, ``memory_neurons``, ...), except
-    ``steps_per_element`` (K, default 1; ``memory="spiking"`` only): the chip
+    ``steps_per_element`` (K, default 1, or the K a fine-tuned model was
+    tuned at; ``memory="spiking"`` only): the chip
     runs K steps per sequence element and per step of the hold, with a
     memory K times slower (`chip_time`; the same trained weights); the
     result's ``steps_per_image``, ``hold_steps`` and ``window`` are chip

@@ -9,7 +9,9 @@ def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
             "--realisations", "oscillators-4,oscillators-4x2@900", "--memory-neurons", "10",
             "--epochs", "1", "--n-train", "200", "--n-test", "4", "--n-nrmse", "2",
             "--n-nrmse-emulator", "1")
-    proc = run_benchmark("onchip_memory", *args)
+    tune = ("--finetune", "oscillators-4x2@900", "--finetune-n-train", "100",
+            "--finetune-n-valid", "100")
+    proc = run_benchmark("onchip_memory", *args, *tune)
     assert proc.returncode == 0, proc.stderr
     result = json.loads((tmp_path / "docs" / "onchip_memory.json").read_text())
     row, slow = result["rows"]
@@ -17,7 +19,14 @@ def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
     res = row["rate-trained"]
     assert res["emulator"]["n_test"] == 4 and res["emulator"]["steps_per_image"] == 824
     # two chip steps per element: the same trained model, run twice as long
-    assert [p.name for p in (tmp_path / "models").iterdir()] == ["oscillators-4"]
+    # fine-tuned against the memory at its own K and rate
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
+        "oscillators-4", "oscillators-4-finetuned-k2-r900"]
+    tuned = json.loads((tmp_path / "models" / "oscillators-4-finetuned-k2-r900"
+                        / "config.json").read_text())["readout"]["spiking_memory"]
+    assert tuned["steps_per_element"] == 2 and tuned["memory_max_rate"] == 900
+    assert slow["fine-tuned"]["emulator"]["steps_per_image"] == 2 * 824
+    assert slow["fine-tuned"]["emulator"]["memory_max_rate"] == 900
     assert slow["steps_per_element"] == 2 and not slow.get("earlier")
     assert slow["rate-trained"]["emulator"]["steps_per_image"] == 2 * 824
     assert slow["rate-trained"]["emulator"]["memory_max_rate"] == 900
@@ -32,7 +41,7 @@ def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
     assert "| oscillators | 4 | 10 | 900 | 2 | rate-trained | 1648 |" in proc.stdout
     assert (tmp_path / "docs" / "onchip_memory.png").stat().st_size > 10_000
     # rerun: every step is read back, nothing is recomputed
-    again = run_benchmark("onchip_memory", *args)
+    again = run_benchmark("onchip_memory", *args, *tune)
     assert again.returncode == 0, again.stderr
     assert "state NRMSE" in again.stdout
     assert json.loads((tmp_path / "docs" / "onchip_memory.json").read_text()) == result
