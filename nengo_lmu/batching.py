@@ -52,7 +52,9 @@ from nengo.utils.progress import Progress, ProgressTracker
 from nengo_lmu.backends import make_simulator
 from nengo_lmu.batched_emulator import BatchedEmulator
 from nengo_lmu.lmu import LMUClassifier
-from nengo_lmu.spiking import SpikingLMUClassifier
+from nengo_lmu.memory_simulation import memory_weights
+from nengo_lmu.readout import hold_stream
+from nengo_lmu.spiking import SpikingLMUClassifier, check_sequences_arg
 from nengo_lmu.validation import check_choice, check_integer
 
 #: Backends of `run_batched`.
@@ -430,6 +432,79 @@ class BatchedNetwork(nengo.Network):
         if transform is None:
             return nengo.Connection(pre, post, synapse=conn.synapse)
         return nengo.Connection(pre, post, transform=transform, synapse=conn.synapse)
+
+
+def emulated_memory_states(classifier, x, batch_size=DEFAULT_BATCH_SIZE, progress_bar=True):
+    """What the hidden layer of ``classifier`` reads from its spiking memory
+    during the hold, with the memory on the batched emulator.
+
+    The counterpart of `SpikingLMUClassifier.memory_states` (each sequence
+    from rest, then ``hold_steps`` zeros) in nengo_loihi's own arithmetic:
+    the classifier runs on `BatchedEmulator` (the emulator bit for bit: the
+    chip's 8-bit weights, integer voltages and input spikes), ``batch_size``
+    sequences side by side, and the spikes of the memory's neurons are
+    decoded with the memory's decoders and filtered by ``hidden_synapse`` as
+    a nengo probe of ``classifier.memory.output`` would read them (the
+    previous step's output), at the steps of each shift of the readout
+    window. The spiking memory is chaotic (README), so training a classifier
+    on these states (`nengo_lmu.tasks.psmnist.finetune_psmnist` with
+    ``memory_simulation="emulator"``) teaches it the memory the emulator
+    holds, which nengo's floating-point simulation only approximates.
+
+    Parameters
+    ----------
+    classifier : `SpikingLMUClassifier`
+        With ``memory="spiking"`` and a seed.
+    x : ndarray, shape ``(n, n_steps, 1)``
+        Float sequences as the classifier runs them (``n_steps`` steps each:
+        with K chip steps per element, ``np.repeat(images, K, axis=1)``).
+    batch_size : int
+    progress_bar : bool
+
+    Returns
+    -------
+    ndarray, shape ``(window + 1, n, order)``, float32
+        Before ``e_x``, like `SpikingLMUClassifier.memory_states`.
+    """
+    if not isinstance(classifier, SpikingLMUClassifier) or classifier.memory_mode != "spiking":
+        raise ValueError("emulated_memory_states needs a SpikingLMUClassifier with "
+                         "memory='spiking'")
+    if classifier.seed is None:
+        raise ValueError("emulated_memory_states needs a seeded classifier (seed=...)")
+    x = check_sequences_arg("x", x, classifier.n_steps)
+    batch_size = check_integer("batch_size", batch_size)
+    hold = classifier.hold_steps
+    n_steps = classifier.n_steps + hold
+    steps = n_steps - hold - 1 + classifier.scheme.shifts  # after the last element
+    a = float(np.exp(-classifier.dt / classifier.hidden_synapse))
+    # the filter forgets its start (exp(-30)) before the window opens
+    first = max(0, int(steps[0]) - int(np.ceil(30 * classifier.hidden_synapse / classifier.dt)))
+    record = np.arange(first, n_steps)
+    where = {int(t): i for i, t in enumerate(steps)}
+    decoders = memory_weights(classifier.memory)["D"]
+    with classifier:
+        probes = [nengo.Probe(e.neurons) for e in classifier.memory.state_ensembles]
+    try:
+        emulator = BatchedEmulator(classifier, [classifier.input], probes, dt=classifier.dt)
+    finally:
+        for probe in probes:
+            classifier.probes.remove(probe)
+    out = np.zeros((len(steps), len(x), decoders.shape[1]), dtype=np.float32)
+    progress = Progress("Emulating the spiking memory", "Emulation", len(x))
+    with ProgressTracker(progress_bar, progress) as tracker:
+        for start in range(0, len(x), batch_size):
+            stream = hold_stream(x[start:start + batch_size], hold, hold)
+            spikes = emulator.run({classifier.input: stream}, n_steps, record=record)
+            spikes = np.concatenate([spikes[p] * emulator.spike_value[p] for p in probes],
+                                    axis=2)
+            filtered = previous = np.zeros((len(stream), spikes.shape[2]))
+            for i, t in enumerate(record):
+                filtered = a * filtered + (1 - a) * previous  # a probe reads the last step
+                previous = spikes[:, i]
+                if t in where:
+                    out[where[t], start:start + len(stream)] = filtered @ decoders
+            tracker.total_progress.step(len(stream))
+    return out
 
 
 def predict_batched(classifier, x, batch_size=DEFAULT_BATCH_SIZE, progress_bar=False):

@@ -194,7 +194,9 @@ SPIKING_MEMORY_REQUIRED = {
 }
 SPIKING_MEMORY_OPTIONAL = {"dt": real(0.0), "weights": STRING, "steps_per_element": integer(1),
                            # nengo_lmu.memory_simulation.DTYPES
-                           "dtype": choice(("float64", "float32")), "from_rest": BOOLEAN}
+                           "dtype": choice(("float64", "float32")), "from_rest": BOOLEAN,
+                           # nengo_lmu.tasks.psmnist.MEMORY_SIMULATIONS
+                           "simulation": choice(("nengo", "emulator"))}
 
 
 def check_spiking_memory(settings, name="spiking_memory"):

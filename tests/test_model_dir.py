@@ -473,9 +473,9 @@ def test_readout_schema_is_what_readout_settings_records():
                 check_run_config({"model": MODEL, "readout": {
                     k: v for k, v in recorded.items() if k != key}})
     # what finetune_psmnist records: SpikingSettings, seed, weights and, when
-    # not the defaults, the chip steps per element, dtype and from_rest
+    # not the defaults, the chip steps per element, dtype, from_rest and simulation
     assert set(SpikingSettings().to_json()) | {"seed", "weights", "steps_per_element", "dtype",
-                                               "from_rest"} == (
+                                               "from_rest", "simulation"} == (
         set(SPIKING_MEMORY_REQUIRED) | set(SPIKING_MEMORY_OPTIONAL))
     assert set(SpikingSettings.MEMORY_KEYS) | {"seed", "max_rate"} == set(
         SPIKING_MEMORY_REQUIRED)  # what deployment_settings reads

@@ -411,6 +411,10 @@ def test_train_spiking_readout_errors(tmp_path):
      "--steps-per-element"),
     (["psmnist", "finetune", "--model", "X", "--out", "Y", "--memory-dtype", "float16"],
      "--memory-dtype"),
+    (["psmnist", "finetune", "--model", "X", "--out", "Y", "--memory-simulation", "emulator"],
+     "--from-rest"),
+    (["psmnist", "finetune", "--model", "X", "--out", "Y", "--memory-simulation", "chip"],
+     "--memory-simulation"),
     (["psmnist", "evaluate", "--model", "X", "--memory", "spiking"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--seed", "1"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--backend", "loihi", "--memory-max-rate", "0"],
@@ -556,3 +560,55 @@ def test_finetune_steps_per_element(model_dir, tmp_path):
     with pytest.warns(UserWarning, match="fine-tuned against a spiking memory with "
                       "steps_per_element=2, not steps_per_element=1"):
         loihi_report(str(out), memory="spiking", steps_per_element=1)
+
+
+def test_emulated_memory_states_match_nengo_loihi(model_dir, allclose):
+    """The memory states on the batched emulator are the memory's spikes in
+    `nengo_loihi.Simulator` (each image alone, from rest), decoded and
+    filtered as a probe of ``memory.output`` reads them (independent: the
+    whole classifier in nengo_loihi, the filter by nengo.Lowpass)."""
+    from nengo_lmu.batching import emulated_memory_states  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.memory_simulation import memory_weights  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.psmnist import deployed_classifier  # pylint: disable=import-outside-toplevel
+
+    net, data = deployed_classifier(str(model_dir), "spiking", memory_neurons=5, seed=3)
+    x = data["valid"][0][:2].astype(float)
+    n_probes = len(net.probes)
+    states = emulated_memory_states(net, x, batch_size=2, progress_bar=False)
+    assert states.shape == (31, 2, 12) and states.dtype == np.float32
+    assert len(net.probes) == n_probes  # the network is left as it was
+    decoders = memory_weights(net.memory)["D"]
+    with net:
+        probes = [nengo.Probe(e.neurons) for e in net.memory.state_ensembles]
+    steps = net.steps_per_sequence
+    last = net.n_steps - 1 + net.scheme.shifts
+    for i in range(2):
+        net.set_inputs(x[i:i + 1])
+        with make_simulator(net, "loihi", progress_bar=False) as sim:
+            sim.run_steps(steps)
+        spikes = np.concatenate([sim.data[p] for p in probes], axis=1)
+        decoded = nengo.Lowpass(net.hidden_synapse).filt(spikes @ decoders, dt=net.dt, y0=0)
+        # a probe reads the previous step's output
+        assert allclose(states[:, i], decoded[last - 1], atol=1e-5, rtol=1e-4)
+
+
+def test_finetune_on_the_emulator(model_dir, tmp_path):
+    """finetune --memory-simulation emulator trains on the emulator's memory
+    and records it; it needs --from-rest and the chip's weights."""
+    from nengo_lmu.tasks.psmnist import finetune_psmnist  # pylint: disable=import-outside-toplevel
+
+    out = tmp_path / "tuned-emulator"
+    for kwargs, message in ((dict(), "pass from_rest=True"),
+                            (dict(from_rest=True, weights="float"), "weights must be 'loihi'"),
+                            (dict(from_rest=True, memory_simulation="chip"),
+                             "memory_simulation must be one of")):
+        with pytest.raises(ValueError, match=message):
+            finetune_psmnist(str(model_dir), str(out), **{"memory_simulation": "emulator",
+                                                          **kwargs})
+    assert not out.exists()
+    history = finetune_psmnist(str(model_dir), str(out), memory_neurons=5, seed=3, n_train=20,
+                               n_valid=10, epochs=1, batch_size=10, from_rest=True,
+                               memory_simulation="emulator", progress_bar=False, verbose=0)
+    assert 0 <= history["val_spiking_accuracy"] <= 1
+    memory = load_model(str(out))[0]["readout"]["spiking_memory"]
+    assert memory["simulation"] == "emulator" and memory["from_rest"] is True

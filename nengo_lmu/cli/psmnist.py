@@ -68,7 +68,13 @@ def cmd_psmnist_train(args, parser):
     return 0
 
 
-def cmd_psmnist_finetune(args, parser):  # pylint: disable=unused-argument
+def cmd_psmnist_finetune(args, parser):
+    if args.memory_simulation == "emulator" and not args.from_rest:
+        parser.error("--memory-simulation emulator runs every image from rest: add --from-rest")
+    if args.memory_simulation == "emulator" and (args.weights != "loihi"
+                                                 or args.memory_dtype != "float64"):
+        parser.error("--memory-simulation emulator runs the chip's own weights and arithmetic: "
+                     "--weights and --memory-dtype do not apply")
     check_model(args)
     check_out(args)
     from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
@@ -280,6 +286,7 @@ def _add_finetune(ps_sub):
     from nengo_lmu.memory_simulation import DTYPES  # pylint: disable=import-outside-toplevel
     from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
         FINETUNE,
+        MEMORY_SIMULATIONS,
         MEMORY_WEIGHTS,
     )
 
@@ -305,6 +312,11 @@ def _add_finetune(ps_sub):
                     help="floating-point type of the simulated memory's recurrent product; "
                     "float32 is about twice as fast, a different draw of the same "
                     "distortion (default: %(default)s)")
+    ft.add_argument("--memory-simulation", choices=MEMORY_SIMULATIONS,
+                    default=FINETUNE["memory_simulation"],
+                    help="where the memory runs: nengo's floating-point simulation of "
+                    "Loihi's neurons, or the batched Loihi emulator itself (needs "
+                    "--from-rest) (default: %(default)s)")
     ft.add_argument("--from-rest", action="store_true",
                     help="simulate every image from rest, as a batched evaluate "
                     "(--batch-size) runs them, not after another image: half the steps")
