@@ -361,8 +361,8 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     (`nengo_lmu.batching.emulated_memory_states`): the classifier then
     learns the memory the emulator holds, which nengo's floating-point
     simulation of the chaotic memory only approximates (order 64, K = 4:
-    74.10 % on the emulator against 61.20 %, README); about 0.26 s per
-    image at order 64 and K = 4 here, half float32's cost in nengo.
+    74.10 % on the emulator against 61.20 %, README); 0.25-0.45 s per
+    image at order 64 and K = 4 here, about float32's cost in nengo.
 
     ``out`` becomes a model directory like any other (resumable; the states
     are simulated again on resume, identically). Its ``config.json`` records
