@@ -125,13 +125,13 @@ def check_json(args):
 #: those not given stay None and are left to the model's config.json and the
 #: defaults (`nengo_lmu.model_dir.SpikingSettings`, `nengo_lmu.readout.ReadoutScheme`).
 SPIKING_FLAGS = ("max_rate", "hold_steps", "window", "memory_neurons", "memory_max_rate",
-                 "steps_per_element", "seed")
+                 "memory_synapse", "steps_per_element", "seed")
 
 
 def add_spiking_args(parser):
     """``--memory``, ``--max-rate``, ``--hold-steps``, ``--window``,
-    ``--memory-neurons``, ``--memory-max-rate``, ``--steps-per-element`` and
-    ``--seed`` (all default None: not given)."""
+    ``--memory-neurons``, ``--memory-max-rate``, ``--memory-synapse``,
+    ``--steps-per-element`` and ``--seed`` (all default None: not given)."""
     from nengo_lmu.model_dir import SpikingSettings  # pylint: disable=import-outside-toplevel
     from nengo_lmu.readout import ReadoutScheme  # pylint: disable=import-outside-toplevel
 
@@ -155,6 +155,7 @@ def add_spiking_args(parser):
                         default=None, help="highest rate in Hz of the spiking memory's "
                         "neurons, drawn from [0.8, 1] x this "
                         f"(default: {SpikingSettings.memory_max_rate:g})")
+    add_memory_synapse_arg(parser)
     parser.add_argument("--steps-per-element",
                         type=number(int, "--steps-per-element", 1), default=None,
                         metavar="K", help="with --memory spiking: chip steps per sequence "
@@ -162,6 +163,18 @@ def add_spiking_args(parser):
                         "weights (default: 1)")
     add_seed(parser, "seed of the spiking network's neuron tuning", default=None,
              shown="drawn anew")
+
+
+def add_memory_synapse_arg(parser):
+    """``--memory-synapse`` (default None: the model's, or `SpikingSettings`')."""
+    from nengo_lmu.model_dir import SpikingSettings  # pylint: disable=import-outside-toplevel
+
+    parser.add_argument("--memory-synapse",
+                        type=number(float, "--memory-synapse", 0, exclusive=True),
+                        default=None, metavar="TAU", help="time "
+                        "constant in s of the spiking memory's recurrent lowpass synapse "
+                        "(NEF principle 3) (default: the model's if fine-tuned, else "
+                        f"{SpikingSettings.memory_synapse:g})")
 
 
 def spiking_settings(args):

@@ -3,6 +3,7 @@
 from nengo_lmu.cli.common import (
     MAX_SEED,
     add_json,
+    add_memory_synapse_arg,
     add_no_progress,
     add_out,
     add_seed,
@@ -82,7 +83,7 @@ def cmd_psmnist_finetune(args, parser):
         finetune_psmnist,
     )
 
-    readout = {k: getattr(args, k) for k in ("hold_steps", "window")
+    readout = {k: getattr(args, k) for k in ("hold_steps", "window", "memory_synapse")
                if getattr(args, k) is not None}
     history = finetune_psmnist(
         args.model, args.out, progress_bar=not args.no_progress,
@@ -330,6 +331,7 @@ def _add_finetune(ps_sub):
     ft.add_argument("--window", type=number(int, "--window", 1), default=None,
                     help="last steps of the hold read out (default: the model's, or "
                     f"{ReadoutScheme.window})")
+    add_memory_synapse_arg(ft)
     add_no_progress(ft)
     ft.set_defaults(func=cmd_psmnist_finetune)
 

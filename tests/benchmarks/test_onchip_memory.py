@@ -36,7 +36,7 @@ def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
     assert row["report"]["fits_one_chip"] and row["report"]["neurons"] == 40 + 346
     for key in ("nrmse_float", "nrmse_loihi_weights", "nrmse_emulator"):
         assert len(res[key]["per_dimension"]) == 4 and 0 < res[key]["nrmse"] < 5
-    assert res["nrmse_emulator"]["n_images"] == 1 and res["nrmse_emulator"]["lag"] in (1, 2, 3)
+    assert res["nrmse_emulator"]["n_images"] == 1 and res["nrmse_emulator"]["lag"] in (2, 3, 4)
     assert "| oscillators | 4 | 10 | 700 | 1 | rate-trained | 824 |" in proc.stdout
     assert "| oscillators | 4 | 10 | 900 | 2 | rate-trained | 1648 |" in proc.stdout
     assert (tmp_path / "docs" / "onchip_memory.png").stat().st_size > 10_000

@@ -143,7 +143,11 @@ def test_help(path, capsys):
         (["psmnist", "evaluate", "--model", "X", "--max-rate", "-1"], "--max-rate must be > 0"),
         (["psmnist", "evaluate", "--model", "X", "--window", "2"],
          "--memory, --max-rate, --hold-steps, --window, --memory-neurons, --memory-max-rate, "
-         "--steps-per-element and --seed need --backend loihi"),
+         "--memory-synapse, --steps-per-element and --seed need --backend loihi"),
+        (["psmnist", "evaluate", "--model", "X", "--memory-synapse", "0"],
+         "--memory-synapse must be > 0"),
+        (["psmnist", "finetune", "--model", "X", "--out", "Y", "--memory-synapse", "-0.1"],
+         "--memory-synapse must be > 0"),
         (["psmnist", "evaluate", "--model", "X", "--steps-per-element", "0"],
          "--steps-per-element must be >= 1"),
         (["loihi-report", "--delay", "--neurons", "0"], "--neurons must be >= 1"),
@@ -188,6 +192,7 @@ def test_spiking_flags_show_the_deployment_defaults(path):
         "--memory-max-rate": f"{SpikingSettings.memory_max_rate:g}",
         "--hold-steps": str(ReadoutScheme.hold_steps),
         "--window": str(ReadoutScheme.window),
+        "--memory-synapse": f"the model's if fine-tuned, else {SpikingSettings.memory_synapse:g}",
         "--steps-per-element": "1",
         "--seed": "drawn anew",
         "--memory": "exact",
@@ -217,6 +222,8 @@ def test_readout_defaults_of_train_and_finetune():
      {"memory": "spiking", "memory_neurons": 20, "seed": 0, "window": 5}),
     (["--max-rate", "100", "--hold-steps", "10", "--memory-max-rate", "500"],
      {"memory": "exact", "max_rate": 100.0, "hold_steps": 10, "memory_max_rate": 500.0}),
+    (["--memory", "spiking", "--memory-synapse", "0.05"],
+     {"memory": "spiking", "memory_synapse": 0.05}),
 ])
 def test_spiking_kwargs(extra, expected):
     for argv in (["psmnist", "evaluate", "--model", "X", "--backend", "loihi"],
@@ -328,3 +335,25 @@ def test_every_group_registers_its_commands():
         for name, sub in _commands(parser).items():
             leaves = _commands(sub).values() if name == "psmnist" else [sub]
             assert all(callable(p.get_default("func")) for p in leaves)
+
+
+def test_finetune_passes_the_memory_synapse(monkeypatch, tmp_path):
+    """``finetune --memory-synapse`` reaches `finetune_psmnist` (which records
+    it with the memory's settings); not given, the classifier's default."""
+    from nengo_lmu.tasks import psmnist  # pylint: disable=import-outside-toplevel
+
+    calls = []
+
+    def finetune(model_dir, out, **kwargs):
+        calls.append(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(psmnist, "finetune_psmnist", finetune)
+    model = tmp_path / "model"
+    model.mkdir()
+    for extra in (["--memory-synapse", "0.05"], []):
+        with pytest.raises(SystemExit):
+            main(["psmnist", "finetune", "--model", str(model), "--out", str(tmp_path / "ft"),
+                  "--no-progress", *extra])
+    assert calls[0]["memory_synapse"] == 0.05
+    assert "memory_synapse" not in calls[1]
