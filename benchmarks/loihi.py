@@ -27,7 +27,7 @@ to back in one simulation (``classifier.run(x[:n])``, ``evaluate`` without
   training seeds (``--seeds``; training seed = fine-tuning seed = the
   memory's tuning seed): for each seed S the model
   ``OUT/psmnist-order-ORDER-hold-seed-S`` and its fine-tuned version
-  ``...-finetuned-seed-S`` (`nengo_lmu.tasks.psmnist.finetune_psmnist`,
+  ``...-finetuned-seed-S`` (`nengo_lmu.tasks.finetune.finetune_psmnist`,
   hidden neurons at ``--finetune-max-rate``), made here unless finished
   (``nengo-lmu psmnist train --order 16 --epochs 20 --readout hold --seed
   S`` and ``nengo-lmu psmnist finetune --seed S --max-rate 500`` make the
@@ -61,7 +61,7 @@ import numpy as np
 from nengo_lmu.batching import DEFAULT_BATCH_SIZE
 from nengo_lmu.io import write_json
 from nengo_lmu.tasks.peers import LOIHI_JSON
-from nengo_lmu.tasks.psmnist import FINETUNE
+from nengo_lmu.tasks.finetune import FINETUNE
 from nengo_lmu.tasks.reporting import (
     format_table,
     load_results,
@@ -201,7 +201,7 @@ def run_spiking(args):
 def _finetuned(args, model, seed):
     """``model`` fine-tuned against its spiking memory (seed ``seed``) into
     ``MODEL-finetuned-seed-SEED``, made here if that holds no finished model."""
-    from nengo_lmu.tasks.psmnist import finetune_psmnist  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.finetune import finetune_psmnist  # pylint: disable=import-outside-toplevel
 
     tuned = f"{model.rstrip(os.sep)}-finetuned-seed-{seed}"
     if args.finetune_n_train != FINETUNE["n_train"]:

@@ -59,11 +59,11 @@ from nengo_lmu.model_dir import SpikingSettings
 from nengo_lmu.plots import pyplot
 from nengo_lmu.readout import hold_stream
 from nengo_lmu.systems import MEMORY_KINDS
+from nengo_lmu.tasks.finetune import finetune_psmnist
 from nengo_lmu.tasks.psmnist import (
     N_CALIBRATION,
     deployed_classifier,
     evaluate_psmnist,
-    finetune_psmnist,
     loihi_report,
     train_psmnist,
 )

@@ -447,7 +447,7 @@ def emulated_memory_states(classifier, x, batch_size=DEFAULT_BATCH_SIZE, progres
     a nengo probe of ``classifier.memory.output`` would read them (the
     previous step's output), at the steps of each shift of the readout
     window. The spiking memory is chaotic (README), so training a classifier
-    on these states (`nengo_lmu.tasks.psmnist.finetune_psmnist` with
+    on these states (`nengo_lmu.tasks.finetune.finetune_psmnist` with
     ``memory_simulation="emulator"``) teaches it the memory the emulator
     holds, which nengo's floating-point simulation only approximates.
 

@@ -10,7 +10,7 @@ in ``tests/test_spiking.py``). About a hundred times faster per stream than
 nengo for a few hundred streams, it makes training a classifier against the
 memory the chip holds affordable
 (`nengo_lmu.spiking.SpikingLMUClassifier.memory_states`,
-`nengo_lmu.tasks.psmnist.finetune_psmnist`).
+`nengo_lmu.tasks.finetune.finetune_psmnist`).
 
 Backend glue: imports `nengo_lmu.backends` (`make_simulator`), and
 `nengo_lmu.loihi` only inside `memory_weights` with ``quantized=True``.
@@ -147,7 +147,7 @@ def simulate_memory(memory, u, synapse=None, steps=None, batch_size=500, progres
     result equals nengo's to rounding (``tests/test_spiking.py``). For a
     few hundred streams it is about a hundred times faster than nengo (or
     NengoDL) per stream, which is what makes training a classifier against
-    the spiking memory affordable (`nengo_lmu.tasks.psmnist.finetune_psmnist`).
+    the spiking memory affordable (`nengo_lmu.tasks.finetune.finetune_psmnist`).
 
     Parameters
     ----------

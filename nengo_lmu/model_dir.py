@@ -182,7 +182,7 @@ def check_model_config(model, name="model"):
 
 #: ``readout.spiking_memory``'s keys: the `SpikingSettings` of the memory a
 #: classifier was fine-tuned against, its ``seed`` and the weights it was
-#: simulated with (`nengo_lmu.tasks.psmnist.finetune_psmnist`);
+#: simulated with (`nengo_lmu.tasks.finetune.finetune_psmnist`);
 #: `deployment_settings` reads the required ones.
 SPIKING_MEMORY_REQUIRED = {
     "memory_neurons": integer(1),
@@ -195,7 +195,7 @@ SPIKING_MEMORY_REQUIRED = {
 SPIKING_MEMORY_OPTIONAL = {"dt": real(0.0), "weights": STRING, "steps_per_element": integer(1),
                            # nengo_lmu.memory_simulation.DTYPES
                            "dtype": choice(("float64", "float32")), "from_rest": BOOLEAN,
-                           # nengo_lmu.tasks.psmnist.MEMORY_SIMULATIONS
+                           # nengo_lmu.tasks.finetune.MEMORY_SIMULATIONS
                            "simulation": choice(("nengo", "emulator"))}
 
 

@@ -35,7 +35,7 @@ neurons' spike rates over the last ``window`` of them, plus ``b_out``.
 `SpikingLMUClassifier.memory_states` simulates the classifier's spiking
 memory on many sequences at once (`nengo_lmu.memory_simulation`, as
 `nengo.Simulator` runs it), which makes training against the memory the chip
-holds affordable (`nengo_lmu.tasks.psmnist.finetune_psmnist`). The
+holds affordable (`nengo_lmu.tasks.finetune.finetune_psmnist`). The
 deployment defaults are `nengo_lmu.model_dir.SpikingSettings`. What the
 spiking memory costs on Loihi and why, with the measurements, is in
 ``docs/spiking_memory.md``.
@@ -373,7 +373,7 @@ class SpikingLMUClassifier(nengo.Network):
         inter-spike interval when the window opens), with spikes averaged
         over the last ``window`` steps as `run` reads them. Seconds for
         thousands of sequences, against seconds per sequence on the
-        emulator: `nengo_lmu.tasks.psmnist.finetune_psmnist` uses it to score the
+        emulator: `nengo_lmu.tasks.finetune.finetune_psmnist` uses it to score the
         classifier with its spikes on validation data.
 
         Parameters

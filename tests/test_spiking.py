@@ -508,8 +508,10 @@ def test_finetune_states_at_k_steps_per_element(model_dir, allclose):
     """The memory states a K-step fine-tune trains on are those of the
     classifier evaluate deploys at K chip steps per element, run in nengo
     back to back (independent: the whole classifier in nengo.Simulator)."""
-    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.finetune import (  # pylint: disable=import-outside-toplevel
         _simulated_states,
+    )
+    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
         deployed_classifier,
     )
 
@@ -537,9 +539,11 @@ def test_finetune_states_at_k_steps_per_element(model_dir, allclose):
 def test_finetune_steps_per_element(model_dir, tmp_path):
     """finetune --steps-per-element K records K with the memory's settings;
     evaluate and loihi-report deploy it by default and warn at another K."""
+    from nengo_lmu.tasks.finetune import (  # pylint: disable=import-outside-toplevel
+        finetune_psmnist,
+    )
     from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
         evaluate_psmnist,
-        finetune_psmnist,
     )
 
     out = tmp_path / "tuned-k2"
@@ -595,7 +599,7 @@ def test_emulated_memory_states_match_nengo_loihi(model_dir, allclose):
 def test_finetune_on_the_emulator(model_dir, tmp_path):
     """finetune --memory-simulation emulator trains on the emulator's memory
     and records it; it needs --from-rest and the chip's weights."""
-    from nengo_lmu.tasks.psmnist import finetune_psmnist  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.finetune import finetune_psmnist  # pylint: disable=import-outside-toplevel
 
     out = tmp_path / "tuned-emulator"
     for kwargs, message in ((dict(), "pass from_rest=True"),

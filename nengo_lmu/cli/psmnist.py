@@ -78,7 +78,7 @@ def cmd_psmnist_finetune(args, parser):
                      "--weights and --memory-dtype do not apply")
     check_model(args)
     check_out(args)
-    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.finetune import (  # pylint: disable=import-outside-toplevel
         FINETUNE,
         finetune_psmnist,
     )
@@ -258,7 +258,7 @@ def _add_train(ps_sub):
     tr.set_defaults(func=cmd_psmnist_train)
 
 
-#: ``psmnist finetune``'s numeric flags, keys of `nengo_lmu.tasks.psmnist.FINETUNE`:
+#: ``psmnist finetune``'s numeric flags, keys of `nengo_lmu.tasks.finetune.FINETUNE`:
 #: key, type, minimum, exclusive, help (``seed`` also at most `MAX_SEED`).
 FINETUNE_NUMBERS = (
     ("memory_neurons", int, 1, False, "neurons per memory dimension"),
@@ -285,7 +285,7 @@ def _add_finetune(ps_sub):
         ReadoutScheme,
     )
     from nengo_lmu.memory_simulation import DTYPES  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.tasks.psmnist import (  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.finetune import (  # pylint: disable=import-outside-toplevel
         FINETUNE,
         MEMORY_SIMULATIONS,
         MEMORY_WEIGHTS,

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from nengo_lmu.tasks.psmnist import finetune_psmnist, train_psmnist
+from nengo_lmu.tasks.finetune import finetune_psmnist
+from nengo_lmu.tasks.psmnist import train_psmnist
 
 TINY = dict(units=16, n_train=500, batch_size=100, learning_rate=1e-2, verbose=0)
 

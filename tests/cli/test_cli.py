@@ -340,7 +340,7 @@ def test_every_group_registers_its_commands():
 def test_finetune_passes_the_memory_synapse(monkeypatch, tmp_path):
     """``finetune --memory-synapse`` reaches `finetune_psmnist` (which records
     it with the memory's settings); not given, the classifier's default."""
-    from nengo_lmu.tasks import psmnist  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks import finetune as task  # pylint: disable=import-outside-toplevel
 
     calls = []
 
@@ -348,7 +348,7 @@ def test_finetune_passes_the_memory_synapse(monkeypatch, tmp_path):
         calls.append(kwargs)
         raise ValueError("stop here")
 
-    monkeypatch.setattr(psmnist, "finetune_psmnist", finetune)
+    monkeypatch.setattr(task, "finetune_psmnist", finetune)
     model = tmp_path / "model"
     model.mkdir()
     for extra in (["--memory-synapse", "0.05"], []):

@@ -28,7 +28,7 @@ LEARNING = "nengo_lmu.tasks.learning:online_learning"
 CAPACITY = "nengo_lmu.tasks.capacity:run_capacity"
 MACKEY_GLASS = "nengo_lmu.tasks.mackey_glass:run_mackey_glass"
 TRAIN = "nengo_lmu.tasks.psmnist:train_psmnist"
-FINETUNE = "nengo_lmu.tasks.psmnist:finetune_psmnist"
+FINETUNE = "nengo_lmu.tasks.finetune:finetune_psmnist"
 EVALUATE = "nengo_lmu.tasks.psmnist:evaluate_psmnist"
 REPORT = "nengo_lmu.tasks.psmnist:loihi_report"
 

@@ -281,3 +281,13 @@ def test_evaluate_loihi_steps_per_element(trained, tmp_path):
     assert k2["rate_accuracy"] == k1["rate_accuracy"]
     with pytest.raises(ValueError, match="steps_per_element > 1 needs memory='spiking'"):
         evaluate_psmnist(str(out), backend="loihi", n_test=2, steps_per_element=2)
+
+
+def test_finetune_names_moved_to_tasks_finetune():
+    """Fine-tuning lives in `nengo_lmu.tasks.finetune`; the old names in
+    `nengo_lmu.tasks.psmnist` still work, with a warning."""
+    from nengo_lmu.tasks import finetune, psmnist  # pylint: disable=import-outside-toplevel
+
+    for name in ("finetune_psmnist", "FINETUNE", "MEMORY_WEIGHTS", "MEMORY_SIMULATIONS"):
+        with pytest.warns(DeprecationWarning, match=f"nengo_lmu.tasks.finetune.{name}"):
+            assert getattr(psmnist, name) is getattr(finetune, name)

@@ -1,0 +1,285 @@
+"""Fine-tuning a trained psMNIST model against its spiking memory on Loihi.
+
+Loihi's neurons distort the spiking memory, deterministically; so the
+classifier can learn to read the memory the chip will hold.
+`finetune_psmnist` simulates that memory (nengo's arithmetic with Loihi's
+neuron model, `nengo_lmu.memory_simulation`, or the batched emulator,
+`nengo_lmu.batching.emulated_memory_states`) on training and validation
+images and trains the hidden and output layers on what it delivers, into a
+new model directory that `nengo_lmu.tasks.psmnist.evaluate_psmnist`
+deploys with the memory's settings (``nengo-lmu psmnist finetune``).
+"""
+
+import os
+import time
+
+import numpy as np
+
+from nengo_lmu import training
+from nengo_lmu.data import check_sequences
+from nengo_lmu.io import save_figure
+from nengo_lmu.memory_simulation import DTYPES
+from nengo_lmu.metrics import accuracy
+from nengo_lmu.model_dir import SpikingSettings, load_model
+from nengo_lmu.readout import READOUT_LOSSES, ReadoutScheme, readout_settings, stream_logits
+from nengo_lmu.tasks.psmnist import (
+    check_spiking_settings,
+    data_file,
+    deployed_classifier,
+    plot_history,
+)
+from nengo_lmu.training import train
+from nengo_lmu.validation import (
+    check_choice,
+    check_input_dir,
+    check_integer,
+    check_memory,
+    check_output_dir,
+    check_seed,
+)
+
+
+#: Defaults of `finetune_psmnist`.
+#: The memory's and the hidden neurons' settings are the deployment defaults
+#: (`SpikingSettings`), so that `evaluate_psmnist` deploys what was tuned.
+FINETUNE = dict(memory_neurons=SpikingSettings.memory_neurons,
+                memory_max_rate=SpikingSettings.memory_max_rate, seed=0, n_train=50000,
+                n_valid=2000, epochs=20, learning_rate=1e-3, weight_decay=0.01,
+                readout_draws=1, readout_loss="window", max_rate=SpikingSettings.max_rate,
+                weights="loihi", steps_per_element=1, memory_dtype="float64", from_rest=False,
+                memory_simulation="nengo")
+
+#: Weights of the simulated memory in `finetune_psmnist`: Loihi's 8-bit ones
+#: (`nengo_lmu.loihi.chip_weights`) or nengo's floating-point ones.
+MEMORY_WEIGHTS = ("loihi", "float")
+
+#: Where `finetune_psmnist` runs the spiking memory: nengo's floating-point
+#: simulation with Loihi's neuron model (`nengo_lmu.memory_simulation`), or
+#: the batched emulator (`nengo_lmu.batching.emulated_memory_states`).
+MEMORY_SIMULATIONS = ("nengo", "emulator")
+
+
+def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, n_train,
+                    n_valid, epochs, batch_size, learning_rate, weight_decay, memory_neurons,
+                    memory_max_rate, max_rate, steps_per_element, memory_dtype, from_rest,
+                    memory_simulation, spiking):
+    """`finetune_psmnist`'s checks, before any data are loaded or simulated;
+    sets ``spiking``'s readout defaults from the model's own readout.
+    Returns ``(model_dir, out, seed, run_config, params)``."""
+    k = check_integer("steps_per_element", steps_per_element)
+    check_choice("memory_dtype", memory_dtype, DTYPES)
+    if not isinstance(from_rest, bool):
+        raise ValueError(f"from_rest must be True or False, got {from_rest!r}")
+    if check_choice("memory_simulation", memory_simulation, MEMORY_SIMULATIONS) == "emulator":
+        if not from_rest:
+            raise ValueError("memory_simulation='emulator' runs every image from rest, as a "
+                             "batched evaluate does: pass from_rest=True (--from-rest)")
+        if weights != "loihi" or memory_dtype != FINETUNE["memory_dtype"]:
+            raise ValueError("memory_simulation='emulator' runs the chip's own weights and "
+                             "integer arithmetic: weights must be 'loihi' and memory_dtype "
+                             f"{FINETUNE['memory_dtype']!r}")
+    training.check_train_args(epochs, "parallel", batch_size, learning_rate, weight_decay,
+                              None, None, seed)
+    model_dir = check_input_dir("model_dir", model_dir, "model directory")
+    out = check_output_dir("out", out)
+    if os.path.abspath(out) == os.path.abspath(model_dir):
+        raise ValueError("out must be a new model directory, not the model's own")
+    seed = check_seed("seed", seed)  # it fixes the memory
+    check_choice("weights", weights, MEMORY_WEIGHTS)
+    check_choice("readout_loss", readout_loss, READOUT_LOSSES)
+    check_integer("readout_draws", readout_draws)
+    for name, n in (("n_train", n_train), ("n_valid", n_valid)):
+        check_integer(name, n)
+    run_config, params = load_model(model_dir)
+    config = run_config["model"]
+    trained = run_config["readout"]
+    if trained["scheme"] != "exact":
+        spiking.setdefault("hold_steps", trained["hold_steps"])
+        spiking.setdefault("window", trained["window"])
+    settings = check_spiking_settings(
+        config, "spiking", dict(spiking, memory_neurons=memory_neurons,
+                                memory_max_rate=memory_max_rate, max_rate=max_rate, seed=seed,
+                                steps_per_element=k))
+    window = settings.get("window", ReadoutScheme.window)
+    # the simulated states (float64, K window + 1 chip steps), scaled copies and
+    # NengoDL's float32 feeds (window + 1 steps)
+    check_memory("n_train or n_valid", (8 * (k * window + 1) + 2 * 8 * (window + 1))
+                 * (n_train + n_valid) * int(config.get("memory_d", 1)) * int(config["order"]),
+                 f"fine-tuning on {n_train + n_valid:,} simulated memories "
+                 f"({k * window + 1} readout steps each)")
+    window_loss = readout_loss == "window"
+    training.check_model_size(config, n_train * (1 if window_loss else readout_draws) + n_valid,
+                              batch_size=batch_size, n_steps=window + 1 if window_loss else 1,
+                              method="parallel")
+    return model_dir, out, seed, run_config, params
+
+
+def _simulated_states(net, x, xv, seed, weights, progress_bar, k=1, dtype="float64",
+                      from_rest=False, simulation="nengo"):
+    """The spiking memory of ``net`` simulated on the training images, each
+    after a random other one, and the validation images back to back, in
+    one call (one build of the memory's weights): ``(train, valid)``; with
+    ``from_rest``, every image from rest instead.
+
+    ``net`` runs ``k`` chip steps per element (`chip_time`): each image is
+    presented for ``k`` steps per element (``np.repeat(x, k, axis=1)``, as
+    `evaluate_psmnist` presents it), and the states are those of every chip
+    step of the readout window, ``k * window + 1`` of them. With
+    ``simulation="emulator"`` (from rest only) the memory runs on the batched
+    emulator (`nengo_lmu.batching.emulated_memory_states`)."""
+    n_train = len(x)
+    if simulation == "emulator":
+        from nengo_lmu.batching import (  # pylint: disable=import-outside-toplevel
+            emulated_memory_states,
+        )
+
+        m = emulated_memory_states(net, np.repeat(np.concatenate([x, xv]), k, axis=1),
+                                   progress_bar=progress_bar)
+        return m[:, :n_train], m[:, n_train:]
+    rng = np.random.RandomState(seed)
+    before = (np.arange(n_train) + rng.randint(1, max(n_train, 2), size=n_train)) % n_train
+    x_prev = None if from_rest else np.repeat(
+        np.concatenate([x[before], np.zeros_like(xv[:1]), xv[:-1]]), k, axis=1)
+    m = net.memory_states(np.repeat(np.concatenate([x, xv]), k, axis=1), x_prev,
+                          progress_bar=progress_bar, quantized=weights == "loihi", dtype=dtype)
+    return m[:, :n_train], m[:, n_train:]
+
+
+def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
+                     memory_max_rate=FINETUNE["memory_max_rate"], seed=FINETUNE["seed"],
+                     n_train=FINETUNE["n_train"], n_valid=FINETUNE["n_valid"],
+                     epochs=FINETUNE["epochs"], learning_rate=FINETUNE["learning_rate"],
+                     weight_decay=FINETUNE["weight_decay"],
+                     readout_draws=FINETUNE["readout_draws"],
+                     readout_loss=FINETUNE["readout_loss"], max_rate=FINETUNE["max_rate"],
+                     weights=FINETUNE["weights"],
+                     steps_per_element=FINETUNE["steps_per_element"],
+                     memory_dtype=FINETUNE["memory_dtype"], from_rest=FINETUNE["from_rest"],
+                     memory_simulation=FINETUNE["memory_simulation"], batch_size=100, source="auto",
+                     progress_bar=True, verbose=1, **spiking):
+    """Fine-tune a trained model's classifier against its spiking memory on Loihi.
+
+    Loihi's neurons distort the spiking memory (see `nengo_lmu.spiking`),
+    but deterministically: the same image gives the same spikes. So the
+    classifier can learn to read the memory the chip will actually hold.
+    This builds the spiking classifier that ``evaluate_psmnist(out,
+    backend="loihi", memory="spiking")`` runs (`SpikingLMUClassifier`,
+    calibrated the same way, with the given ``seed``, ``memory_neurons`` and
+    ``memory_max_rate``), simulates its memory with Loihi's neuron model on
+    the first ``n_train`` training images, each after another random one
+    (`SpikingLMUClassifier.memory_states`; with the recurrent weights Loihi
+    stores, ``weights="loihi"``, or nengo's, ``"float"``), and on the first ``n_valid``
+    validation images back to back, and trains the hidden and output layers,
+    starting from the model's weights, on those states with NengoDL
+    (``readout="spiking"`` of `nengo_lmu.training.train`; by default with
+    ``readout_loss="window"``, the loss of the logits averaged over the
+    readout window as the chip reads them out; ``readout_loss="draw"``
+    trains on ``readout_draws`` shifts of the window per image instead).
+
+    With ``steps_per_element=K`` the memory is simulated as `evaluate_psmnist`
+    deploys it with that setting (`chip_time`, `deployed_classifier`): each
+    element and each hold step lasts K chip steps and the memory runs K
+    times slower, so the simulation costs K times as many steps. The
+    classifier is trained on the states at every K-th chip step of the
+    readout window (``window + 1`` of them, the shifts of the K = 1
+    readout, in elements), and the validation with the hidden neurons
+    spiking reads all ``K * window + 1`` chip steps, as the chip does.
+    ``memory_dtype="float32"`` simulates the memory's recurrent product in
+    float32 (`nengo_lmu.memory_simulation.simulate_memory`), about twice as
+    fast (but the memory is chaotic: its spikes soon differ from float64's,
+    a different draw of the same distortion). ``from_rest=True`` simulates
+    every image from rest, as a batched evaluation (``batch_size``) runs
+    them, instead of after another image: half the steps. All three are
+    recorded with the memory's settings. ``memory_simulation="emulator"``
+    (with ``from_rest=True``) runs the memory on the batched emulator
+    instead, nengo_loihi's own arithmetic
+    (`nengo_lmu.batching.emulated_memory_states`): the classifier then
+    learns the memory the emulator holds, which nengo's floating-point
+    simulation of the chaotic memory only approximates (order 64, K = 4:
+    74.10 % on the emulator against 61.20 %, README); 0.25-0.45 s per
+    image at order 64 and K = 4 here, about float32's cost in nengo.
+
+    ``out`` becomes a model directory like any other (resumable; the states
+    are simulated again on resume, identically). Its ``config.json`` records
+    the memory's settings, and `evaluate_psmnist` uses them by default (and
+    warns when told to use other neurons, synapses or steps per element).
+    At order 16 and K = 1 the classifier learned the distortion of Loihi's
+    neurons rather than one network's (on memories with other seeds it did
+    as well); at order 64 and K = 4 it did not on the emulator (in the
+    simulation in part): deploy the ``seed`` it was tuned with, as
+    `evaluate_psmnist` does by default (see the README).
+    ``**spiking`` goes to
+    `SpikingLMUClassifier` (``hold_steps``, ``window``, ``memory_synapse``,
+    ``hidden_synapse``); ``hold_steps`` and ``window`` default to the
+    model's own readout, if it was trained with ``readout="hold"``.
+    ``max_rate`` (of the hidden neurons on chip) is recorded too; the
+    history adds the validation accuracy with the hidden neurons spiking
+    (`SpikingLMUClassifier.simulate_readout`) before and after.
+    Every setting, ``model_dir`` (an existing directory), ``out`` and the
+    memory the simulated states need are checked before the data are loaded
+    or the memory simulated.
+    Returns the training history.
+    """
+    # every setting is checked before the data are loaded or the memory simulated
+    model_dir, out, seed, run_config, params = _check_finetune(
+        model_dir, out, seed, weights, readout_loss, readout_draws, n_train, n_valid,
+        epochs, batch_size, learning_rate, weight_decay, memory_neurons, memory_max_rate,
+        max_rate, steps_per_element, memory_dtype, from_rest, memory_simulation, spiking)
+    config = run_config["model"]
+    k = steps_per_element
+    # the spiking classifier as evaluate_psmnist deploys it (calibrated the same way)
+    net, data = deployed_classifier(model_dir, "spiking", source, memory_neurons=memory_neurons,
+                                    memory_max_rate=memory_max_rate, seed=seed,
+                                    max_rate=max_rate, steps_per_element=k, **spiking)
+    x, y = data["train"]
+    xv, yv = data["valid"]
+    for name, n, total in (("n_train", n_train, len(x)), ("n_valid", n_valid, len(xv))):
+        if n > total:
+            raise ValueError(f"{name} must be an integer in 1..{total}, got {n!r}")
+    spiking_memory = {**net.settings.to_json(), "seed": seed, "weights": weights}
+    if k > 1:
+        spiking_memory["steps_per_element"] = k
+    if memory_dtype != FINETUNE["memory_dtype"]:
+        spiking_memory["dtype"] = memory_dtype
+    if from_rest:
+        spiking_memory["from_rest"] = True
+    if memory_simulation != FINETUNE["memory_simulation"]:
+        spiking_memory["simulation"] = memory_simulation
+    settings = readout_settings(
+        "spiking", net.hold_steps // k, net.window // k, readout_draws=readout_draws,
+        readout_loss=readout_loss, spiking_memory=spiking_memory)
+    x, y = check_sequences(x[:n_train], y[:n_train])
+    xv, yv = check_sequences(xv[:n_valid], yv[:n_valid])
+    start = time.perf_counter()
+    chip_states = _simulated_states(net, x, xv, seed, weights, progress_bar, k, memory_dtype,
+                                    from_rest, memory_simulation)
+    simulate_s = time.perf_counter() - start
+    # every K-th chip step of the window: the shifts of the readout in elements
+    states = tuple(m[::k] for m in chip_states)
+    e_x = net.params["e_x"][0, 0]  # the memory does not depend on it (see final_memory)
+    # the model as it was, read from the same simulated memory
+    val_before = accuracy(stream_logits(config, net.params, e_x * states[1]), yv)
+    spikes_before = accuracy(net.simulate_readout(chip_states[1])[0], yv)
+    if verbose:
+        print(f"before fine-tuning, on the simulated spiking memory: validation accuracy "
+              f"{val_before:.4f}, {spikes_before:.4f} with the hidden neurons spiking")
+    history = train(
+        config, (x, y), (xv, yv), out, epochs=epochs, method="parallel",
+        batch_size=batch_size, learning_rate=learning_rate, weight_decay=weight_decay,
+        seed=seed, verbose=verbose, readout="spiking", hold_steps=settings["hold_steps"],
+        window=settings["window"], readout_draws=readout_draws,
+        readout_loss=readout_loss, memory_states=(e_x * states[0], e_x * states[1]),
+        spiking_memory=settings["spiking_memory"], initial_params=params,
+        meta={"task": "psmnist", "permutation_seed": run_config.get("permutation_seed", 0),
+              "n_train": n_train, "n_valid": n_valid, "data_file": data_file(data),
+              "data_source": data.source, "base_model": os.path.abspath(model_dir)},
+    )
+    history["simulate_s"] = simulate_s
+    history["val_accuracy_before"] = val_before
+    # the tuned classifier with its spikes, deployed as evaluate deploys it
+    tuned, _ = deployed_classifier(out, "spiking", source, **spiking)
+    history["val_spiking_accuracy_before"] = spikes_before
+    history["val_spiking_accuracy"] = accuracy(tuned.simulate_readout(chip_states[1])[0], yv)
+    history["wall_s"] = time.perf_counter() - start
+    save_figure(plot_history(history), os.path.join(out, "training.png"), dpi=110)
+    return history
