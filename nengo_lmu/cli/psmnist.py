@@ -83,12 +83,13 @@ def cmd_psmnist_finetune(args, parser):
         finetune_psmnist,
     )
 
-    readout = {k: getattr(args, k) for k in ("hold_steps", "window", "memory_synapse")
+    # the classifier's settings given (else the model's readout and SpikingSettings)
+    spiking = {k: getattr(args, k) for k in ("hold_steps", "window", "memory_synapse")
                if getattr(args, k) is not None}
     history = finetune_psmnist(
         args.model, args.out, progress_bar=not args.no_progress,
         verbose=progress_verbose(args),
-        **{key: getattr(args, key) for key in FINETUNE}, **readout,
+        **{key: getattr(args, key) for key in FINETUNE}, **spiking,
     )
     best = history["best"]
     print(f"best validation accuracy on the simulated spiking memory "
