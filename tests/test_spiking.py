@@ -616,3 +616,33 @@ def test_finetune_on_the_emulator(model_dir, tmp_path):
     assert 0 <= history["val_spiking_accuracy"] <= 1
     memory = load_model(str(out))[0]["readout"]["spiking_memory"]
     assert memory["simulation"] == "emulator" and memory["from_rest"] is True
+
+
+def test_finetune_states_cache(model_dir, tmp_path):
+    """finetune --states-cache: the first run writes the simulated states, a
+    second one (another out) reads them and trains the same weights; a file
+    of other settings is refused, naming them, before anything is written."""
+    from nengo_lmu.io import read_npz  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.model_dir import load_params  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.finetune import finetune_psmnist  # pylint: disable=import-outside-toplevel
+
+    cache = tmp_path / "states.npz"
+    kwargs = dict(memory_neurons=5, seed=3, n_train=20, n_valid=10, epochs=1, batch_size=10,
+                  from_rest=True, memory_dtype="float32", states_cache=str(cache),
+                  progress_bar=False, verbose=0)
+    first = finetune_psmnist(str(model_dir), str(tmp_path / "a"), **kwargs)
+    assert not first["states_from_cache"] and cache.exists()
+    stored = read_npz(str(cache), "states", "test")
+    assert stored["train"].shape[1:] == (20, 12) and stored["valid"].shape[1:] == (10, 12)
+    second = finetune_psmnist(str(model_dir), str(tmp_path / "b"), **kwargs)
+    assert second["states_from_cache"]
+    assert second["val_spiking_accuracy"] == first["val_spiking_accuracy"]
+    a, b = (load_params(str(tmp_path / name / "params.npz"))[0] for name in "ab")
+    assert sorted(a) == sorted(b) and all(np.array_equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match=r"states_cache: .* differ in n_valid, spiking_memory"):
+        finetune_psmnist(str(model_dir), str(tmp_path / "c"),
+                         **dict(kwargs, n_valid=5, memory_neurons=6))
+    assert not (tmp_path / "c").exists()
+    with pytest.raises(ValueError, match="states_cache must be a path ending in .npz"):
+        finetune_psmnist(str(model_dir), str(tmp_path / "d"),
+                         **dict(kwargs, states_cache=str(tmp_path / "states.json")))

@@ -92,9 +92,11 @@ def cmd_psmnist_finetune(args, parser):
         **{key: getattr(args, key) for key in FINETUNE}, **spiking,
     )
     best = history["best"]
+    simulated = ("reading the memory states from " + args.states_cache
+                 if history["states_from_cache"] else "simulating the memory")
     print(f"best validation accuracy on the simulated spiking memory "
           f"{best['val_accuracy'] * 100:.2f} % (epoch {best['epoch']}); "
-          f"{history['simulate_s']:.0f} s simulating the memory, {history['wall_s']:.0f} s "
+          f"{history['simulate_s']:.0f} s {simulated}, {history['wall_s']:.0f} s "
           f"in all; model in {args.out} (evaluate it with --backend loihi --memory spiking)")
     print(f"validation accuracy with the hidden neurons spiking as on chip (simulated): "
           f"{history['val_spiking_accuracy_before'] * 100:.2f} % before, "
@@ -322,6 +324,11 @@ def _add_finetune(ps_sub):
     ft.add_argument("--from-rest", action="store_true",
                     help="simulate every image from rest, as a batched evaluate "
                     "(--batch-size) runs them, not after another image: half the steps")
+    ft.add_argument("--states-cache", metavar="FILE.npz", default=FINETUNE["states_cache"],
+                    help="keep the simulated memory states in FILE.npz: the first run "
+                    "writes them, a later one with the same model, memory settings and "
+                    "images (other epochs, learning rate, --out, or a resume) reads them "
+                    "instead of simulating again (default: none)")
     ft.add_argument("--readout-loss", choices=READOUT_LOSSES, default=FINETUNE["readout_loss"],
                     help="the loss of the logits averaged over the readout window, as the "
                     "chip reads out (window), or of each drawn shift (draw) "
