@@ -27,8 +27,13 @@ measures:
   the same trained model (one model directory per ``KIND-ORDER``) runs K
   chip steps per element and per hold step, its memory K times slower;
   fine-tuning (``--finetune``) is against the memory at the realisation's
-  own K and rate (``finetune --steps-per-element K``), into
-  ``KIND-ORDER-finetuned[-kK][-rRATE]``;
+  own K and rate (``finetune --steps-per-element K``), simulated in nengo's
+  arithmetic or, with ``--finetune-simulation emulator``, on the emulator
+  (what the best figure so far used, with ``--finetune-learning-rate 0.003
+  --finetune-epochs 60``), into
+  ``KIND-ORDER-finetuned[-kK][-rRATE][-emulator][-lrLR-epN]``, the
+  simulated states kept beside it (``...-states.npz``) so that an
+  interrupted fine-tune resumes without simulating them again;
 - the chip resources (`nengo-lmu loihi-report`): cores, neurons, synapses,
   input axons, ``fits_one_chip``.
 
@@ -59,7 +64,7 @@ from nengo_lmu.model_dir import SpikingSettings
 from nengo_lmu.plots import pyplot
 from nengo_lmu.readout import hold_stream
 from nengo_lmu.systems import MEMORY_KINDS
-from nengo_lmu.tasks.finetune import finetune_psmnist
+from nengo_lmu.tasks.finetune import FINETUNE, MEMORY_SIMULATIONS, finetune_psmnist
 from nengo_lmu.tasks.psmnist import (
     N_CALIBRATION,
     deployed_classifier,
@@ -175,15 +180,24 @@ def run_realisation(name, spec, args):
         if key in ("cores", "neurons", "synapses", "in_axons", "fits_one_chip", "chips")})
     models = [("rate-trained", model)]
     if name in args.finetune:
-        tuned = model + "-finetuned" + tag
-        if not os.path.exists(os.path.join(tuned, "params.npz")):
+        tuned = model + "-finetuned" + tag + finetune_tag(args)
+        if not os.path.exists(os.path.join(tuned, "params.npz")) or len(
+                load_results(os.path.join(tuned, "history.json")).get("epoch", [])) < \
+                args.finetune_epochs:
             log(f"{name}: fine-tuning against the spiking memory ({args.finetune_n_train} "
-                "images)")
+                f"images, memory simulated by {args.finetune_simulation})")
+            emulator = args.finetune_simulation == "emulator"
+            # the simulated states are kept: an interrupted fine-tune resumes
+            # from its checkpoint without simulating the memory again
             finetune_psmnist(model, tuned, memory_neurons=spec["memory_neurons"],
                              seed=args.seed, n_train=args.finetune_n_train,
                              n_valid=args.finetune_n_valid, max_rate=500,
                              memory_max_rate=spec["memory_max_rate"],
-                             steps_per_element=k, progress_bar=False, verbose=0)
+                             steps_per_element=k, epochs=args.finetune_epochs,
+                             learning_rate=args.finetune_learning_rate,
+                             memory_simulation=args.finetune_simulation, from_rest=emulator,
+                             states_cache=tuned + "-states.npz", progress_bar=False,
+                             verbose=0)
         models.append(("fine-tuned", tuned))
     for label, path in models:
         own = spiking if path == model else {}  # a fine-tuned model has its own settings
@@ -205,6 +219,16 @@ def run_realisation(name, spec, args):
                 progress_bar=False, steps_per_element=k, **o).items()
                 if not isinstance(v, (list, dict))})
     return row
+
+
+def finetune_tag(args):
+    """The fine-tuned model's name beyond the realisation's: the memory's
+    simulation and the training settings, when not `FINETUNE`'s."""
+    tag = "-emulator" if args.finetune_simulation == "emulator" else ""
+    if (args.finetune_learning_rate, args.finetune_epochs) != (
+            FINETUNE["learning_rate"], FINETUNE["epochs"]):
+        tag += f"-lr{args.finetune_learning_rate:g}-ep{args.finetune_epochs}"
+    return tag
 
 
 def earlier_rows(docs, names):
@@ -314,6 +338,15 @@ def main(argv=None):
                         "spiking memory as well (default: none)")
     parser.add_argument("--finetune-n-train", type=int, default=30000)
     parser.add_argument("--finetune-n-valid", type=int, default=2000)
+    parser.add_argument("--finetune-simulation", choices=MEMORY_SIMULATIONS, default="nengo",
+                        help="where fine-tuning runs the memory: nengo's arithmetic, or "
+                        "the emulator itself (every image from rest; slower, and what "
+                        "the chip holds) (default: %(default)s)")
+    parser.add_argument("--finetune-learning-rate", type=float,
+                        default=FINETUNE["learning_rate"],
+                        help="fine-tuning's initial learning rate (default: %(default)s)")
+    parser.add_argument("--finetune-epochs", type=int, default=FINETUNE["epochs"],
+                        help="fine-tuning's epochs (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=2, help="seed of the memory's tuning")
     parser.add_argument("--docs", default="docs", help="where the table goes")
     args = parser.parse_args(argv)
@@ -321,6 +354,8 @@ def main(argv=None):
         specs = {name: realisation(name, args) for name in args.realisations.split(",")}
     except ValueError as e:
         parser.error(str(e))
+    if args.finetune_learning_rate <= 0 or args.finetune_epochs < 1:
+        parser.error("--finetune-learning-rate must be > 0 and --finetune-epochs >= 1")
     args.finetune = [n for n in args.finetune.split(",") if n]
     if any(n not in specs for n in args.finetune):
         parser.error("--finetune names realisations of --realisations")
