@@ -258,7 +258,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     ``learning_rate``, ... or a resume) reads them instead of simulating the
     memory again, the same arrays to the bit; a file holding the states of
     other settings is refused, naming what differs, before anything is
-    simulated. Order 64, K = 4: about 340 MB per 5,500 images.
+    simulated. Order 64, K = 4: about 170 MB per 5,500 emulated images (float32).
 
     ``out`` becomes a model directory like any other (resumable; without a
     ``states_cache`` the states are simulated again on resume, identically). Its ``config.json`` records
