@@ -258,11 +258,13 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     ``learning_rate``, ... or a resume) reads them instead of simulating the
     memory again, the same arrays to the bit; a file holding the states of
     other settings is refused, naming what differs, before anything is
-    simulated. Order 64, K = 4: about 170 MB per 5,500 emulated images (float32).
+    simulated. Order 64, K = 4: about 170 MB per 5,500 emulated images
+    (float32).
 
     ``out`` becomes a model directory like any other (resumable; without a
-    ``states_cache`` the states are simulated again on resume, identically). Its ``config.json`` records
-    the memory's settings, and `evaluate_psmnist` uses them by default (and
+    ``states_cache`` the states are simulated again on resume,
+    identically). Its ``config.json`` records the memory's settings, and
+    `evaluate_psmnist` uses them by default (and
     warns when told to use other neurons, synapses or steps per element).
     At order 16 and K = 1 the classifier learned the distortion of Loihi's
     neurons rather than one network's (on memories with other seeds it did
