@@ -275,6 +275,7 @@ META_KEYS = {
     "data_source": STRING,
     "n_train": integer(1),
     "n_valid": integer(1),
+    "n_synthetic": integer(0),
     "data_file": _check_data_file,
     "base_model": STRING,
 }

@@ -333,7 +333,8 @@ BAD_FILES = {
                     r"config\.json: unknown key 'lr' \(known keys: model, readout, method, "
                     r"batch_size, learning_rate, weight_decay, clipnorm, epochs, decay_epochs, seed, "
                     r"augment, task, "
-                    r"permutation_seed, data_source, n_train, n_valid, data_file, base_model\)"),
+                    r"permutation_seed, data_source, n_train, n_valid, n_synthetic, data_file, "
+                    r"base_model\)"),
     "augment translate 0": (_config(augment={"translate": 0, "permutation_seed": 0}),
                             ModelDirError, r"config\.json: augment\.translate must be an "
                                            r"integer in 1\.\.27, got 0"),

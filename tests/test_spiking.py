@@ -415,6 +415,11 @@ def test_train_spiking_readout_errors(tmp_path):
      "--from-rest"),
     (["psmnist", "finetune", "--model", "X", "--out", "Y", "--memory-simulation", "chip"],
      "--memory-simulation"),
+    (["psmnist", "finetune", "--model", "X", "--out", "Y", "--n-synthetic", "10"],
+     "--n-synthetic synthesises states from the exact memory of images from rest: "
+     "add --from-rest"),
+    (["psmnist", "finetune", "--model", "X", "--out", "Y", "--n-synthetic", "-1"],
+     "--n-synthetic"),
     (["psmnist", "evaluate", "--model", "X", "--memory", "spiking"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--seed", "1"], "need --backend loihi"),
     (["psmnist", "evaluate", "--model", "X", "--backend", "loihi", "--memory-max-rate", "0"],
@@ -646,3 +651,51 @@ def test_finetune_states_cache(model_dir, tmp_path):
     with pytest.raises(ValueError, match="states_cache must be a path ending in .npz"):
         finetune_psmnist(str(model_dir), str(tmp_path / "d"),
                          **dict(kwargs, states_cache=str(tmp_path / "states.json")))
+
+
+def test_synthetic_states(rng, allclose):
+    """synthetic_states: the per-shift affine map fitted on the simulated
+    states, applied to new exact states, plus one simulated sequence's whole
+    residual; exact when the simulated states are such a map."""
+    from nengo_lmu.tasks.finetune import synthetic_states  # pylint: disable=import-outside-toplevel
+
+    exact, exact_new = rng.normal(size=(3, 40, 4)), rng.normal(size=(3, 7, 4))
+    W, b = rng.normal(size=(3, 4, 4)), rng.normal(size=(3, 1, 4))
+    mapped = exact @ W + b
+    states, r2 = synthetic_states(exact, mapped, exact_new, np.random.RandomState(0))
+    assert allclose(states, exact_new @ W + b, atol=1e-9) and allclose(r2, 1.0)
+    # a residual: each new sequence gets the whole residual of one simulated sequence
+    residual = 0.5 * rng.normal(size=mapped.shape)
+    states, r2 = synthetic_states(exact, mapped + residual, exact_new, np.random.RandomState(0))
+    assert 0 < r2 < 1
+    fits = [np.linalg.lstsq(np.c_[exact[j], np.ones(40)], (mapped + residual)[j], rcond=None)[0]
+            for j in range(3)]
+    left = states - np.stack([np.c_[exact_new[j], np.ones(7)] @ fits[j] for j in range(3)])
+    true = (mapped + residual) - np.stack([np.c_[exact[j], np.ones(40)] @ fits[j]
+                                           for j in range(3)])
+    for i in range(7):  # all three shifts of one and the same sequence
+        assert any(allclose(left[:, i], true[:, n], atol=1e-9) for n in range(40))
+    with pytest.raises(ValueError, match="exact and simulated must have one shape"):
+        synthetic_states(exact, mapped[:, :10], exact_new, rng)
+
+
+def test_finetune_synthetic(model_dir, tmp_path):
+    """finetune n_synthetic: trains on n_train simulated and n_synthetic
+    synthesised images, records it; refused without from_rest or beyond the
+    training set, before anything is written."""
+    from nengo_lmu.tasks.finetune import finetune_psmnist  # pylint: disable=import-outside-toplevel
+
+    kwargs = dict(memory_neurons=5, seed=3, n_train=20, n_valid=10, epochs=1, batch_size=10,
+                  from_rest=True, memory_dtype="float32", progress_bar=False, verbose=0)
+    with pytest.raises(ValueError, match="pass from_rest=True"):
+        finetune_psmnist(str(model_dir), str(tmp_path / "a"),
+                         **dict(kwargs, from_rest=False, n_synthetic=10))
+    with pytest.raises(ValueError, match="n_synthetic must be an integer in 0"):
+        finetune_psmnist(str(model_dir), str(tmp_path / "a"), **dict(kwargs, n_synthetic=10**6))
+    with pytest.raises(ValueError, match="n_synthetic"):
+        finetune_psmnist(str(model_dir), str(tmp_path / "a"), **dict(kwargs, n_synthetic=-1))
+    assert not (tmp_path / "a").exists()
+    history = finetune_psmnist(str(model_dir), str(tmp_path / "a"), n_synthetic=30, **kwargs)
+    assert 0 <= history["val_spiking_accuracy"] <= 1
+    run_config, _ = load_model(str(tmp_path / "a"))
+    assert run_config["n_synthetic"] == 30 and run_config["n_train"] == 20

@@ -76,6 +76,9 @@ def cmd_psmnist_finetune(args, parser):
                                                  or args.memory_dtype != "float64"):
         parser.error("--memory-simulation emulator runs the chip's own weights and arithmetic: "
                      "--weights and --memory-dtype do not apply")
+    if args.n_synthetic and not args.from_rest:
+        parser.error("--n-synthetic synthesises states from the exact memory of images from "
+                     "rest: add --from-rest")
     check_model(args)
     check_out(args)
     from nengo_lmu.tasks.finetune import (  # pylint: disable=import-outside-toplevel
@@ -269,6 +272,9 @@ FINETUNE_NUMBERS = (
     ("seed", int, 0, False, "seed of the simulated memory; evaluate uses it by default"),
     ("n_train", int, 1, False, "training images simulated"),
     ("n_valid", int, 1, False, "validation images simulated"),
+    ("n_synthetic", int, 0, False, "with --from-rest: training images beyond --n-train "
+     "whose states are synthesised from their exact memory (the simulated images' affine "
+     "map plus the residual of one of them), not simulated"),
     ("epochs", int, 1, False, "epochs"),
     ("learning_rate", float, 0, True, "initial learning rate, cosine-decayed"),
     ("weight_decay", float, 0, False, "AdamW weight decay"),

@@ -56,7 +56,7 @@ FINETUNE = dict(memory_neurons=SpikingSettings.memory_neurons,
                 n_valid=2000, epochs=20, learning_rate=1e-3, weight_decay=0.01,
                 readout_draws=1, readout_loss="window", max_rate=SpikingSettings.max_rate,
                 weights="loihi", steps_per_element=1, memory_dtype="float64", from_rest=False,
-                memory_simulation="nengo", states_cache=None)
+                memory_simulation="nengo", states_cache=None, n_synthetic=0)
 
 #: Weights of the simulated memory in `finetune_psmnist`: Loihi's 8-bit ones
 #: (`nengo_lmu.loihi.chip_weights`) or nengo's floating-point ones.
@@ -71,7 +71,7 @@ MEMORY_SIMULATIONS = ("nengo", "emulator")
 def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, n_train,
                     n_valid, epochs, batch_size, learning_rate, weight_decay, memory_neurons,
                     memory_max_rate, max_rate, steps_per_element, memory_dtype, from_rest,
-                    memory_simulation, states_cache, spiking):
+                    memory_simulation, states_cache, n_synthetic, spiking):
     """`finetune_psmnist`'s checks, before any data are loaded or simulated;
     sets ``spiking``'s readout defaults from the model's own readout.
     Returns ``(model_dir, out, seed, run_config, params)``."""
@@ -104,6 +104,9 @@ def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, 
     check_integer("readout_draws", readout_draws)
     for name, n in (("n_train", n_train), ("n_valid", n_valid)):
         check_integer(name, n)
+    if check_integer("n_synthetic", n_synthetic, minimum=0) and not from_rest:
+        raise ValueError("n_synthetic > 0 synthesises states from the exact memory of images "
+                         "from rest: pass from_rest=True (--from-rest)")
     run_config, params = load_model(model_dir)
     config = run_config["model"]
     trained = run_config["readout"]
@@ -118,11 +121,13 @@ def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, 
     # the simulated states (float64, K window + 1 chip steps), scaled copies and
     # NengoDL's float32 feeds (window + 1 steps)
     check_memory("n_train or n_valid", (8 * (k * window + 1) + 2 * 8 * (window + 1))
-                 * (n_train + n_valid) * int(config.get("memory_d", 1)) * int(config["order"]),
+                 * (n_train + n_valid + n_synthetic) * int(config.get("memory_d", 1))
+                 * int(config["order"]),
                  f"fine-tuning on {n_train + n_valid:,} simulated memories "
                  f"({k * window + 1} readout steps each)")
     window_loss = readout_loss == "window"
-    training.check_model_size(config, n_train * (1 if window_loss else readout_draws) + n_valid,
+    training.check_model_size(config, (n_train + n_synthetic) * (1 if window_loss else
+                                                                 readout_draws) + n_valid,
                               batch_size=batch_size, n_steps=window + 1 if window_loss else 1,
                               method="parallel")
     return model_dir, out, seed, states_cache, run_config, params
@@ -164,6 +169,54 @@ def _cached_states(path, key, simulate):
         save_npz(path, {"key": np.array(json.dumps(key)), "train": states[0],
                         "valid": states[1]})
     return states
+
+
+def synthetic_states(exact, simulated, exact_new, rng):
+    """Spiking memory states for sequences that were not simulated.
+
+    For each readout shift ``j`` the affine map of the exact states onto the
+    simulated ones is fitted by least squares (``simulated[j] ~ exact[j] @ W_j
+    + b_j``) and applied to ``exact_new[j]``; to that is added the residual
+    of a random simulated sequence, all its shifts together, so that the
+    distortion keeps its structure over the readout window and across the
+    state variables. Loihi's neurons distort the memory systematically, and
+    about 70 % of the simulated state's variance is such an affine map of
+    the exact one (order 64, K = 4, the emulator; README).
+
+    Parameters
+    ----------
+    exact, simulated : ndarray, shape ``(shifts, n, size)``
+        The exact and the simulated memory of the same ``n`` sequences.
+    exact_new : ndarray, shape ``(shifts, n_new, size)``
+        The exact memory of the sequences to synthesise.
+    rng : `numpy.random.RandomState`
+        Draws the residuals.
+
+    Returns
+    -------
+    states : ndarray, shape ``(shifts, n_new, size)``
+    r2 : float
+        The fraction of the simulated states' variance that the fitted maps
+        explain.
+    """
+    exact, simulated, exact_new = (np.asarray(a, dtype=np.float64)
+                                   for a in (exact, simulated, exact_new))
+    if exact.shape != simulated.shape or exact.ndim != 3 or exact_new.ndim != 3 or (
+            exact_new.shape[::2] != exact.shape[::2]):
+        raise ValueError("exact and simulated must have one shape (shifts, n, size) and "
+                         f"exact_new (shifts, n_new, size); got {exact.shape}, "
+                         f"{simulated.shape} and {exact_new.shape}")
+    n, n_new = exact.shape[1], exact_new.shape[1]
+    fitted = np.empty_like(simulated)
+    states = np.empty(exact_new.shape)
+    for j in range(len(exact)):
+        maps, *_ = np.linalg.lstsq(np.c_[exact[j], np.ones(n)], simulated[j], rcond=None)
+        fitted[j] = np.c_[exact[j], np.ones(n)] @ maps
+        states[j] = np.c_[exact_new[j], np.ones(n_new)] @ maps
+    residual = simulated - fitted
+    states += residual[:, rng.randint(n, size=n_new)]
+    r2 = 1 - residual.var() / simulated.var()
+    return states, float(r2)
 
 
 def _simulated_states(net, x, xv, seed, weights, progress_bar, k=1, dtype="float64",
@@ -208,7 +261,8 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                      steps_per_element=FINETUNE["steps_per_element"],
                      memory_dtype=FINETUNE["memory_dtype"], from_rest=FINETUNE["from_rest"],
                      memory_simulation=FINETUNE["memory_simulation"],
-                     states_cache=FINETUNE["states_cache"], batch_size=100, source="auto",
+                     states_cache=FINETUNE["states_cache"], n_synthetic=FINETUNE["n_synthetic"],
+                     batch_size=100, source="auto",
                      progress_bar=True, verbose=1, **spiking):
     """Fine-tune a trained model's classifier against its spiking memory on Loihi.
 
@@ -261,6 +315,15 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     simulated. Order 64, K = 4: about 170 MB per 5,500 emulated images
     (float32).
 
+    ``n_synthetic=N`` (with ``from_rest=True``) trains on N more training
+    images than were simulated, the ``n_train + 1``-th on: their states are
+    synthesised from their exact memory (`synthetic_states`: the simulated
+    images' affine map from the exact memory plus the residual of one of
+    them), in seconds instead of an hour of emulation. On the emulator's
+    memory (order 64, K = 4, 5,000 simulated images, tuning seed 0) 45,000
+    synthetic images moved the validation accuracy from 77.8 % to about
+    80 % (README).
+
     ``out`` becomes a model directory like any other (resumable; without a
     ``states_cache`` the states are simulated again on resume,
     identically). Its ``config.json`` records the memory's settings, and
@@ -288,7 +351,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
         model_dir, out, seed, weights, readout_loss, readout_draws, n_train, n_valid,
         epochs, batch_size, learning_rate, weight_decay, memory_neurons, memory_max_rate,
         max_rate, steps_per_element, memory_dtype, from_rest, memory_simulation, states_cache,
-        spiking)
+        n_synthetic, spiking)
     config = run_config["model"]
     k = steps_per_element
     # the spiking classifier as evaluate_psmnist deploys it (calibrated the same way)
@@ -300,6 +363,11 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     for name, n, total in (("n_train", n_train, len(x)), ("n_valid", n_valid, len(xv))):
         if n > total:
             raise ValueError(f"{name} must be an integer in 1..{total}, got {n!r}")
+    if n_train + n_synthetic > len(x):
+        raise ValueError(f"n_synthetic must be an integer in 0..{len(x) - n_train} (the "
+                         f"training images after the first n_train = {n_train}), got "
+                         f"{n_synthetic!r}")
+    x_new, y_new = x[n_train:n_train + n_synthetic], y[n_train:n_train + n_synthetic]
     spiking_memory = {**net.settings.to_json(), "seed": seed, "weights": weights}
     if k > 1:
         spiking_memory["steps_per_element"] = k
@@ -322,6 +390,16 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     simulate_s = time.perf_counter() - start
     # every K-th chip step of the window: the shifts of the readout in elements
     states = tuple(m[::k] for m in chip_states)
+    if n_synthetic:
+        exact = [net.exact_states(xs, settings["hold_steps"], settings["window"])
+                 for xs in (x, x_new)]
+        synthetic, r2 = synthetic_states(exact[0], states[0], exact[1],
+                                         np.random.RandomState(seed))
+        if verbose:
+            print(f"{n_synthetic:,} synthetic training images (the affine fit explains "
+                  f"{r2 * 100:.1f} % of the simulated states' variance)")
+        states = (np.concatenate([states[0], synthetic], axis=1), states[1])
+        x, y = np.concatenate([x, x_new]), np.concatenate([y, y_new])
     e_x = net.params["e_x"][0, 0]  # the memory does not depend on it (see final_memory)
     # the model as it was, read from the same simulated memory
     val_before = accuracy(stream_logits(config, net.params, e_x * states[1]), yv)
@@ -337,7 +415,8 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
         readout_loss=readout_loss, memory_states=(e_x * states[0], e_x * states[1]),
         spiking_memory=settings["spiking_memory"], initial_params=params,
         meta={"task": "psmnist", "permutation_seed": run_config.get("permutation_seed", 0),
-              "n_train": n_train, "n_valid": n_valid, "data_file": data_file(data),
+              "n_train": n_train, "n_valid": n_valid, "n_synthetic": n_synthetic,
+              "data_file": data_file(data),
               "data_source": data.source, "base_model": os.path.abspath(model_dir)},
     )
     history["simulate_s"] = simulate_s  # or the time to read them from states_cache
