@@ -270,7 +270,7 @@ BAD_TRAIN_ARGS = {
     # the metadata
     "meta overrides a setting": (_args(meta={"epochs": 5}), ValueError,
                                  r"meta has unknown key 'epochs' \(known keys: task, "
-                                 r"permutation_seed, data_source, n_train, n_valid, "
+                                 r"permutation_seed, data_source, n_train, n_valid, n_synthetic, "
                                  r"data_file, base_model\)"),
     "meta n_train a string": (_args(meta={"n_train": "100"}), ValueError,
                               r"meta\.n_train must be an integer >= 1, got '100'"),
