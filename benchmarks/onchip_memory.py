@@ -30,8 +30,10 @@ measures:
   own K and rate (``finetune --steps-per-element K``), simulated in nengo's
   arithmetic or, with ``--finetune-simulation emulator``, on the emulator
   (what the best figure so far used, with ``--finetune-learning-rate 0.003
-  --finetune-epochs 60``), into
-  ``KIND-ORDER-finetuned[-kK][-rRATE][-emulator][-lrLR-epN]``, the
+  --finetune-epochs 60``), optionally with ``--finetune-synthetic N`` more
+  training images whose states are synthesised from the simulated ones
+  (``finetune --n-synthetic``), into
+  ``KIND-ORDER-finetuned[-kK][-rRATE][-emulator][-lrLR-epN][-synN]``, the
   simulated states kept beside it (``...-states.npz``) so that an
   interrupted fine-tune resumes without simulating them again;
 - the chip resources (`nengo-lmu loihi-report`): cores, neurons, synapses,
@@ -186,7 +188,8 @@ def run_realisation(name, spec, args):
                 args.finetune_epochs:
             log(f"{name}: fine-tuning against the spiking memory ({args.finetune_n_train} "
                 f"images, memory simulated by {args.finetune_simulation})")
-            emulator = args.finetune_simulation == "emulator"
+            # the emulator runs every image from rest; so do synthetic states
+            from_rest = args.finetune_simulation == "emulator" or args.finetune_synthetic > 0
             # the simulated states are kept: an interrupted fine-tune resumes
             # from its checkpoint without simulating the memory again
             finetune_psmnist(model, tuned, memory_neurons=spec["memory_neurons"],
@@ -195,7 +198,8 @@ def run_realisation(name, spec, args):
                              memory_max_rate=spec["memory_max_rate"],
                              steps_per_element=k, epochs=args.finetune_epochs,
                              learning_rate=args.finetune_learning_rate,
-                             memory_simulation=args.finetune_simulation, from_rest=emulator,
+                             memory_simulation=args.finetune_simulation, from_rest=from_rest,
+                             n_synthetic=args.finetune_synthetic,
                              states_cache=tuned + "-states.npz", progress_bar=False,
                              verbose=0)
         models.append(("fine-tuned", tuned))
@@ -228,6 +232,8 @@ def finetune_tag(args):
     if (args.finetune_learning_rate, args.finetune_epochs) != (
             FINETUNE["learning_rate"], FINETUNE["epochs"]):
         tag += f"-lr{args.finetune_learning_rate:g}-ep{args.finetune_epochs}"
+    if args.finetune_synthetic:
+        tag += f"-syn{args.finetune_synthetic}"
     return tag
 
 
@@ -347,6 +353,10 @@ def main(argv=None):
                         help="fine-tuning's initial learning rate (default: %(default)s)")
     parser.add_argument("--finetune-epochs", type=int, default=FINETUNE["epochs"],
                         help="fine-tuning's epochs (default: %(default)s)")
+    parser.add_argument("--finetune-synthetic", type=int, default=0, metavar="N",
+                        help="training images beyond --finetune-n-train whose states are "
+                        "synthesised from the simulated ones, never simulated (`psmnist "
+                        "finetune --n-synthetic`; every image from rest) (default: none)")
     parser.add_argument("--seed", type=int, default=2, help="seed of the memory's tuning")
     parser.add_argument("--docs", default="docs", help="where the table goes")
     args = parser.parse_args(argv)
@@ -354,8 +364,10 @@ def main(argv=None):
         specs = {name: realisation(name, args) for name in args.realisations.split(",")}
     except ValueError as e:
         parser.error(str(e))
-    if args.finetune_learning_rate <= 0 or args.finetune_epochs < 1:
+    if not args.finetune_learning_rate > 0 or args.finetune_epochs < 1:
         parser.error("--finetune-learning-rate must be > 0 and --finetune-epochs >= 1")
+    if args.finetune_synthetic < 0:
+        parser.error(f"--finetune-synthetic must be >= 0, got {args.finetune_synthetic}")
     args.finetune = [n for n in args.finetune.split(",") if n]
     if any(n not in specs for n in args.finetune):
         parser.error("--finetune names realisations of --realisations")

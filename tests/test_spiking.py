@@ -694,7 +694,13 @@ def test_finetune_synthetic(model_dir, tmp_path):
         finetune_psmnist(str(model_dir), str(tmp_path / "a"), **dict(kwargs, n_synthetic=10**6))
     with pytest.raises(ValueError, match="n_synthetic"):
         finetune_psmnist(str(model_dir), str(tmp_path / "a"), **dict(kwargs, n_synthetic=-1))
-    assert not (tmp_path / "a").exists()
+    # the batches must divide the images, found before the memory is simulated
+    for bad, total in ((dict(n_synthetic=5), r"n_train \+ n_synthetic = 25"),
+                       (dict(n_valid=15), "n_valid = 15")):
+        with pytest.raises(ValueError, match=rf"batch_size \(10\) must divide.*{total}"):
+            finetune_psmnist(str(model_dir), str(tmp_path / "a"),
+                             **dict(kwargs, states_cache=str(tmp_path / "s.npz"), **bad))
+    assert not (tmp_path / "a").exists() and not (tmp_path / "s.npz").exists()
     history = finetune_psmnist(str(model_dir), str(tmp_path / "a"), n_synthetic=30, **kwargs)
     assert 0 <= history["val_spiking_accuracy"] <= 1
     run_config, _ = load_model(str(tmp_path / "a"))

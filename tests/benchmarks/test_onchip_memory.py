@@ -11,7 +11,8 @@ def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
             "--n-nrmse-emulator", "1")
     tune = ("--finetune", "oscillators-4x2@900", "--finetune-n-train", "100",
             "--finetune-n-valid", "100", "--finetune-simulation", "emulator",
-            "--finetune-learning-rate", "0.003", "--finetune-epochs", "2")
+            "--finetune-learning-rate", "0.003", "--finetune-epochs", "2",
+            "--finetune-synthetic", "100")
     proc = run_benchmark("onchip_memory", *args, *tune)
     assert proc.returncode == 0, proc.stderr
     result = json.loads((tmp_path / "docs" / "onchip_memory.json").read_text())
@@ -21,14 +22,16 @@ def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
     assert res["emulator"]["n_test"] == 4 and res["emulator"]["steps_per_image"] == 824
     # two chip steps per element: the same trained model, run twice as long
     # fine-tuned against the memory at its own K and rate
-    # on the emulator's memory, whose states are kept beside the model
-    tuned_name = "oscillators-4-finetuned-k2-r900-emulator-lr0.003-ep2"
+    # on the emulator's memory, whose states are kept beside the model, and
+    # on 100 more images whose states are synthesised from the emulated ones
+    tuned_name = "oscillators-4-finetuned-k2-r900-emulator-lr0.003-ep2-syn100"
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
         "oscillators-4", tuned_name, tuned_name + "-states.npz"]
     tuned_config = json.loads((tmp_path / "models" / tuned_name / "config.json").read_text())
     tuned = tuned_config["readout"]["spiking_memory"]
     assert tuned["steps_per_element"] == 2 and tuned["memory_max_rate"] == 900
     assert tuned["simulation"] == "emulator" and tuned["from_rest"] is True
+    assert tuned_config["n_synthetic"] == 100 and tuned_config["n_train"] == 100
     history = json.loads((tmp_path / "models" / tuned_name / "history.json").read_text())
     assert len(history["epoch"]) == 2
     assert slow["fine-tuned"]["emulator"]["steps_per_image"] == 2 * 824
@@ -66,7 +69,13 @@ def test_bad_realisation(run_benchmark, tmp_path):
     proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs, "--realisations", "fourier-8")
     assert proc.returncode == 2 and "KIND-ORDER" in proc.stderr
     proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs, "--finetune-epochs", "0")
-    assert proc.returncode == 2 and "--finetune-epochs" in proc.stderr
+    assert proc.returncode == 2 and "--finetune-epochs >= 1" in proc.stderr
+    proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs,
+                         "--finetune-synthetic", "-5")
+    assert proc.returncode == 2 and "--finetune-synthetic must be >= 0" in proc.stderr
+    proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs,
+                         "--finetune-learning-rate", "nan")
+    assert proc.returncode == 2 and "--finetune-learning-rate must be > 0" in proc.stderr
     proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs,
                          "--finetune-simulation", "chip")
     assert proc.returncode == 2 and "--finetune-simulation" in proc.stderr
