@@ -185,19 +185,22 @@ def hold_memory(lmu, x, hold_steps, window, draws=1, memory_noise=0.0, rng=None,
     return m
 
 
-def stream_memories(lmu, x, hold_steps, window):
+def stream_memories(lmu, x, hold_steps, window, from_rest=False):
     """Exact memory of ``x`` run back to back (each after the previous one and
-    ``hold_steps`` zeros, the first from rest), at every shift of `hold_shifts`.
+    ``hold_steps`` zeros, the first from rest), at every shift of `hold_shifts`;
+    with ``from_rest``, of each sequence from rest (as a batched evaluation
+    runs them).
 
     Returns
     -------
     ndarray, shape ``(window + 1, n, memory_d * order)``, float32
     """
     x = np.asarray(x)
-    prev = np.concatenate([np.zeros_like(x[:1]), x[:-1]])
+    # x_prev zero for the first: it starts from rest
+    prev = None if from_rest else np.concatenate([np.zeros_like(x[:1]), x[:-1]])
     out = [stream_memory(lmu, x, s, x_prev=prev, hold_steps=hold_steps).astype(np.float32)
            for s in hold_shifts(hold_steps, window)]
-    return np.array(out)  # x_prev zero for the first: it starts from rest
+    return np.array(out)
 
 
 def readout_settings(readout="exact", hold_steps=ReadoutScheme.hold_steps,

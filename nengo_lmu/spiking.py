@@ -309,14 +309,6 @@ class SpikingLMUClassifier(nengo.Network):
         (which the weights into the hidden layer carry)."""
         return self._rate.lmu.closed_form_memory(x, params={"e_x": np.ones((1, 1))})
 
-    def exact_states(self, x, hold_steps, window):
-        """The exact memory of sequences ``x``, each from rest, after each
-        shift of `nengo_lmu.readout.hold_shifts` (``hold_steps`` and
-        ``window`` in sequence elements), before ``e_x``: what
-        `memory_states` simulates, shape ``(window + 1, n, order)``."""
-        return np.stack([stream_memory(self._rate.lmu, x, s, params={"e_x": np.ones((1, 1))})
-                         for s in hold_shifts(hold_steps, window)])
-
     def rate_activities(self, m):
         """The rate model's hidden activities for final memory states ``m``
         (`final_memory`, before ``e_x``)."""

@@ -705,3 +705,34 @@ def test_finetune_synthetic(model_dir, tmp_path):
     assert 0 <= history["val_spiking_accuracy"] <= 1
     run_config, _ = load_model(str(tmp_path / "a"))
     assert run_config["n_synthetic"] == 30 and run_config["n_train"] == 20
+
+
+def test_finetune_synthetic_chip_time(model_dir, tmp_path, monkeypatch, allclose):
+    """With K chip steps per element the synthetic states start from the
+    exact memory in sequence elements, which is the chip-time memory (the
+    window K times longer, each element held K steps) at every K-th step,
+    computed here independently; the fit's R^2 is recorded."""
+    import nengo_lmu.tasks.finetune as finetune  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.data import load_psmnist  # pylint: disable=import-outside-toplevel
+
+    seen = {}
+
+    def spy(exact, simulated, exact_new, rng):
+        seen.update(exact=exact, simulated=simulated)
+        return synthetic_states(exact, simulated, exact_new, rng)
+
+    synthetic_states = finetune.synthetic_states
+    monkeypatch.setattr(finetune, "synthetic_states", spy)
+    k, hold, window = 2, 6, 4
+    history = finetune.finetune_psmnist(
+        str(model_dir), str(tmp_path / "a"), memory_neurons=5, seed=3, n_train=20, n_valid=10,
+        epochs=1, batch_size=10, from_rest=True, memory_dtype="float32", progress_bar=False,
+        verbose=0, n_synthetic=10, steps_per_element=k, hold_steps=hold, window=window)
+    run_config, params = load_model(str(model_dir))
+    config = run_config["model"]
+    chip = build_classifier(dict(config, theta=k * config["theta"]), params).lmu
+    x = np.repeat(load_psmnist()["train"][0][:20], k, axis=1)
+    expected = np.stack([stream_memory(chip, x, k * s) for s in hold_shifts(hold, window)])
+    assert seen["exact"].shape == seen["simulated"].shape == (window + 1, 20, config["order"])
+    assert allclose(seen["exact"], expected, atol=1e-5 * np.abs(expected).max())
+    assert 0.3 < history["synthetic_r2"] <= 1
