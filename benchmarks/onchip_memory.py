@@ -61,7 +61,6 @@ import numpy as np
 
 from nengo_lmu.batching import emulated_memory_states
 from nengo_lmu.io import write_json
-from nengo_lmu.memory_simulation import simulate_memory
 from nengo_lmu.model_dir import SpikingSettings
 from nengo_lmu.plots import pyplot
 from nengo_lmu.readout import hold_stream
@@ -112,7 +111,8 @@ def state_nrmse(model_dir, n_images, simulation, steps_per_element=1, **spiking)
     per element) runs on validation images 1,000 on (after the calibration
     ones), each from rest followed by the hold: in nengo's arithmetic
     (`nengo_lmu.memory_simulation.simulate_memory`) with nengo's weights
-    (``simulation="float"``) or those Loihi stores (``"loihi_weights"``), or
+    (``simulation="float"``) or those Loihi stores (``"loihi_weights"``;
+    `SpikingLMUClassifier.memory_states`), or
     on the emulator (``"emulator"``: `nengo_lmu.batching.emulated_memory_states`,
     what fine-tuning with ``--memory-simulation emulator`` trains on). Its
     decoded output through the hidden synapse over the readout window is
@@ -139,9 +139,8 @@ def state_nrmse(model_dir, n_images, simulation, steps_per_element=1, **spiking)
         spiking = emulated_memory_states(net, x, progress_bar=False).transpose(1, 0, 2)
         lags = (2, 3, 4)
     else:
-        spiking = simulate_memory(net.memory, stream, synapse=net.hidden_synapse,
-                                  steps=steps, progress_bar=False,
-                                  quantized=simulation == "loihi_weights")
+        spiking = net.memory_states(x, progress_bar=False,
+                                    quantized=simulation == "loihi_weights").transpose(1, 0, 2)
     errors = {lag: (spiking - exact[:, steps - lag]) / net.m_scale for lag in lags}
     lag = min(lags, key=lambda k: np.mean(errors[k] ** 2))
     err = errors[lag]

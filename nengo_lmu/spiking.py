@@ -64,9 +64,7 @@ from nengo_lmu.readout import (
     ReadoutScheme,
     feedforward_logits,
     hidden_rates,
-    hold_shifts,
     hold_stream,
-    stream_memory,
     stream_rate_logits,
 )
 from nengo_lmu.systems import memory_system
