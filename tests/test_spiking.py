@@ -646,7 +646,7 @@ def test_finetune_states_cache(model_dir, tmp_path):
     assert sorted(a) == sorted(b) and all(np.array_equal(a[k], b[k]) for k in a)
     with pytest.raises(ValueError, match=r"states_cache: .* differ in n_valid, spiking_memory"):
         finetune_psmnist(str(model_dir), str(tmp_path / "c"),
-                         **dict(kwargs, n_valid=5, memory_neurons=6))
+                         **dict(kwargs, n_valid=20, memory_neurons=6))
     assert not (tmp_path / "c").exists()
     with pytest.raises(ValueError, match="states_cache must be a path ending in .npz"):
         finetune_psmnist(str(model_dir), str(tmp_path / "d"),
