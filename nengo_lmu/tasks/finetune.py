@@ -26,10 +26,10 @@ from nengo_lmu.io import (
     save_npz,
     strict_json,
 )
+from nengo_lmu.lmu import build_classifier
 from nengo_lmu.memory_simulation import DTYPES
 from nengo_lmu.metrics import accuracy
 from nengo_lmu.model_dir import SpikingSettings, load_model
-from nengo_lmu.lmu import build_classifier
 from nengo_lmu.readout import (
     READOUT_LOSSES,
     ReadoutScheme,
