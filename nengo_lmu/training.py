@@ -475,12 +475,19 @@ def _check_data(config, train_data, valid_data, batch_size):
                                        n_classes=n_classes)
     except ValueError as e:
         raise ValueError(f"validation data (must match the training data): {e}") from None
-    if len(x_train) % batch_size or len(x_val) % batch_size:
+    check_batches(batch_size, len(x_train), len(x_val))
+    return (x_train, y_train), (x_val, y_val)
+
+
+def check_batches(batch_size, n_train, n_valid, names=("", "")):
+    """Refuse numbers of training and validation sequences that
+    ``batch_size`` does not divide (training runs whole minibatches);
+    ``names`` precede the numbers in the message (e.g. ``"n_valid = "``)."""
+    if n_train % batch_size or n_valid % batch_size:
         raise ValueError(
             f"batch_size ({batch_size}) must divide the numbers of training "
-            f"({len(x_train)}) and validation ({len(x_val)}) sequences"
+            f"({names[0]}{n_train}) and validation ({names[1]}{n_valid}) sequences"
         )
-    return (x_train, y_train), (x_val, y_val)
 
 
 def _check_augment(augment, readout_config):

@@ -114,11 +114,9 @@ def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, 
     if check_integer("n_synthetic", n_synthetic, minimum=0) and not from_rest:
         raise ValueError("n_synthetic > 0 synthesises states from the exact memory of images "
                          "from rest: pass from_rest=True (--from-rest)")
-    if (n_train + n_synthetic) % batch_size or n_valid % batch_size:
-        # found here, not by training after the memory has been simulated
-        raise ValueError(f"batch_size ({batch_size}) must divide the numbers of training "
-                         f"images (n_train + n_synthetic = {n_train + n_synthetic:,}) and "
-                         f"validation images (n_valid = {n_valid:,})")
+    # training's own check, here before the memory is simulated, not after
+    training.check_batches(batch_size, n_train + n_synthetic, n_valid,
+                           names=("n_train + n_synthetic = ", "n_valid = "))
     run_config, params = load_model(model_dir)
     config = run_config["model"]
     trained = run_config["readout"]
