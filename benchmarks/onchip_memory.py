@@ -200,7 +200,8 @@ def run_realisation(name, spec, args):
                              memory_simulation=args.finetune_simulation, from_rest=from_rest,
                              n_synthetic=args.finetune_synthetic,
                              states_cache=tuned + "-states.npz", progress_bar=False,
-                             verbose=0)
+                             verbose=0, workers=args.workers
+                             if args.finetune_simulation == "emulator" else 1)
         models.append(("fine-tuned", tuned))
     for label, path in models:
         own = spiking if path == model else {}  # a fine-tuned model has its own settings
@@ -219,7 +220,7 @@ def run_realisation(name, spec, args):
             os.path.join(path, f"onchip-eval-{args.n_test}{tag}.json"),
             lambda p=path, o=own: {key: v for key, v in evaluate_psmnist(
                 p, backend="loihi", memory="spiking", n_test=args.n_test, batch_size=64,
-                progress_bar=False, steps_per_element=k, **o).items()
+                workers=args.workers, progress_bar=False, steps_per_element=k, **o).items()
                 if not isinstance(v, (list, dict))})
     return row
 
@@ -357,6 +358,11 @@ def main(argv=None):
                         "synthesised from the simulated ones, never simulated (`psmnist "
                         "finetune --n-synthetic`; every image from rest) (default: none)")
     parser.add_argument("--seed", type=int, default=2, help="seed of the memory's tuning")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="processes that share the emulation: the test images "
+                        "(`psmnist evaluate --workers`) and, with --finetune-simulation "
+                        "emulator, the fine-tuning's states (`psmnist finetune --workers`); "
+                        "the same results whatever N (default: %(default)s)")
     parser.add_argument("--docs", default="docs", help="where the table goes")
     args = parser.parse_args(argv)
     try:
@@ -367,6 +373,8 @@ def main(argv=None):
         parser.error("--finetune-learning-rate must be > 0 and --finetune-epochs >= 1")
     if args.finetune_synthetic < 0:
         parser.error(f"--finetune-synthetic must be >= 0, got {args.finetune_synthetic}")
+    if args.workers < 1:
+        parser.error(f"--workers must be >= 1, got {args.workers}")
     args.finetune = [n for n in args.finetune.split(",") if n]
     if any(n not in specs for n in args.finetune):
         parser.error("--finetune names realisations of --realisations")

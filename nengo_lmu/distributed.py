@@ -7,6 +7,9 @@ every image from rest, so an image's result depends on nothing else) in a
 worker, and merges the chunks in the order of the images: the logits,
 predictions, spike counts and rates are those of one ``run_batched`` on all
 the images, whatever the number of workers and wherever they run.
+`distributed_memory_states` does the same for
+`nengo_lmu.batching.emulated_memory_states`, the emulated memory that
+`nengo_lmu.tasks.finetune.finetune_psmnist` trains the readout on.
 
 Workers receive plain, picklable inputs (`ClassifierSpec`: the model's
 config, its weights, the calibration images and the spiking settings) and
@@ -63,7 +66,12 @@ import warnings
 import numpy as np
 from nengo.utils.progress import timestamp2timedelta
 
-from nengo_lmu.batching import DEFAULT_BATCH_SIZE, BatchedRun, run_batched
+from nengo_lmu.batching import (
+    DEFAULT_BATCH_SIZE,
+    BatchedRun,
+    emulated_memory_states,
+    run_batched,
+)
 from nengo_lmu.spiking import SpikingLMUClassifier, check_sequences_arg
 from nengo_lmu.validation import check_choice, check_integer
 
@@ -197,19 +205,31 @@ def chunk_bounds(n, chunk_size):
     return [(start, min(start + chunk_size, n)) for start in range(0, n, chunk_size)]
 
 
-def run_chunk(classifier, x, batch_size):
-    """`run_batched` (``backend="loihi"``, every image from rest) on images
-    ``x``: ``{"logits", "rates", "counts", "wall_s", "warnings"}``, the
+#: What a chunk computes: `run_batched` (``"run"``: logits, rates, spike
+#: counts) or `emulated_memory_states` (``"memory_states"``).
+TASKS = ("run", "memory_states")
+
+
+def run_chunk(classifier, x, batch_size, task="run"):
+    """``task`` on images ``x``, every image from rest: with ``"run"``,
+    `run_batched` (``backend="loihi"``), ``{"logits", "rates", "counts",
+    "wall_s", "warnings"}``; with ``"memory_states"``,
+    `emulated_memory_states`, ``{"states", "wall_s", "warnings"}``. The
     warnings as ``(category, message)`` pairs, once each."""
+    start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run = run_batched(classifier, x, batch_size=batch_size, backend="loihi",
-                          progress_bar=False)
+        if check_choice("task", task, TASKS) == "run":
+            run = run_batched(classifier, x, batch_size=batch_size, backend="loihi",
+                              progress_bar=False)
+            part = {"logits": run.logits, "rates": run.rates, "counts": run.counts}
+        else:
+            part = {"states": emulated_memory_states(classifier, x, batch_size=batch_size,
+                                                     progress_bar=False)}
     seen = {}
     for w in caught:
         seen.setdefault((w.category, str(w.message)), None)
-    return {"logits": run.logits, "rates": run.rates, "counts": run.counts,
-            "wall_s": run.wall_s, "warnings": list(seen)}
+    return {**part, "wall_s": time.perf_counter() - start, "warnings": list(seen)}
 
 
 @dataclasses.dataclass
@@ -298,6 +318,50 @@ def run_distributed(spec, x, batch_size=DEFAULT_BATCH_SIZE, workers=1, ray_addre
         them), plus how the run was spread.
     """
     start = time.perf_counter()
+    classifier, parts, spread = _spread("run", spec, x, batch_size, workers, ray_address,
+                                        chunk_size, max_attempts, progress_bar, classifier,
+                                        _faults)
+    rates = np.concatenate([p["rates"] for p in parts])
+    # as run_batched computes them (here, on all the rates: the same rounding)
+    logits = rates @ classifier.params["W_out"].T + classifier.params["b_out"]
+    return DistributedRun(
+        logits=logits, predictions=np.argmax(logits, axis=1),
+        counts=np.concatenate([p["counts"] for p in parts]), rates=rates,
+        batch_size=batch_size,
+        reset=True, backend="loihi", steps_per_image=classifier.steps_per_sequence,
+        wall_s=time.perf_counter() - start, **spread)
+
+
+def distributed_memory_states(spec, x, batch_size=DEFAULT_BATCH_SIZE, workers=1,
+                              ray_address=None, chunk_size=None,
+                              max_attempts=DEFAULT_MAX_ATTEMPTS, progress_bar=True,
+                              classifier=None, _faults=None):
+    """`emulated_memory_states` on ``x``, in chunks spread over workers.
+
+    The memory's states on the batched emulator, every image from rest, as
+    one `emulated_memory_states` call in this process gives them, whatever
+    the number of workers (the spikes are nengo_loihi's integer arithmetic;
+    a chunk decodes and filters them image by image). The arguments are
+    `run_distributed`'s; ``spec`` must have ``memory="spiking"``.
+
+    Returns
+    -------
+    ndarray, shape ``(window + 1, n, order)``, float32
+        Like `emulated_memory_states`.
+    """
+    if isinstance(spec, ClassifierSpec) and spec.memory != "spiking":
+        raise ValueError(f"distributed_memory_states needs spec.memory='spiking' (the "
+                         f"spiking memory's states), got {spec.memory!r}")
+    _, parts, _ = _spread("memory_states", spec, x, batch_size, workers, ray_address,
+                          chunk_size, max_attempts, progress_bar, classifier, _faults)
+    return np.concatenate([p["states"] for p in parts], axis=1)
+
+
+def _spread(task, spec, x, batch_size, workers, ray_address, chunk_size, max_attempts,
+            progress_bar, classifier, faults):
+    """``task`` on ``x`` in chunks, here or on workers: ``(classifier, parts in
+    the order of the images, {"workers", "ray_address", "chunk_size",
+    "n_chunks", "retries"})``."""
     if not isinstance(spec, ClassifierSpec):
         raise ValueError(f"spec must be a ClassifierSpec, got {spec!r}")
     workers = check_distributed_args(workers, ray_address, batch_size, chunk_size, max_attempts)
@@ -310,26 +374,23 @@ def run_distributed(spec, x, batch_size=DEFAULT_BATCH_SIZE, workers=1, ray_addre
     log = _Progress(len(x), len(chunks), progress_bar)
     retries = 0
     if ray_address is None and workers == 1:
-        run = run_batched(classifier, x, batch_size=batch_size, backend="loihi",
-                          progress_bar=progress_bar)
-        parts = [{"logits": run.logits, "rates": run.rates, "counts": run.counts}]
+        if task == "run":
+            run = run_batched(classifier, x, batch_size=batch_size, backend="loihi",
+                              progress_bar=progress_bar)
+            parts = [{"logits": run.logits, "rates": run.rates, "counts": run.counts}]
+        else:
+            parts = [{"states": emulated_memory_states(classifier, x, batch_size=batch_size,
+                                                       progress_bar=progress_bar)}]
     elif ray_address is None:
-        parts, retries = _run_processes(spec, x, chunks, batch_size, workers, max_attempts,
-                                        fingerprint(classifier), log, _faults)
+        parts, retries = _run_processes(task, spec, x, chunks, batch_size, workers,
+                                        max_attempts, fingerprint(classifier), log, faults)
     else:
-        parts, workers = _run_ray(spec, x, chunks, batch_size, ray_address, max_attempts,
-                                  fingerprint(classifier), log, _faults)
+        parts, workers = _run_ray(task, spec, x, chunks, batch_size, ray_address,
+                                  max_attempts, fingerprint(classifier), log, faults)
         retries = None
-    rates = np.concatenate([p["rates"] for p in parts])
-    # as run_batched computes them (here, on all the rates: the same rounding)
-    logits = rates @ classifier.params["W_out"].T + classifier.params["b_out"]
-    return DistributedRun(
-        logits=logits, predictions=np.argmax(logits, axis=1),
-        counts=np.concatenate([p["counts"] for p in parts]), rates=rates,
-        batch_size=batch_size,
-        reset=True, backend="loihi", steps_per_image=classifier.steps_per_sequence,
-        wall_s=time.perf_counter() - start, workers=workers, ray_address=ray_address,
-        chunk_size=chunk_size, n_chunks=len(chunks), retries=retries)
+    return classifier, parts, {"workers": workers, "ray_address": ray_address,
+                               "chunk_size": chunk_size, "n_chunks": len(chunks),
+                               "retries": retries}
 
 
 class _Progress:
@@ -453,9 +514,10 @@ def build_worker_classifier(spec, float_threads, threads):
     return classifier, fingerprint(classifier)
 
 
-def _worker_main(conn, spec, batch_size, threads, float_threads, faults):
-    """A worker process: build the classifier, then run the chunks it is sent
-    (``(index, images)``) until it is sent None."""
+def _worker_main(conn, task, spec, batch_size, threads, float_threads, faults):
+    """A worker process: build the classifier, then compute ``task``
+    (`run_chunk`) on the chunks it is sent (``(index, images)``) until it is
+    sent None."""
     _block_tensorflow()
     try:
         classifier, print_ = build_worker_classifier(spec, float_threads, threads)
@@ -474,7 +536,7 @@ def _worker_main(conn, spec, batch_size, threads, float_threads, faults):
         if faults is not None:
             faults.maybe_crash(index)
         try:
-            part = run_chunk(classifier, x, batch_size)
+            part = run_chunk(classifier, x, batch_size, task)
         except Exception:  # pylint: disable=broad-except
             conn.send(("failed", index, traceback.format_exc()))
             return
@@ -484,12 +546,12 @@ def _worker_main(conn, spec, batch_size, threads, float_threads, faults):
 class _Worker:
     """A worker process, its end of the pipe and the chunk it runs."""
 
-    def __init__(self, number, ctx, spec, batch_size, threads, float_threads, faults):
+    def __init__(self, number, ctx, task, spec, batch_size, threads, float_threads, faults):
         self.number = number
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_main, name=f"nengo-lmu-worker-{number}",
-                                   args=(child, spec, batch_size, threads, float_threads,
-                                         faults),
+                                   args=(child, task, spec, batch_size, threads,
+                                         float_threads, faults),
                                    daemon=True)
         # threads set before numpy loads; without threadpoolctl (float_threads
         # None) the worker keeps this process's settings, as its numbers must
@@ -523,7 +585,8 @@ class _Worker:
         self.conn.close()
 
 
-def _run_processes(spec, x, chunks, batch_size, workers, max_attempts, expected, log, faults):
+def _run_processes(task, spec, x, chunks, batch_size, workers, max_attempts, expected, log,
+                   faults):
     """The chunks on ``workers`` spawned processes; ``(parts in order, retries)``."""
     ctx = multiprocessing.get_context("spawn")
     workers = min(workers, len(chunks))
@@ -541,7 +604,8 @@ def _run_processes(spec, x, chunks, batch_size, workers, max_attempts, expected,
         if started > workers + max_attempts * len(chunks):
             raise WorkerLostError(f"worker processes keep dying: {started - 1} started for "
                                   f"{len(chunks)} chunks on {workers} workers")
-        live.append(_Worker(started, ctx, spec, batch_size, threads, float_threads, faults))
+        live.append(_Worker(started, ctx, task, spec, batch_size, threads, float_threads,
+                            faults))
 
     def assign(worker):
         if pending:
@@ -614,8 +678,9 @@ def _run_processes(spec, x, chunks, batch_size, workers, max_attempts, expected,
 _BUILT = {}
 
 
-def _ray_chunk(spec, x, batch_size, index, float_threads, faults):
-    """A Ray task: chunk ``index`` (images ``x``) with the classifier of ``spec``."""
+def _ray_chunk(task, spec, x, batch_size, index, float_threads, faults):
+    """A Ray task: ``task`` on chunk ``index`` (images ``x``) with the
+    classifier of ``spec``."""
     _block_tensorflow()
     key = (spec.key, float_threads)
     if key not in _BUILT:
@@ -625,13 +690,13 @@ def _ray_chunk(spec, x, batch_size, index, float_threads, faults):
     classifier, print_ = _BUILT[key]
     if faults is not None:
         faults.maybe_crash(index)
-    part = run_chunk(classifier, x, batch_size)
+    part = run_chunk(classifier, x, batch_size, task)
     part["fingerprint"] = print_
     part["pid"] = os.getpid()
     return part
 
 
-def _run_ray(spec, x, chunks, batch_size, address, max_attempts, expected, log, faults):
+def _run_ray(task, spec, x, chunks, batch_size, address, max_attempts, expected, log, faults):
     """The chunks as Ray tasks; ``(parts in order, the cluster's CPUs)``."""
     ray = import_ray()
     own = not ray.is_initialized()
@@ -643,10 +708,10 @@ def _run_ray(spec, x, chunks, batch_size, address, max_attempts, expected, log, 
         where = f"at {address}" if own else "this process is connected to"
         log(f"{len(x)} images in {len(chunks)} chunks of {chunks[0][1] - chunks[0][0]} on "
             f"the Ray cluster {where} ({workers} CPUs)")
-        task = ray.remote(num_cpus=1, max_retries=max_attempts - 1)(_ray_chunk)
+        remote = ray.remote(num_cpus=1, max_retries=max_attempts - 1)(_ray_chunk)
         spec_ref = ray.put(spec)
         float_threads = blas_threads()
-        refs = {task.remote(spec_ref, x[a:b], batch_size, i, float_threads, faults): i
+        refs = {remote.remote(task, spec_ref, x[a:b], batch_size, i, float_threads, faults): i
                 for i, (a, b) in enumerate(chunks)}
         parts = [None] * len(chunks)
         while refs:

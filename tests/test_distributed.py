@@ -8,13 +8,14 @@ import sys
 import numpy as np
 import pytest
 
-from nengo_lmu.batching import run_batched
+from nengo_lmu.batching import emulated_memory_states, run_batched
 from nengo_lmu.distributed import (
     ClassifierSpec,
     DistributedRun,
     WorkerLostError,
     _Faults,
     chunk_bounds,
+    distributed_memory_states,
     fingerprint,
     run_distributed,
 )
@@ -131,6 +132,28 @@ def test_worker_lost_too_often(small, tmp_path):
                         _faults=_Faults(str(tmp_path), crash=(1,), times=2))
 
 
+def test_memory_states_match_one_process(small, tmp_path):
+    """The emulated memory states (what `finetune` trains on) spread over two
+    workers, in chunks that do not divide the batch size, with a worker lost
+    on chunk 0: the arrays of one `emulated_memory_states` call, to the bit."""
+    spec = spec_of(small, "spiking")
+    classifier = spec.build()
+    x = small[2]
+    ref = emulated_memory_states(classifier, x, batch_size=3, progress_bar=False)
+    assert ref.shape == (SETTINGS["window"] + 1, len(x), CONFIG["order"])
+    assert np.std(ref) > 0.01  # a memory that holds something
+    one = distributed_memory_states(spec, x, batch_size=3, progress_bar=False,
+                                    classifier=classifier)
+    two = distributed_memory_states(spec, x, batch_size=3, workers=2, chunk_size=7,
+                                    progress_bar=False,
+                                    _faults=_Faults(str(tmp_path), crash=(0,)))
+    assert one.dtype == two.dtype == ref.dtype
+    assert np.array_equal(one, ref) and np.array_equal(two, ref)
+    assert (tmp_path / "chunk0.attempt0").exists()  # the lost chunk ran again
+    with pytest.raises(ValueError, match=r"needs spec.memory='spiking'.*got 'exact'"):
+        distributed_memory_states(spec_of(small, "exact"), x, workers=2)
+
+
 def test_ray_cluster(small, reference, tmp_path):
     """A local Ray cluster of 2 CPUs (this process connected to it, as to
     ``ray_address="auto"``); its first attempt at chunk 0 dies and Ray runs
@@ -141,9 +164,14 @@ def test_ray_cluster(small, reference, tmp_path):
         run = run_distributed(spec_of(small, "spiking"), small[2], batch_size=3,
                               chunk_size=7, ray_address="auto", progress_bar=False,
                               _faults=_Faults(str(tmp_path), crash=(0,)))
+        states = distributed_memory_states(spec_of(small, "spiking"), small[2], batch_size=3,
+                                           chunk_size=7, ray_address="auto",
+                                           progress_bar=False)
     finally:
         ray.shutdown()
     same(run, reference["spiking"])
+    assert np.array_equal(states, emulated_memory_states(
+        spec_of(small, "spiking").build(), small[2], batch_size=3, progress_bar=False))
     assert (run.workers, run.ray_address, run.n_chunks, run.retries) == (2, "auto", 3, None)
     assert (tmp_path / "chunk0.attempt0").exists()
 

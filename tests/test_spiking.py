@@ -623,6 +623,48 @@ def test_finetune_on_the_emulator(model_dir, tmp_path):
     assert memory["simulation"] == "emulator" and memory["from_rest"] is True
 
 
+def test_finetune_emulator_workers(model_dir, tmp_path, capsys):
+    """finetune --workers 2: the emulated states of one process, to the bit
+    (both written to a states cache), and the same trained weights; workers
+    apply to the emulator only, checked before any work."""
+    from nengo_lmu.cli import main  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.io import read_npz  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.model_dir import load_params  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.finetune import finetune_psmnist  # pylint: disable=import-outside-toplevel
+
+    # 100 of each: the command's batch size
+    kwargs = dict(memory_neurons=5, seed=3, n_train=100, n_valid=100, epochs=1,
+                  from_rest=True, memory_simulation="emulator", progress_bar=False, verbose=0)
+    for kwargs_, message in ((dict(workers=2, memory_simulation="nengo"),
+                              r"workers > 1 or ray_address .* need "
+                              r"memory_simulation='emulator'"),
+                             (dict(workers=0), r"workers must be an integer >= 1, got 0"),
+                             (dict(workers=2, ray_address="auto"),
+                              r"with ray_address the cluster's CPUs are the workers")):
+        with pytest.raises(ValueError, match=message):
+            finetune_psmnist(str(model_dir), str(tmp_path / "x"), **{**kwargs, **kwargs_})
+    assert not (tmp_path / "x").exists()
+    finetune_psmnist(str(model_dir), str(tmp_path / "one"), states_cache=str(tmp_path / "1.npz"),
+                     **kwargs)
+    assert main(["psmnist", "finetune", "--model", str(model_dir), "--out",
+                 str(tmp_path / "two"), "--memory-neurons", "5", "--seed", "3", "--n-train",
+                 "100", "--n-valid", "100", "--epochs", "1", "--from-rest",
+                 "--memory-simulation", "emulator", "--workers", "2", "--states-cache",
+                 str(tmp_path / "2.npz"), "--no-progress"]) == 0
+    one, two = (read_npz(str(tmp_path / f"{n}.npz"), "states", "test") for n in "12")
+    for part in ("train", "valid"):
+        assert one[part].shape[1] == 100
+        assert np.array_equal(one[part], two[part])
+    a, b = (load_params(str(tmp_path / name / "params.npz"))[0] for name in ("one", "two"))
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["psmnist", "finetune", "--model", str(model_dir), "--out", str(tmp_path / "y"),
+              "--workers", "2"])
+    assert "--workers and --ray-address need --memory-simulation emulator" in \
+        capsys.readouterr().err
+
+
 def test_finetune_states_cache(model_dir, tmp_path):
     """finetune --states-cache: the first run writes the simulated states, a
     second one (another out) reads them and trains the same weights; a file

@@ -69,6 +69,26 @@ def cmd_psmnist_train(args, parser):
     return 0
 
 
+def check_spread_args(parser, args, applies, needs):
+    """``--workers`` and ``--ray-address``: only where ``applies`` (else the
+    error says they need ``needs``), not both, and Ray installed."""
+    if (args.workers > 1 or args.ray_address is not None) and not applies:
+        parser.error(f"--workers and --ray-address need {needs}")
+    if args.workers > 1 and args.ray_address is not None:
+        parser.error("--workers and --ray-address exclude each other (with --ray-address "
+                     "the cluster's CPUs are the workers)")
+    if args.ray_address is not None:
+        if not args.ray_address.strip():
+            parser.error("--ray-address must be a Ray address (auto, HOST:PORT or "
+                         "ray://HOST:PORT), got ''")
+        from nengo_lmu.distributed import import_ray  # pylint: disable=import-outside-toplevel
+
+        try:
+            import_ray()
+        except ImportError as e:
+            parser.error(f"--ray-address: {e}")
+
+
 def cmd_psmnist_finetune(args, parser):
     if args.memory_simulation == "emulator" and not args.from_rest:
         parser.error("--memory-simulation emulator runs every image from rest: add --from-rest")
@@ -79,6 +99,8 @@ def cmd_psmnist_finetune(args, parser):
     if args.n_synthetic and not args.from_rest:
         parser.error("--n-synthetic synthesises states from the exact memory of images from "
                      "rest: add --from-rest")
+    check_spread_args(parser, args, args.memory_simulation == "emulator",
+                      "--memory-simulation emulator")
     check_model(args)
     check_out(args)
     from nengo_lmu.tasks.finetune import (  # pylint: disable=import-outside-toplevel
@@ -118,21 +140,7 @@ def cmd_psmnist_evaluate(args, parser):
         reject_spiking_args(parser, args)
         if args.backend == "nengo":
             kwargs = dict(progress_bar=not args.no_progress)
-    if (args.workers > 1 or args.ray_address is not None) and args.backend != "loihi":
-        parser.error("--workers and --ray-address need --backend loihi")
-    if args.workers > 1 and args.ray_address is not None:
-        parser.error("--workers and --ray-address exclude each other (with --ray-address "
-                     "the cluster's CPUs are the workers)")
-    if args.ray_address is not None:
-        if not args.ray_address.strip():
-            parser.error("--ray-address must be a Ray address (auto, HOST:PORT or "
-                         "ray://HOST:PORT), got ''")
-        from nengo_lmu.distributed import import_ray  # pylint: disable=import-outside-toplevel
-
-        try:
-            import_ray()
-        except ImportError as e:
-            parser.error(f"--ray-address: {e}")
+    check_spread_args(parser, args, args.backend == "loihi", "--backend loihi")
     if args.streams and (args.backend != "loihi" or args.batch_size is None
                          or args.workers > 1 or args.ray_address is not None):
         parser.error("--streams needs --backend loihi and --batch-size, without --workers "
@@ -335,6 +343,15 @@ def _add_finetune(ps_sub):
                     "writes them, a later one with the same model, memory settings and "
                     "images (other epochs, learning rate, --out, or a resume) reads them "
                     "instead of simulating again (default: none)")
+    ft.add_argument("--workers", type=number(int, "--workers", 1), default=FINETUNE["workers"],
+                    metavar="N",
+                    help="with --memory-simulation emulator: emulate the images in chunks on "
+                    "N processes of this machine; the same states whatever N "
+                    "(default: %(default)s)")
+    ft.add_argument("--ray-address", default=FINETUNE["ray_address"], metavar="ADDR",
+                    help="with --memory-simulation emulator: send the chunks to the Ray "
+                    "cluster at ADDR instead (as evaluate --ray-address; needs pip install "
+                    "nengo-lmu[cluster])")
     ft.add_argument("--readout-loss", choices=READOUT_LOSSES, default=FINETUNE["readout_loss"],
                     help="the loss of the logits averaged over the readout window, as the "
                     "chip reads out (window), or of each drawn shift (draw) "

@@ -41,6 +41,7 @@ from nengo_lmu.tasks.psmnist import (
     check_spiking_settings,
     data_file,
     deployed_classifier,
+    deployed_settings,
     plot_history,
 )
 from nengo_lmu.training import train
@@ -63,7 +64,8 @@ FINETUNE = dict(memory_neurons=SpikingSettings.memory_neurons,
                 n_valid=2000, epochs=20, learning_rate=1e-3, weight_decay=0.01,
                 readout_draws=1, readout_loss="window", max_rate=SpikingSettings.max_rate,
                 weights="loihi", steps_per_element=1, memory_dtype="float64", from_rest=False,
-                memory_simulation="nengo", states_cache=None, n_synthetic=0)
+                memory_simulation="nengo", states_cache=None, n_synthetic=0, workers=1,
+                ray_address=None)
 
 #: Weights of the simulated memory in `finetune_psmnist`: Loihi's 8-bit ones
 #: (`nengo_lmu.loihi.chip_weights`) or nengo's floating-point ones.
@@ -78,7 +80,8 @@ MEMORY_SIMULATIONS = ("nengo", "emulator")
 def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, n_train,
                     n_valid, epochs, batch_size, learning_rate, weight_decay, memory_neurons,
                     memory_max_rate, max_rate, steps_per_element, memory_dtype, from_rest,
-                    memory_simulation, states_cache, n_synthetic, spiking):
+                    memory_simulation, states_cache, n_synthetic, workers, ray_address,
+                    spiking):
     """`finetune_psmnist`'s checks, before any data are loaded or simulated;
     sets ``spiking``'s readout defaults from the model's own readout.
     Returns ``(model_dir, out, seed, states_cache, run_config, params)``."""
@@ -94,6 +97,16 @@ def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, 
             raise ValueError("memory_simulation='emulator' runs the chip's own weights and "
                              "integer arithmetic: weights must be 'loihi' and memory_dtype "
                              f"{FINETUNE['memory_dtype']!r}")
+    if check_integer("workers", workers) > 1 or ray_address is not None:
+        if memory_simulation != "emulator":
+            raise ValueError("workers > 1 or ray_address spread the emulated memory over "
+                             "processes: they need memory_simulation='emulator' "
+                             "(--memory-simulation emulator)")
+        from nengo_lmu.distributed import (  # pylint: disable=import-outside-toplevel
+            check_distributed_args,
+        )
+
+        check_distributed_args(workers, ray_address)
     training.check_train_args(epochs, "parallel", batch_size, learning_rate, weight_decay,
                               None, None, seed)
     model_dir = check_input_dir("model_dir", model_dir, "model directory")
@@ -231,7 +244,7 @@ def synthetic_states(exact, simulated, exact_new, rng):
 
 
 def _simulated_states(net, x, xv, seed, weights, progress_bar, k=1, dtype="float64",
-                      from_rest=False, simulation="nengo"):
+                      from_rest=False, simulation="nengo", spread=None):
     """The spiking memory of ``net`` simulated on the training images, each
     after a random other one, and the validation images back to back, in
     one call (one build of the memory's weights): ``(train, valid)``; with
@@ -242,15 +255,26 @@ def _simulated_states(net, x, xv, seed, weights, progress_bar, k=1, dtype="float
     `evaluate_psmnist` presents it), and the states are those of every chip
     step of the readout window, ``k * window + 1`` of them. With
     ``simulation="emulator"`` (from rest only) the memory runs on the batched
-    emulator (`nengo_lmu.batching.emulated_memory_states`)."""
+    emulator (`nengo_lmu.batching.emulated_memory_states`), or, with
+    ``spread`` (``{"spec", "workers", "ray_address"}``), in chunks on worker
+    processes or a Ray cluster (`nengo_lmu.distributed.distributed_memory_states`:
+    the same arrays)."""
     n_train = len(x)
     if simulation == "emulator":
         from nengo_lmu.batching import (  # pylint: disable=import-outside-toplevel
             emulated_memory_states,
         )
+        from nengo_lmu.distributed import (  # pylint: disable=import-outside-toplevel
+            distributed_memory_states,
+        )
 
-        m = emulated_memory_states(net, np.repeat(np.concatenate([x, xv]), k, axis=1),
-                                   progress_bar=progress_bar)
+        images = np.repeat(np.concatenate([x, xv]), k, axis=1)
+        if spread is None:
+            m = emulated_memory_states(net, images, progress_bar=progress_bar)
+        else:
+            m = distributed_memory_states(spread["spec"], images, workers=spread["workers"],
+                                          ray_address=spread["ray_address"],
+                                          progress_bar=progress_bar, classifier=net)
         return m[:, :n_train], m[:, n_train:]
     rng = np.random.RandomState(seed)
     before = (np.arange(n_train) + rng.randint(1, max(n_train, 2), size=n_train)) % n_train
@@ -273,6 +297,7 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                      memory_dtype=FINETUNE["memory_dtype"], from_rest=FINETUNE["from_rest"],
                      memory_simulation=FINETUNE["memory_simulation"],
                      states_cache=FINETUNE["states_cache"], n_synthetic=FINETUNE["n_synthetic"],
+                     workers=FINETUNE["workers"], ray_address=FINETUNE["ray_address"],
                      batch_size=100, source="auto",
                      progress_bar=True, verbose=1, **spiking):
     """Fine-tune a trained model's classifier against its spiking memory on Loihi.
@@ -316,6 +341,11 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     simulation of the chaotic memory only approximates (order 64, K = 4:
     74.10 % on the emulator against 61.20 %, README); 0.25-0.45 s per
     image at order 64 and K = 4 here, about float32's cost in nengo.
+    ``workers=N`` spreads that emulation over N processes of this machine,
+    ``ray_address`` over a Ray cluster, in chunks of images
+    (`nengo_lmu.distributed.distributed_memory_states`, as ``evaluate
+    --workers`` spreads a test run): the same states to the bit, and the
+    same ``states_cache``.
 
     ``states_cache`` (a ``.npz`` path) keeps the simulated states: the first
     run writes them there (atomically), and a later run with the same base
@@ -364,13 +394,14 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
         model_dir, out, seed, weights, readout_loss, readout_draws, n_train, n_valid,
         epochs, batch_size, learning_rate, weight_decay, memory_neurons, memory_max_rate,
         max_rate, steps_per_element, memory_dtype, from_rest, memory_simulation, states_cache,
-        n_synthetic, spiking)
+        n_synthetic, workers, ray_address, spiking)
     config = run_config["model"]
     k = steps_per_element
     # the spiking classifier as evaluate_psmnist deploys it (calibrated the same way)
-    net, data = deployed_classifier(model_dir, "spiking", source, memory_neurons=memory_neurons,
-                                    memory_max_rate=memory_max_rate, seed=seed,
-                                    max_rate=max_rate, steps_per_element=k, **spiking)
+    deployed = deployed_settings(model_dir, "spiking", source, memory_neurons=memory_neurons,
+                                 memory_max_rate=memory_max_rate, seed=seed, max_rate=max_rate,
+                                 steps_per_element=k, **spiking)
+    net, data = deployed.build(), deployed.data
     x, y = data["train"]
     xv, yv = data["valid"]
     for name, n, total in (("n_train", n_train, len(x)), ("n_valid", n_valid, len(xv))):
@@ -402,8 +433,12 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                       source_file)
     from_cache = states_cache is not None and os.path.exists(states_cache)
     start = time.perf_counter()
+    spread = None
+    if workers > 1 or ray_address is not None:
+        spread = dict(spec=deployed.spec(), workers=workers, ray_address=ray_address)
     chip_states = _cached_states(states_cache, key, lambda: _simulated_states(
-        net, x, xv, seed, weights, progress_bar, k, memory_dtype, from_rest, memory_simulation))
+        net, x, xv, seed, weights, progress_bar, k, memory_dtype, from_rest, memory_simulation,
+        spread))
     simulate_s = time.perf_counter() - start
     # every K-th chip step of the window: the shifts of the readout in elements
     states = tuple(m[::k] for m in chip_states)

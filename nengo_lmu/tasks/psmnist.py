@@ -6,6 +6,7 @@ accuracy, no pickle), ``checkpoint.npz`` (last finished epoch),
 ``history.json`` and ``training.png``: everything `evaluate` needs.
 """
 
+import dataclasses
 import numbers
 import os
 import time
@@ -487,16 +488,54 @@ def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking
     }
 
 
-def deployed_classifier(model_dir, memory="exact", source="auto", copies=2, **spiking):
-    """The spiking classifier `evaluate_psmnist` runs with ``backend="loihi"``
-    (the same settings, calibrated on the same validation images) and the
-    psMNIST data, ``(classifier, data)``: to run it in other ways, e.g. each
-    test image alone (``classifier.run(x[i:i + 1])``) to check a batched
-    evaluation. The arguments are `evaluate_psmnist`'s; ``copies`` is
-    `check_spiking_settings`'. With ``steps_per_element=K`` the classifier
-    runs the images as ``np.repeat(x, K, axis=1)`` (`chip_time`)."""
-    from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
+@dataclasses.dataclass(frozen=True, eq=False)
+class Deployment:
+    """What `deployed_settings` returns: a model's spiking classifier as
+    `evaluate_psmnist` deploys it, as data (the arguments of
+    `nengo_lmu.spiking.SpikingLMUClassifier`), and the psMNIST data.
 
+    Attributes
+    ----------
+    config : dict
+        The model's config, in chip time (`chip_time`).
+    params : dict
+    calibration_x : ndarray
+        The calibration images, ``K`` chip steps per element.
+    memory : {"exact", "spiking"}
+    spiking : dict
+        `SpikingLMUClassifier`'s keyword arguments.
+    data : dict
+        `nengo_lmu.data.load_psmnist`'s.
+    """
+
+    config: dict
+    params: dict
+    calibration_x: np.ndarray
+    memory: str
+    spiking: dict
+    data: dict
+
+    def build(self):
+        """The `SpikingLMUClassifier`."""
+        from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
+
+        return SpikingLMUClassifier(self.config, self.params, self.calibration_x,
+                                    memory=self.memory, **self.spiking)
+
+    def spec(self):
+        """The `nengo_lmu.distributed.ClassifierSpec` that worker processes
+        build the same classifier from (a spiking memory needs a seed)."""
+        from nengo_lmu.distributed import ClassifierSpec  # pylint: disable=import-outside-toplevel
+
+        return ClassifierSpec(self.config, self.params, self.calibration_x, self.memory,
+                              self.spiking)
+
+
+def deployed_settings(model_dir, memory="exact", source="auto", copies=2, **spiking):
+    """The spiking classifier `evaluate_psmnist` runs with ``backend="loihi"``,
+    as data: a `Deployment` (its ``build()`` is `deployed_classifier`'s
+    classifier, its ``spec()`` what worker processes build it from). The
+    arguments are `deployed_classifier`'s."""
     check_choice("memory", memory, MEMORY_MODES)
     model_dir = check_input_dir("model_dir", model_dir, "model directory")
     run_config, params = load_model(model_dir)
@@ -507,10 +546,20 @@ def deployed_classifier(model_dir, memory="exact", source="auto", copies=2, **sp
                                      copies=copies)
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     config, spiking, k = chip_time(config, spiking)
-    net = SpikingLMUClassifier(config, params,
-                               np.repeat(data["valid"][0][:N_CALIBRATION], k, axis=1),
-                               memory=memory, **spiking)
-    return net, data
+    return Deployment(config, params, np.repeat(data["valid"][0][:N_CALIBRATION], k, axis=1),
+                      memory, spiking, data)
+
+
+def deployed_classifier(model_dir, memory="exact", source="auto", copies=2, **spiking):
+    """The spiking classifier `evaluate_psmnist` runs with ``backend="loihi"``
+    (the same settings, calibrated on the same validation images) and the
+    psMNIST data, ``(classifier, data)``: to run it in other ways, e.g. each
+    test image alone (``classifier.run(x[i:i + 1])``) to check a batched
+    evaluation. The arguments are `evaluate_psmnist`'s; ``copies`` is
+    `check_spiking_settings`'. With ``steps_per_element=K`` the classifier
+    runs the images as ``np.repeat(x, K, axis=1)`` (`chip_time`)."""
+    deployment = deployed_settings(model_dir, memory, source, copies, **spiking)
+    return deployment.build(), deployment.data
 
 
 def loihi_report(model_dir, memory="exact", source="auto", **spiking):

@@ -8,7 +8,7 @@ def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
     args = ("--out", tmp_path / "models", "--docs", tmp_path / "docs",
             "--realisations", "oscillators-4,oscillators-4x2@900", "--memory-neurons", "10",
             "--epochs", "1", "--n-train", "200", "--n-test", "4", "--n-nrmse", "2",
-            "--n-nrmse-emulator", "1")
+            "--n-nrmse-emulator", "1", "--workers", "2")
     tune = ("--finetune", "oscillators-4x2@900", "--finetune-n-train", "100",
             "--finetune-n-valid", "100", "--finetune-simulation", "emulator",
             "--finetune-learning-rate", "0.003", "--finetune-epochs", "2",
@@ -20,6 +20,7 @@ def test_one_tiny_realisation_end_to_end(run_benchmark, tmp_path):
     assert row["memory_kind"] == "oscillators" and row["order"] == 4
     res = row["rate-trained"]
     assert res["emulator"]["n_test"] == 4 and res["emulator"]["steps_per_image"] == 824
+    assert res["emulator"]["workers"] == 2  # the test images on worker processes
     # two chip steps per element: the same trained model, run twice as long
     # fine-tuned against the memory at its own K and rate
     # on the emulator's memory, whose states are kept beside the model, and
@@ -73,6 +74,8 @@ def test_bad_realisation(run_benchmark, tmp_path):
     proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs,
                          "--finetune-synthetic", "-5")
     assert proc.returncode == 2 and "--finetune-synthetic must be >= 0" in proc.stderr
+    proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs, "--workers", "0")
+    assert proc.returncode == 2 and "--workers must be >= 1, got 0" in proc.stderr
     proc = run_benchmark("onchip_memory", "--out", tmp_path, *docs,
                          "--finetune-learning-rate", "nan")
     assert proc.returncode == 2 and "--finetune-learning-rate must be > 0" in proc.stderr
