@@ -219,17 +219,21 @@ def run_chunk(classifier, x, batch_size, task="run"):
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if check_choice("task", task, TASKS) == "run":
-            run = run_batched(classifier, x, batch_size=batch_size, backend="loihi",
-                              progress_bar=False)
-            part = {"logits": run.logits, "rates": run.rates, "counts": run.counts}
-        else:
-            part = {"states": emulated_memory_states(classifier, x, batch_size=batch_size,
-                                                     progress_bar=False)}
+        part = _compute(task, classifier, x, batch_size, progress_bar=False)
     seen = {}
     for w in caught:
         seen.setdefault((w.category, str(w.message)), None)
     return {**part, "wall_s": time.perf_counter() - start, "warnings": list(seen)}
+
+
+def _compute(task, classifier, x, batch_size, progress_bar):
+    """One chunk's ``task`` in this process, without its warnings caught."""
+    if check_choice("task", task, TASKS) == "run":
+        run = run_batched(classifier, x, batch_size=batch_size, backend="loihi",
+                          progress_bar=progress_bar)
+        return {"logits": run.logits, "rates": run.rates, "counts": run.counts}
+    return {"states": emulated_memory_states(classifier, x, batch_size=batch_size,
+                                             progress_bar=progress_bar)}
 
 
 @dataclasses.dataclass
@@ -340,8 +344,9 @@ def distributed_memory_states(spec, x, batch_size=DEFAULT_BATCH_SIZE, workers=1,
 
     The memory's states on the batched emulator, every image from rest, as
     one `emulated_memory_states` call in this process gives them, whatever
-    the number of workers (the spikes are nengo_loihi's integer arithmetic;
-    a chunk decodes and filters them image by image). The arguments are
+    the number of workers and the chunks (the spikes are nengo_loihi's
+    integer arithmetic; `tests/test_distributed.py` checks the decoded
+    states to the bit). The arguments are
     `run_distributed`'s; ``spec`` must have ``memory="spiking"``.
 
     Returns
@@ -374,13 +379,7 @@ def _spread(task, spec, x, batch_size, workers, ray_address, chunk_size, max_att
     log = _Progress(len(x), len(chunks), progress_bar)
     retries = 0
     if ray_address is None and workers == 1:
-        if task == "run":
-            run = run_batched(classifier, x, batch_size=batch_size, backend="loihi",
-                              progress_bar=progress_bar)
-            parts = [{"logits": run.logits, "rates": run.rates, "counts": run.counts}]
-        else:
-            parts = [{"states": emulated_memory_states(classifier, x, batch_size=batch_size,
-                                                       progress_bar=progress_bar)}]
+        parts = [_compute(task, classifier, x, batch_size, progress_bar)]
     elif ray_address is None:
         parts, retries = _run_processes(task, spec, x, chunks, batch_size, workers,
                                         max_attempts, fingerprint(classifier), log, faults)
