@@ -255,26 +255,21 @@ def _simulated_states(net, x, xv, seed, weights, progress_bar, k=1, dtype="float
     `evaluate_psmnist` presents it), and the states are those of every chip
     step of the readout window, ``k * window + 1`` of them. With
     ``simulation="emulator"`` (from rest only) the memory runs on the batched
-    emulator (`nengo_lmu.batching.emulated_memory_states`), or, with
-    ``spread`` (``{"spec", "workers", "ray_address"}``), in chunks on worker
-    processes or a Ray cluster (`nengo_lmu.distributed.distributed_memory_states`:
-    the same arrays)."""
+    emulator in chunks, ``spread`` (``{"spec", "workers", "ray_address"}``)
+    saying where: here, on worker processes or on a Ray cluster
+    (`nengo_lmu.distributed.distributed_memory_states`: the arrays of
+    `nengo_lmu.batching.emulated_memory_states`, whatever the workers)."""
     n_train = len(x)
     if simulation == "emulator":
-        from nengo_lmu.batching import (  # pylint: disable=import-outside-toplevel
-            emulated_memory_states,
-        )
         from nengo_lmu.distributed import (  # pylint: disable=import-outside-toplevel
             distributed_memory_states,
         )
 
-        images = np.repeat(np.concatenate([x, xv]), k, axis=1)
-        if spread is None:
-            m = emulated_memory_states(net, images, progress_bar=progress_bar)
-        else:
-            m = distributed_memory_states(spread["spec"], images, workers=spread["workers"],
-                                          ray_address=spread["ray_address"],
-                                          progress_bar=progress_bar, classifier=net)
+        m = distributed_memory_states(spread["spec"],
+                                      np.repeat(np.concatenate([x, xv]), k, axis=1),
+                                      workers=spread["workers"],
+                                      ray_address=spread["ray_address"],
+                                      progress_bar=progress_bar, classifier=net)
         return m[:, :n_train], m[:, n_train:]
     rng = np.random.RandomState(seed)
     before = (np.arange(n_train) + rng.randint(1, max(n_train, 2), size=n_train)) % n_train
@@ -433,12 +428,11 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                       source_file)
     from_cache = states_cache is not None and os.path.exists(states_cache)
     start = time.perf_counter()
-    spread = None
-    if workers > 1 or ray_address is not None:
-        spread = dict(spec=deployed.spec(), workers=workers, ray_address=ray_address)
+    # where the emulator runs (the seed, always set here, makes the spec valid)
     chip_states = _cached_states(states_cache, key, lambda: _simulated_states(
         net, x, xv, seed, weights, progress_bar, k, memory_dtype, from_rest, memory_simulation,
-        spread))
+        dict(spec=deployed.spec(), workers=workers, ray_address=ray_address)
+        if memory_simulation == "emulator" else None))
     simulate_s = time.perf_counter() - start
     # every K-th chip step of the window: the shifts of the readout in elements
     states = tuple(m[::k] for m in chip_states)
