@@ -234,8 +234,9 @@ class MemorySystem:
         ValueError
             If the discrete system is unstable (`check_stability`): for the
             Legendre system, Euler at a large ``order * dt / theta``, e.g.
-            order 256 with ``theta = 784`` steps (spectral radius 3.4). ZOH
-            is stable for every ``theta``, ``order`` and ``dt``.
+            order 256 with ``theta = 784`` steps (spectral radius about 3.4,
+            to LAPACK's rounding). ZOH is stable for every ``theta``,
+            ``order`` and ``dt``.
         """
         Ad, Bd = discretize(self.A, self.B, dt, method=method)
         key = self._stability_key(dt, method)

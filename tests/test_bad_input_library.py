@@ -138,8 +138,9 @@ def stream_limit(c):
 
 
 SEED = r"seed must be an integer in 0\.\.4294967295 or None, got "
+# the computed radius (3.35 to 3.45 seen) depends on LAPACK: Ad is far from normal
 EUL = (r"theta=784, order=256\) discretized with {}='euler' at dt=1 is unstable: "
-       r"the spectral radius of its discrete state matrix Ad is 3\.4\d* > 1.*"
+       r"the spectral radius of its discrete state matrix Ad is 3\.\d+ > 1.*"
        r'use {}="zoh"')
 
 CASES = [
