@@ -55,7 +55,7 @@ from nengo_lmu.lmu import LMUClassifier
 from nengo_lmu.memory_simulation import memory_weights
 from nengo_lmu.readout import hold_stream
 from nengo_lmu.spiking import SpikingLMUClassifier, check_sequences_arg
-from nengo_lmu.validation import check_choice, check_integer
+from nengo_lmu.validation import check_choice, check_integer, check_steps
 
 #: Backends of `run_batched`.
 BATCH_BACKENDS = ("nengo", "loihi")
@@ -507,7 +507,8 @@ def emulated_memory_states(classifier, x, batch_size=DEFAULT_BATCH_SIZE, progres
     return out
 
 
-def predict_batched(classifier, x, batch_size=DEFAULT_BATCH_SIZE, progress_bar=False):
+def predict_batched(classifier, x, batch_size=DEFAULT_BATCH_SIZE, progress_bar=False,
+                    steps=None):
     """Logits of a rate classifier on nengo, ``batch_size`` sequences side by side.
 
     The temporal network of ``classifier`` (an `nengo_lmu.lmu.LMUClassifier`
@@ -527,10 +528,13 @@ def predict_batched(classifier, x, batch_size=DEFAULT_BATCH_SIZE, progress_bar=F
     batch_size : int
         Sequences side by side (>= 1; at most ``n`` are built).
     progress_bar : bool
+    steps : array of int, optional
+        Steps (``1..T``) after which the logits are read, as in
+        `nengo_lmu.training.predict`; default the last.
 
     Returns
     -------
-    ndarray, shape ``(n, n_classes)``
+    ndarray, shape ``(n, n_classes)``, or ``(n, len(steps), n_classes)`` with ``steps``
     """
     if not isinstance(classifier, LMUClassifier):
         raise ValueError(f"classifier must be an LMUClassifier, got {classifier!r}")
@@ -544,22 +548,24 @@ def predict_batched(classifier, x, batch_size=DEFAULT_BATCH_SIZE, progress_bar=F
                          f"got {x.shape}")
     if x.dtype.kind != "f" or not np.all(np.isfinite(x)):
         raise ValueError("x must hold finite floats")
-    n, steps = len(x), x.shape[1]
+    n, n_steps = len(x), x.shape[1]
+    read = check_steps(steps, n_steps)
+    read = np.array([n_steps]) if read is None else read
     wide = BatchedNetwork(classifier, min(batch_size, n), inputs=[classifier.input])
     probe = wide.wide[classifier.probe]
-    values = np.zeros((wide.n_copies, steps, x.shape[2]))
+    values = np.zeros((wide.n_copies, n_steps, x.shape[2]))
     wide.values[classifier.input] = values
-    out = np.zeros((n, classifier.n_classes))
+    out = np.zeros((n, len(read), classifier.n_classes))
     progress = Progress(f"Simulating {n} sequences (nengo, batches of {wide.n_copies})",
-                        "Simulation", n * steps)
+                        "Simulation", n * n_steps)
     with ProgressTracker(progress_bar, progress) as tracker, \
             make_simulator(wide, "nengo", progress_bar=False) as sim:
         for first in range(0, n, wide.n_copies):
             batch = x[first:first + wide.n_copies]
             values[:len(batch)], values[len(batch):] = batch, 0.0
             sim.reset()
-            sim.run_steps(steps)
-            logits = sim.data[probe][-1].reshape(wide.n_copies, -1)
-            out[first:first + len(batch)] = logits[:len(batch)]
-            tracker.total_progress.step(len(batch) * steps)
-    return out
+            sim.run_steps(n_steps)
+            logits = sim.data[probe][read - 1].reshape(len(read), wide.n_copies, -1)
+            out[first:first + len(batch)] = logits[:, :len(batch)].transpose(1, 0, 2)
+            tracker.total_progress.step(len(batch) * n_steps)
+    return out if steps is not None else out[:, 0]

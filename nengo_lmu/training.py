@@ -62,7 +62,8 @@ from nengo_lmu.readout import (
     stream_logits,
     stream_memories,
 )
-from nengo_lmu.validation import check_integer, check_sequences, format_bytes, memory_limit
+from nengo_lmu.validation import (check_integer, check_sequences, check_steps, format_bytes,
+                                  memory_limit)
 
 
 def configure_nengo_dl(clf, fast=True):
@@ -253,23 +254,39 @@ def _check_memory_states(memory_states, readout_config, n_train, n_valid, window
     return out
 
 
-def _inputs(clf, x, method):
-    """NengoDL input dict for sequences ``x`` (n, T, input_d)."""
+def _inputs(clf, x, method, steps=None):
+    """NengoDL input dict for sequences ``x`` (n, T, input_d); with ``method="parallel"``
+    and ``steps``, one network step per entry of ``steps``, fed the closed-form memory of
+    the first ``steps[j]`` elements (the hidden layer has no recurrence there)."""
     if method == "parallel":
-        feeds = {clf.lmu.memory_input: clf.lmu.closed_form_memory(x)[:, None, :]}
-        feeds[clf.input] = np.asarray(x[:, -1:, :], dtype=np.float32)
-        return feeds
+        if steps is None:
+            feeds = {clf.lmu.memory_input: clf.lmu.closed_form_memory(x)[:, None, :]}
+            feeds[clf.input] = np.asarray(x[:, -1:, :], dtype=np.float32)
+            return feeds
+        memory = np.stack([clf.lmu.closed_form_memory(x[:, :s]) for s in steps], axis=1)
+        return {clf.lmu.memory_input: memory.astype(np.float32),
+                clf.input: np.asarray(x[:, np.asarray(steps) - 1, :], dtype=np.float32)}
     return {clf.input: np.asarray(x, dtype=np.float32)}
 
 
-def predict(clf, x, method="sequential", batch_size=100, backend="dl"):
+def predict(clf, x, method="sequential", batch_size=100, backend="dl", steps=None):
     """Logits of ``clf`` for sequences ``x`` at the last step, shape (n, n_classes).
 
     ``backend="dl"`` runs NengoDL in minibatches; ``"nengo"`` runs the
     reference simulator sequence by sequence (slow; for checking; it sets
-    ``clf.input.output`` to present ``x``).
+    ``clf.input.output`` to present ``x``). Every sequence starts from rest.
+
+    ``steps`` (integers in ``1..T``, counted from the start of each
+    sequence) reads the logits after each of those steps instead, shape
+    ``(n, len(steps), n_classes)``: e.g. ``x`` followed by zeros, read
+    during the zeros, is the ``"hold"`` readout
+    (`nengo_lmu.readout.ReadoutScheme`). With ``method="parallel"`` each
+    is the one-step network fed the closed-form memory of the first
+    ``steps[j]`` elements.
     """
     x = np.asarray(x)
+    read = check_steps(steps, x.shape[1])
+    read = np.array([x.shape[1]]) if read is None else read
     if backend == "nengo":
         if method == "parallel":
             raise ValueError("backend='nengo' evaluates the temporal network (method='sequential')")
@@ -280,9 +297,10 @@ def predict(clf, x, method="sequential", batch_size=100, backend="dl"):
             for i in range(len(x)):
                 state["seq"] = i
                 sim.reset()
-                sim.run_steps(x.shape[1])
-                out.append(sim.data[clf.probe][-1])
-        return np.array(out)
+                sim.run_steps(int(read.max()))
+                out.append(sim.data[clf.probe][read - 1])
+        out = np.array(out)
+        return out if steps is not None else out[:, 0]
 
     import nengo_dl  # pylint: disable=import-outside-toplevel
 
@@ -291,11 +309,18 @@ def predict(clf, x, method="sequential", batch_size=100, backend="dl"):
     if pad:
         x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
     configure_nengo_dl(clf)
-    feeds = _inputs(clf, x, method)
-    n_steps = 1 if method == "parallel" else x.shape[1]
+    clf.config[clf.probe].keep_history = steps is not None  # every step, to read some
+    if method == "parallel":
+        feeds, n_steps, rows = _inputs(clf, x, method, steps), 1, [-1]
+        if steps is not None:
+            n_steps, rows = len(read), slice(None)
+    else:
+        feeds, n_steps = _inputs(clf, x, method), x.shape[1]
+        rows = [-1] if steps is None else read - 1  # without history, only the last step
     with nengo_dl.Simulator(clf, minibatch_size=batch_size, progress_bar=False) as sim:
-        out = sim.predict(feeds, n_steps=n_steps, verbose=0)[clf.probe][:, -1]
-    return out[:n]
+        out = sim.predict(feeds, n_steps=n_steps, verbose=0)[clf.probe][:, rows]
+    out = out[:n]
+    return out if steps is not None else out[:, 0]
 
 
 def _window_crossentropy(y_true, y_pred):

@@ -318,3 +318,16 @@ def check_input_dir(name, path, what="directory"):
     if not os.path.isdir(path):
         raise NotADirectoryError(f"{name}: {path!r} is a file, not a {what}")
     return path
+
+
+def check_steps(steps, n_steps):
+    """``steps`` (the steps, counted from 1, at which logits are read) as an int
+    array of values in ``1..n_steps``; None stays None. A `ValueError` otherwise."""
+    if steps is None:
+        return None
+    steps = np.asarray(steps)
+    if (steps.ndim != 1 or len(steps) < 1 or not np.issubdtype(steps.dtype, np.integer)
+            or steps.min() < 1 or steps.max() > n_steps):
+        raise ValueError(f"steps must be a non-empty list of integers in 1..{n_steps} "
+                         f"(the sequence length), got {steps!r}")
+    return steps

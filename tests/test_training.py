@@ -102,6 +102,35 @@ def test_predict_uses_fixed_memory(rng, allclose):
     assert allclose(logits_dl, logits_ref, atol=1e-5)
 
 
+def test_predict_steps(rng, allclose):
+    """``steps`` reads the logits after those steps: on NengoDL and nengo those of
+    the sequences cut there, and on the parallel network those of the closed form."""
+    from nengo_lmu.training import predict
+
+    params = _params(rng)
+    x = rng.uniform(-1, 1, size=(3, T, CONFIG["input_d"]))
+    steps = [4, 9, T]
+    cut = np.stack([predict(build_classifier(CONFIG, params), x[:, :s], batch_size=3)
+                    for s in steps], axis=1)
+    logits_dl = predict(build_classifier(CONFIG, params), x, batch_size=3, steps=steps)
+    assert logits_dl.shape == (3, 3, CONFIG["n_classes"])
+    assert allclose(logits_dl, cut, atol=1e-5)
+    assert allclose(predict(build_classifier(CONFIG, params), x, backend="nengo",
+                            steps=steps), cut, atol=1e-5)
+    # the closed form (a feed-forward LMU: no recurrence into or inside the memory)
+    ff = dict(SMALL, input_d=2)
+    params = {k: rng.normal(scale=0.3, size=v.shape)
+              for k, v in build_classifier(ff).get_params().items()}
+    sequential = predict(build_classifier(ff, params, method="sequential"), x, batch_size=3,
+                         steps=steps)
+    parallel = predict(build_classifier(ff, params, method="parallel"), x, batch_size=3,
+                       method="parallel", steps=steps)
+    assert allclose(parallel, sequential, atol=1e-5)
+    for bad in ([0], [T + 1], [], [1.5]):
+        with pytest.raises(ValueError, match=rf"steps must be .* in 1\.\.{T}"):
+            predict(build_classifier(CONFIG, params=None), x, steps=bad)
+
+
 # --- the training API refuses bad arguments before any work -------------------
 
 SMALL = dict(n_classes=2, units=4, order=3, theta=5.0, input_d=1)

@@ -158,6 +158,11 @@ def cmd_psmnist_evaluate(args, parser):
           f"({result['backend']}, {result['wall_s']:.0f} s)")
     if args.backend == "loihi":
         _print_loihi_result(result)
+    elif "final_state_accuracy" in result:
+        print(f"read as trained ({result['training_readout']['scheme']} readout: each image "
+              f"from rest, then {result['hold_steps']} zero steps, logits averaged over the "
+              f"last {result['window']}); read at the final state m_T instead "
+              f"{result['final_state_accuracy'] * 100:.2f} %")
     if "n_chunks" in result:
         where = (f"the Ray cluster at {result['ray_address']} ({result['workers']} CPUs)"
                  if "ray_address" in result else f"{result['workers']} worker processes")

@@ -22,7 +22,7 @@ from nengo_lmu.metrics import accuracy
 from nengo_lmu.model_dir import SpikingSettings, deployment_settings, load_model
 from nengo_lmu.neurons import NEURON_TYPES, check_spiking_counterpart
 from nengo_lmu import training
-from nengo_lmu.readout import ReadoutScheme, readout_settings, stream_rate_logits
+from nengo_lmu.readout import ReadoutScheme, hold_stream, readout_settings, stream_rate_logits
 from nengo_lmu.training import METHODS, predict, train
 from nengo_lmu.validation import (
     check_choice,
@@ -225,6 +225,16 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     back to back, averaged over the readout window) and ``training_readout``.
     A model trained with ``readout="hold"`` sets the default ``hold_steps``
     and ``window``.
+
+    On ``"dl"`` and ``"nengo"`` the model is read as it was trained
+    (``training_readout`` in the result, from ``config.json``): with
+    ``readout="exact"`` the logits after the last element (``m_T``); with
+    ``"hold"`` or ``"spiking"`` each image, from rest, is followed by
+    ``hold_steps`` zeros and the logits are averaged over the readout
+    window's shifts (`nengo_lmu.readout.ReadoutScheme`), as the chip reads
+    them; the result then adds ``final_state_accuracy`` (the same network
+    read at ``m_T``, which such a model was not trained for), ``hold_steps``,
+    ``window`` and ``from_rest``.
     ``**spiking`` goes to `SpikingLMUClassifier` (``max_rate``,
     ``hold_steps``, ``window``, ``memory_neurons``, ...), except
     ``steps_per_element`` (K, default 1, or the K a fine-tuned model was
@@ -337,19 +347,35 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     clf = build_classifier(config, params=params, method=method)
     if backend == "dl" or batch_size is not None:
         batch_size = min(batch_size or 100, len(x))
+    # the steps read: the last (m_T), and for a model trained for the hold readout
+    # the shifts of its window too, each image followed by hold_steps zeros
+    trained = run_config["readout"]
+    steps, hold = [x.shape[1]], None
+    if trained["scheme"] != "exact":
+        hold = ReadoutScheme.from_json(trained)
+        steps += list(x.shape[1] + hold.shifts)
+        x = hold_stream(x, 0, hold.hold_steps)
     start = time.perf_counter()
     if backend == "nengo" and batch_size is not None:
         from nengo_lmu.batching import predict_batched  # pylint: disable=import-outside-toplevel
 
-        logits = predict_batched(clf, x, batch_size=batch_size, progress_bar=progress_bar)
+        logits = predict_batched(clf, x, batch_size=batch_size, progress_bar=progress_bar,
+                                 steps=steps)
     else:
-        logits = predict(clf, x, method=method, backend=backend, batch_size=batch_size or 1)
+        logits = predict(clf, x, method=method, backend=backend, batch_size=batch_size or 1,
+                         steps=steps)
     wall = time.perf_counter() - start
-    return {"accuracy": accuracy(logits, y), "n_test": int(len(x)), "backend": backend,
-            "data_source": data.source, "data_file": data_file(data),
-            "network": network, "wall_s": wall, "s_per_image": wall / len(x),
-            "batch_size": batch_size, "workers": 1,
-            "predictions": logits.argmax(1).tolist(), "n_trainable": clf.n_trainable}
+    final = logits[:, 0]
+    read = final if hold is None else logits[:, 1:].mean(axis=1)
+    result = {"accuracy": accuracy(read, y), "n_test": int(len(x)), "backend": backend,
+              "data_source": data.source, "data_file": data_file(data),
+              "network": network, "wall_s": wall, "s_per_image": wall / len(x),
+              "batch_size": batch_size, "workers": 1, "training_readout": trained,
+              "predictions": read.argmax(1).tolist(), "n_trainable": clf.n_trainable}
+    if hold is not None:
+        result.update(final_state_accuracy=accuracy(final, y), from_rest=True,
+                      hold_steps=hold.hold_steps, window=hold.window)
+    return result
 
 
 #: Spiking settings `evaluate_psmnist` and `loihi_report` pass to

@@ -9,6 +9,7 @@ from nengo_lmu.model_dir import load_model
 from nengo_lmu.tasks.psmnist import TRANSLATE, evaluate_psmnist, train_psmnist
 from nengo_lmu.lmu import build_classifier
 from nengo_lmu.model_dir import load_params, save_params
+from nengo_lmu.readout import feedforward_logits, stream_logits, stream_memories
 from nengo_lmu.training import predict
 
 SMALL = dict(units=24, order=16, n_train=3000, batch_size=100, learning_rate=1e-2,
@@ -137,6 +138,31 @@ def test_evaluate_nengo_batched(trained, tmp_path):
     assert alone["batch_size"] is None and batched["batch_size"] == 3
     assert batched["predictions"] == alone["predictions"]
     assert batched["accuracy"] == alone["accuracy"] and batched["n_test"] == 5
+
+
+def test_evaluate_reads_hold_model_as_trained(tmp_path):
+    """A model trained for the hold readout is evaluated on NengoDL and nengo as
+    trained: each image from rest, then hold_steps zeros, logits averaged over the
+    window (the closed form's figure); m_T is reported beside it."""
+    out = tmp_path / "hold"
+    train_psmnist(str(out), epochs=2, readout="hold", hold_steps=60, window=20, **SMALL)
+    result = evaluate_psmnist(str(out), n_test=60, progress_bar=False)
+    # independently, in numpy on the closed-form memory
+    run_config, params = load_model(str(out))
+    x, y = load_psmnist(0)["test"]
+    x, y = x[:60], y[:60]
+    clf = build_classifier(run_config["model"], params=params, method="parallel")
+    held = stream_logits(run_config["model"], clf.get_params(),
+                         stream_memories(clf.lmu, x, 60, 20, from_rest=True)).argmax(1)
+    final = feedforward_logits(run_config["model"], clf.get_params(),
+                               clf.lmu.closed_form_memory(x)).argmax(1)
+    assert result["predictions"] == held.tolist()
+    assert result["accuracy"] == np.mean(held == y)
+    assert result["final_state_accuracy"] == np.mean(final == y)
+    assert result["training_readout"]["scheme"] == "hold"
+    assert (result["hold_steps"], result["window"], result["from_rest"]) == (60, 20, True)
+    nengo = evaluate_psmnist(str(out), backend="nengo", n_test=4, batch_size=4)
+    assert nengo["predictions"] == held[:4].tolist()
 
 
 def test_evaluate_loihi_streams(trained, tmp_path):
