@@ -272,12 +272,14 @@ def test_bad_method_arguments():
 
 def test_unstable_euler_refused():
     sys = LegendreDelay(784, 256)
-    assert 3 < sys.spectral_radius(1.0, "euler") < 4
+    # 3.42 or 3.35, by LAPACK's rounding: Ad is far from normal
+    radius = sys.spectral_radius(1.0, "euler")
+    assert 3 < radius < 4
     with pytest.raises(ValueError) as info:
         sys.discretize(1.0, method="euler")
     msg = str(info.value)
     for part in ("theta=784", "order=256", "dt=1", "method='euler'", "spectral radius",
-                 "3.42", 'method="zoh"'):
+                 f"Ad is {radius:.6g} > 1", 'method="zoh"'):
         assert part in msg, (part, msg)
     with pytest.raises(ValueError, match="discretizer='euler'.*discretizer=\"zoh\""):
         sys.check_stability(1.0, "euler", name="discretizer")
