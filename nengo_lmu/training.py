@@ -255,14 +255,11 @@ def _check_memory_states(memory_states, readout_config, n_train, n_valid, window
 
 
 def _inputs(clf, x, method, steps=None):
-    """NengoDL input dict for sequences ``x`` (n, T, input_d); with ``method="parallel"``
-    and ``steps``, one network step per entry of ``steps``, fed the closed-form memory of
-    the first ``steps[j]`` elements (the hidden layer has no recurrence there)."""
+    """NengoDL input dict for sequences ``x`` (n, T, input_d); with ``method="parallel"``,
+    one network step per entry of ``steps`` (default: ``[T]``), fed the closed-form memory
+    of the first ``steps[j]`` elements (the hidden layer has no recurrence there)."""
     if method == "parallel":
-        if steps is None:
-            feeds = {clf.lmu.memory_input: clf.lmu.closed_form_memory(x)[:, None, :]}
-            feeds[clf.input] = np.asarray(x[:, -1:, :], dtype=np.float32)
-            return feeds
+        steps = [x.shape[1]] if steps is None else steps
         memory = np.stack([clf.lmu.closed_form_memory(x[:, :s]) for s in steps], axis=1)
         return {clf.lmu.memory_input: memory.astype(np.float32),
                 clf.input: np.asarray(x[:, np.asarray(steps) - 1, :], dtype=np.float32)}
@@ -310,10 +307,8 @@ def predict(clf, x, method="sequential", batch_size=100, backend="dl", steps=Non
         x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
     configure_nengo_dl(clf)
     clf.config[clf.probe].keep_history = steps is not None  # every step, to read some
-    if method == "parallel":
-        feeds, n_steps, rows = _inputs(clf, x, method, steps), 1, [-1]
-        if steps is not None:
-            n_steps, rows = len(read), slice(None)
+    if method == "parallel":  # one network step per step read
+        feeds, n_steps, rows = _inputs(clf, x, method, read), len(read), slice(None)
     else:
         feeds, n_steps = _inputs(clf, x, method), x.shape[1]
         rows = [-1] if steps is None else read - 1  # without history, only the last step
