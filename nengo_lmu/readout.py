@@ -333,9 +333,11 @@ def hold_stream(x, hold_steps, tail, x_prev=None):
     return np.concatenate(parts, axis=1)
 
 
-def stream_rate_logits(lmu, config, params, x, hold_steps, window):
+def stream_rate_logits(lmu, config, params, x, hold_steps, window, from_rest=False):
     """The rate model's logits for ``x`` read as the chip reads the spiking
-    memory: ``x`` back to back (`stream_memories`), logits averaged over the
-    readout window's shifts (`stream_logits`); ``params`` include ``e_x``."""
-    memories = stream_memories(lmu, np.asarray(x), hold_steps, window)
+    memory: ``x`` back to back (`stream_memories`; with ``from_rest``, each
+    sequence from rest, as a batched evaluation runs them), logits averaged
+    over the readout window's shifts (`stream_logits`); ``params`` include
+    ``e_x``."""
+    memories = stream_memories(lmu, np.asarray(x), hold_steps, window, from_rest=from_rest)
     return stream_logits(config, params, memories)

@@ -179,8 +179,12 @@ def _print_loihi_result(result):
     side = ("back to back" if result["batch_size"] is None
             else f"{result['batch_size']} side by side, each from rest" if result["from_rest"]
             else f"back to back in {result['batch_size']} streams side by side")
-    print(f"rate model on the same images {result['rate_accuracy'] * 100:.2f} %; "
-          f"memory {result['memory']}; {result['steps_per_image']} chip steps and "
+    final = ("" if "final_state_accuracy" not in result else
+             f" (at the final state m_T, which it was not trained for, "
+             f"{result['final_state_accuracy'] * 100:.2f} %)")
+    print(f"rate model on the same images, read as trained {result['rate_accuracy'] * 100:.2f} %"
+          f"{final}")
+    print(f"memory {result['memory']}; {result['steps_per_image']} chip steps and "
           f"{result['s_per_image']:.4f} s per image on the emulator ({side})")
     if "rate_stream_accuracy" in result:
         print(f"rate model on the exact memory read as the chip reads it (back to back, "

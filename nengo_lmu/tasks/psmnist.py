@@ -22,7 +22,13 @@ from nengo_lmu.metrics import accuracy
 from nengo_lmu.model_dir import SpikingSettings, deployment_settings, load_model
 from nengo_lmu.neurons import NEURON_TYPES, check_spiking_counterpart
 from nengo_lmu import training
-from nengo_lmu.readout import ReadoutScheme, hold_stream, readout_settings, stream_rate_logits
+from nengo_lmu.readout import (
+    ReadoutScheme,
+    feedforward_logits,
+    hold_stream,
+    readout_settings,
+    stream_rate_logits,
+)
 from nengo_lmu.training import METHODS, predict, train
 from nengo_lmu.validation import (
     check_choice,
@@ -219,8 +225,13 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     memory ``"exact"`` off chip or ``"spiking"`` on chip) on
     `nengo_loihi.Simulator`, calibrated on the first `N_CALIBRATION`
     validation images; the result adds ``rate_accuracy`` (the trained rate
-    model on the same images, final memory ``m_T``), ``s_per_image`` and the
-    readout settings; with ``memory="spiking"`` also ``rate_stream_accuracy``
+    model on the same images and the closed-form memory, read as it was
+    trained, as ``backend="dl"`` reads it: at the final memory ``m_T`` for
+    ``readout="exact"``, each image from rest and averaged over the hold
+    readout's window for ``"hold"`` and ``"spiking"``, which then add
+    ``final_state_accuracy``, the same model at ``m_T``), ``agreement`` (the
+    share of images where the two predict the same class), ``s_per_image``
+    and the readout settings; with ``memory="spiking"`` also ``rate_stream_accuracy``
     (the rate model on the exact memory read as the chip reads it: images
     back to back, averaged over the readout window) and ``training_readout``.
     A model trained with ``readout="hold"`` sets the default ``hold_steps``
@@ -329,13 +340,16 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     if backend == "loihi":
         trained = run_config["readout"]
         chip_config, chip_spiking, k = chip_time(config, spiking)
+        rate = _rate_logits(config, params, x, trained)  # before the chip runs: seconds
         result = _evaluate_spiking(chip_config, params,
                                    np.repeat(data["valid"][0][:N_CALIBRATION], k, axis=1),
                                    np.repeat(x, k, axis=1), y, memory, progress_bar,
                                    chip_spiking, batch_size, workers=workers,
-                                   ray_address=ray_address, streams=streams)
+                                   ray_address=ray_address, streams=streams, rate=rate)
         result["steps_per_element"] = k
         result["training_readout"] = trained
+        if trained["scheme"] != "exact":
+            result["final_state_accuracy"] = accuracy(rate[1], y)
         result.update(data_source=data.source, data_file=data_file(data))
         if trained["scheme"] == "spiking" and memory == "spiking":
             base = run_config.get("base_model")
@@ -459,8 +473,33 @@ def _rate_stream_accuracy(model_dir, x, y, hold_steps, window):
                                        hold_steps, window), y)
 
 
+def _rate_logits(config, params, x, trained):
+    """The trained rate model's logits for ``x`` read as it was trained (the
+    ``trained`` readout, ``config.json``'s ``readout``), and at the final memory
+    ``m_T``, both on the closed-form memory.
+
+    ``"exact"``: the logits at ``m_T`` (twice). ``"hold"`` and ``"spiking"``:
+    each image from rest, then the scheme's ``hold_steps`` zeros, the logits
+    averaged over its window's shifts, as ``backend="dl"`` reads the model
+    (`nengo_lmu.readout.stream_rate_logits` with ``from_rest``).
+
+    Returns ``(read, final)``, each of shape ``(n, n_classes)``.
+    """
+    clf = build_classifier(config, params=params, method="parallel")
+    weights = clf.get_params()
+    final = feedforward_logits(config, weights, clf.lmu.closed_form_memory(x))
+    if trained["scheme"] == "exact":
+        return final, final
+    hold = ReadoutScheme.from_json(trained)
+    return stream_rate_logits(clf.lmu, config, weights, x, hold.hold_steps, hold.window,
+                              from_rest=True), final
+
+
 def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking,
-                      batch_size=None, workers=1, ray_address=None, streams=False):
+                      batch_size=None, workers=1, ray_address=None, streams=False,
+                      rate=None):
+    """The spiking classifier's result on ``x``; ``rate`` the rate model's logits
+    read as trained (`_rate_logits`' first), by default ``m_T``'s."""
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     net = SpikingLMUClassifier(config, params, x_cal, memory=memory, **spiking)  # validates
@@ -489,7 +528,7 @@ def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking
         if ray_address is not None:
             spread["ray_address"] = ray_address
     wall = time.perf_counter() - start
-    rate_logits = net.rate_logits(x)
+    rate_logits = net.rate_logits(x) if rate is None else rate[0]
     stream = {}
     if memory == "spiking":
         stream_logits = net.rate_logits(x, scheme="stream")

@@ -163,6 +163,12 @@ def test_evaluate_reads_hold_model_as_trained(tmp_path):
     assert (result["hold_steps"], result["window"], result["from_rest"]) == (60, 20, True)
     nengo = evaluate_psmnist(str(out), backend="nengo", n_test=4, batch_size=4)
     assert nengo["predictions"] == held[:4].tolist()
+    # on Loihi the rate model beside the chip's figure is read the same way
+    loihi = evaluate_psmnist(str(out), backend="loihi", n_test=8, batch_size=8,
+                             progress_bar=False)
+    assert loihi["rate_accuracy"] == np.mean(held[:8] == y[:8])
+    assert loihi["final_state_accuracy"] == np.mean(final[:8] == y[:8])
+    assert loihi["agreement"] == np.mean(np.array(loihi["predictions"]) == held[:8])
 
 
 def test_evaluate_loihi_streams(trained, tmp_path):
