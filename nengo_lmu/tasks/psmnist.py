@@ -344,8 +344,8 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
         result = _evaluate_spiking(chip_config, params,
                                    np.repeat(data["valid"][0][:N_CALIBRATION], k, axis=1),
                                    np.repeat(x, k, axis=1), y, memory, progress_bar,
-                                   chip_spiking, batch_size, workers=workers,
-                                   ray_address=ray_address, streams=streams, rate=rate)
+                                   chip_spiking, rate[0], batch_size, workers=workers,
+                                   ray_address=ray_address, streams=streams)
         result["steps_per_element"] = k
         result["training_readout"] = trained
         if trained["scheme"] != "exact":
@@ -496,10 +496,10 @@ def _rate_logits(config, params, x, trained):
 
 
 def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking,
-                      batch_size=None, workers=1, ray_address=None, streams=False,
-                      rate=None):
-    """The spiking classifier's result on ``x``; ``rate`` the rate model's logits
-    read as trained (`_rate_logits`' first), by default ``m_T``'s."""
+                      rate_logits, batch_size=None, workers=1, ray_address=None,
+                      streams=False):
+    """The spiking classifier's result on ``x``, beside ``rate_logits``, the
+    rate model's logits for ``x`` read as it was trained (`_rate_logits`)."""
     from nengo_lmu.spiking import SpikingLMUClassifier  # pylint: disable=import-outside-toplevel
 
     net = SpikingLMUClassifier(config, params, x_cal, memory=memory, **spiking)  # validates
@@ -528,7 +528,6 @@ def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking
         if ray_address is not None:
             spread["ray_address"] = ray_address
     wall = time.perf_counter() - start
-    rate_logits = net.rate_logits(x) if rate is None else rate[0]
     stream = {}
     if memory == "spiking":
         stream_logits = net.rate_logits(x, scheme="stream")
