@@ -4,7 +4,7 @@
 `from_nir` builds the `nengo.Network` (`NIRNetwork`) a `nir.NIRGraph`
 describes; `run_nengo` runs the readout of a `nengo_lmu.to_nir` graph in
 `nengo.Simulator`. Each ``I``/``LI`` node with its edges becomes one linear
-system on `nengo.Node`\ s (``v[k] = Ad v[k-1] + Bd x[k]``), ``IF``/``LIF``/
+system on `nengo.Node` objects (``v[k] = Ad v[k-1] + Bd x[k]``), ``IF``/``LIF``/
 ``CubaLIF`` nodes ensembles of `IntegrateAndFire` neurons, ``Linear`` and
 ``Affine`` nodes connection weights (chains multiplied out), and the edges
 that close a loop in `execution_order` a one-step delay. Bad graphs raise
