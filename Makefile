@@ -29,6 +29,7 @@ benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/), about thr
 		--model results/benchmarks/psmnist-order-16-hold-seed-0-finetuned-seed-0
 	$(PY) benchmarks/capacity.py --out results/benchmarks --lstm-time-budget 900
 	$(PY) benchmarks/mackey_glass.py --out results/benchmarks
+	$(PY) benchmarks/memory_ceiling.py --out results/benchmarks
 	$(PY) benchmarks/onchip_memory.py --out results/benchmarks/onchip \
 		--realisations oscillators-16,oscillators-128 --n-test 64 --n-nrmse 10 \
 		--finetune oscillators-16 --finetune-n-train 8000 --finetune-n-valid 1000

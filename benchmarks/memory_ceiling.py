@@ -44,7 +44,7 @@ from nengo_lmu.tasks.reporting import environment, format_table, log, write_repo
 
 #: The bases of the README's table.
 DEFAULT_BASES = ("legendre-16,legendre-32,legendre-64,legendre-128,legendre-256,"
-                 "oscillators-64,oscillators-128,"
+                 "oscillators-64,oscillators-128,oscillators-256,"
                  "chain-64,chain-128,chain-256,chain-256@0.75,chain-256@1.25,chain-512")
 KINDS = ("legendre", "oscillators", "chain")
 
