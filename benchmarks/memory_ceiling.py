@@ -58,9 +58,11 @@ def basis(name):
     except ValueError:
         alpha = -1.0
     if kind not in KINDS or not order.isdigit() or int(order) < 1 or alpha <= 0 or (
-            at and kind != "chain") or (kind == "chain" and int(order) > alpha * N_PIXELS):
+            at and kind != "chain") or (kind == "chain" and int(order) > alpha * N_PIXELS) or (
+            kind == "oscillators" and int(order) % 2):
         raise ValueError(f"a basis is KIND-ORDER[@ALPHA] with KIND one of {KINDS} (ALPHA > 0, "
-                         f"chains only, ORDER <= ALPHA * {N_PIXELS}), got {name!r}")
+                         f"chains only, ORDER <= ALPHA * {N_PIXELS}; ORDER even for "
+                         f"oscillators), got {name!r}")
     return kind, int(order), alpha
 
 

@@ -4,6 +4,7 @@ import importlib.util
 import json
 
 import numpy as np
+import pytest
 import scipy.special
 
 from tests.benchmarks.conftest import BENCHMARKS
@@ -40,8 +41,9 @@ def test_one_basis_end_to_end(run_benchmark, tmp_path):
     assert "legendre-16" in proc.stdout
 
 
-def test_bad_basis_before_work(run_benchmark, tmp_path):
-    proc = run_benchmark("memory_ceiling", "--bases", "legendre-16,chain-900",
+@pytest.mark.parametrize("bad", ["chain-900", "oscillators-7", "legendre-16@2", "lstm-8"])
+def test_bad_basis_before_work(run_benchmark, tmp_path, bad):
+    proc = run_benchmark("memory_ceiling", "--bases", f"legendre-16,{bad}",
                          "--out", tmp_path / "x", timeout=120)
-    assert proc.returncode != 0 and "--bases" in proc.stderr and "chain-900" in proc.stderr
+    assert proc.returncode != 0 and "--bases" in proc.stderr and bad in proc.stderr
     assert not (tmp_path / "x").exists()
