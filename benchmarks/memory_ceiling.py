@@ -78,9 +78,8 @@ def chain_impulse_response(order, alpha, n_steps=N_PIXELS):
     return H
 
 
-def final_states(name, u):
-    """The basis' final state of the sequences ``u`` (n, 784)."""
-    kind, order, alpha = basis(name)
+def final_states(kind, order, alpha, u):
+    """The final state of the sequences ``u`` (n, 784) in the basis `basis` parsed."""
     if kind == "chain":
         H = chain_impulse_response(order, alpha, u.shape[1])
         return u @ np.ascontiguousarray(H[::-1])
@@ -92,7 +91,8 @@ def ceiling(name, data, seeds, epochs):
     """Train the head on the basis' final states once per seed."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
-    m = {k: final_states(name, data[k][0][:, :, 0].astype(np.float64))
+    kind, order, alpha = basis(name)
+    m = {k: final_states(kind, order, alpha, data[k][0][:, :, 0].astype(np.float64))
          for k in ("train", "valid", "test")}
     mean, std = m["train"].mean(0), m["train"].std(0) + 1e-12
     m = {k: ((v - mean) / std).astype(np.float32) for k, v in m.items()}
@@ -111,7 +111,6 @@ def ceiling(name, data, seeds, epochs):
         runs.append({"seed": seed, "valid": float(max(history.history["val_accuracy"])),
                      "test": float(test), "seconds": time.perf_counter() - start})
         log(f"{name} seed {seed}: validation {runs[-1]['valid']:.2%}, test {test:.2%}")
-    kind, order, alpha = basis(name)
     test = [r["test"] for r in runs]
     return {"basis": name, "kind": kind, "order": order, "alpha": alpha if kind == "chain"
             else None, "runs": runs, "valid_mean": float(np.mean([r["valid"] for r in runs])),
