@@ -96,6 +96,10 @@ class SpikingSettings:
     memory_neurons : int
         Neurons per memory state variable with the memory on chip (the
         memory's ``n_neurons``). 30 is what fits one chip at order 16.
+    memory_copies : int
+        Independent copies of the spiking memory, averaged (the memory's
+        ``copies``): ``memory_copies * memory_neurons`` neurons per state
+        variable in one ensemble, on one core on Loihi. 1 by default.
     memory_max_rate : float
         Highest rate (Hz) of the spiking memory's neurons; their maximum
         rates are drawn from ``[0.8, 1] * memory_max_rate`` (at most
@@ -110,6 +114,7 @@ class SpikingSettings:
 
     max_rate: float = 250.0
     memory_neurons: int = 30
+    memory_copies: int = 1
     memory_max_rate: float = 700.0
     memory_synapse: float = 0.1
     hidden_synapse: float = 0.005
@@ -118,8 +123,8 @@ class SpikingSettings:
     def __post_init__(self):
         for name in ("max_rate", "memory_max_rate", "memory_synapse", "hidden_synapse", "dt"):
             object.__setattr__(self, name, check_positive(name, getattr(self, name)))
-        object.__setattr__(self, "memory_neurons",
-                           check_integer("memory_neurons", self.memory_neurons))
+        for name in ("memory_neurons", "memory_copies"):
+            object.__setattr__(self, name, check_integer(name, getattr(self, name)))
         if self.max_rate * self.dt > 1:
             raise ValueError(f"max_rate must be below 1/dt = {1 / self.dt:g} Hz (one spike "
                              f"per step), got {self.max_rate}")
@@ -129,7 +134,8 @@ class SpikingSettings:
 
     #: Settings of the memory a classifier is fine-tuned against: deploying
     #: it with other values of these warns (`deployment_settings`).
-    MEMORY_KEYS = ("memory_neurons", "memory_max_rate", "memory_synapse", "hidden_synapse")
+    MEMORY_KEYS = ("memory_neurons", "memory_copies", "memory_max_rate", "memory_synapse",
+                   "hidden_synapse")
 
     def to_json(self):
         """The settings as a JSON-able dict."""
@@ -193,6 +199,7 @@ SPIKING_MEMORY_REQUIRED = {
     "max_rate": real(0.0),
 }
 SPIKING_MEMORY_OPTIONAL = {"dt": real(0.0), "weights": STRING, "steps_per_element": integer(1),
+                           "memory_copies": integer(1),
                            # nengo_lmu.memory_simulation.DTYPES
                            "dtype": choice(("float64", "float32")), "from_rest": BOOLEAN,
                            # nengo_lmu.tasks.finetune.MEMORY_SIMULATIONS
@@ -438,6 +445,7 @@ def deployment_settings(run_config, memory="spiking", **overrides):
     if trained["scheme"] == "spiking":
         tuned = dict(trained["spiking_memory"])
         tuned.setdefault("steps_per_element", 1)  # before it was recorded: K = 1
+        tuned.setdefault("memory_copies", 1)  # recorded only when > 1
         keys = SpikingSettings.MEMORY_KEYS + ("steps_per_element",)
         differ = [k for k in keys if k in settings and settings[k] != tuned[k]]
         if memory == "spiking" and differ:

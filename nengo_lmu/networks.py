@@ -76,6 +76,17 @@ class LegendreMemory(nengo.Network):
         Number of input dimensions (independent memories).
     n_neurons : int or None
         Neurons per state variable; None builds the exact linear system.
+    copies : int
+        Independent spiking realisations of the memory, whose decoded states
+        ``output`` averages (default 1; needs ``n_neurons``). Each state
+        variable's ensemble holds one dimension per copy (``copies *
+        n_neurons`` neurons, encoders on their copy's axis, a
+        ``copies``-dimensional ensemble), and each copy's recurrence and
+        output decode only its own neurons (`CopySolver`), so that the
+        copies are separate loops whose spike errors average out. On
+        nengo_loihi each ensemble is one core, so copies cost neurons and
+        synapses, not cores: two copies of 15 neurons fit an order-64
+        memory in the cores of one copy (docs/spiking_memory.md).
     neuron_type : `nengo.neurons.NeuronType`
         Neuron model of the ensembles. The default,
         `nengo.SpikingRectifiedLinear`, runs on Loihi (so does `nengo.LIF`);
@@ -206,6 +217,7 @@ class LegendreMemory(nengo.Network):
         order,
         memory_d=1,
         n_neurons=None,
+        copies=1,
         neuron_type=nengo.SpikingRectifiedLinear(),
         synapse=0.1,
         dt=0.001,
@@ -229,6 +241,10 @@ class LegendreMemory(nengo.Network):
         self.order = self.system.order
         self.memory_d = check_integer("memory_d", memory_d)
         self.n_per_dimension = check_integer("n_neurons", n_neurons, allow_none=True)
+        self.copies = check_integer("copies", copies)
+        if self.copies > 1 and self.n_per_dimension is None:
+            raise ValueError("copies > 1 needs n_neurons: the exact memory (n_neurons=None) "
+                             "has no spike noise to average")
         self.synapse = check_positive("synapse", synapse)
         self.dt = check_positive("dt", dt)
         self.mapping = check_choice("mapping", mapping, MAPPINGS)
@@ -361,11 +377,42 @@ class LegendreMemory(nengo.Network):
                 seed=seed).run_steps(n_steps, dt=self.dt)
             eye = np.eye(self.memory_d)
             A_rec, B_in = self.mapping_matrices(self.synapse)
-            loop = (np.kron(eye, A_rec), np.kron(eye, B_in), np.tile(u, self.memory_d))
-            cache[key] = decoded_response(self.state_ensembles, None, self.dt, self.synapse,
-                                          neuron_type=neuron_type, rates=rates, seed=seed,
-                                          loop=loop)
+            A, B = np.kron(eye, A_rec), np.kron(eye, B_in)
+            # in the ensembles' layout: each copy a loop of its own
+            var, copy = self.ensemble_layout()
+            loop = (A[np.ix_(var, var)] * (copy[:, None] == copy[None, :]), B[var],
+                    np.tile(u, self.memory_d))
+            response = decoded_response(self.state_ensembles, None, self.dt, self.synapse,
+                                        neuron_type=neuron_type, rates=rates, seed=seed,
+                                        loop=loop)
+            # one gain per state variable: the mean over its copies
+            response["gains"] = np.bincount(var, weights=response["gains"]) / self.copies
+            cache[key] = response
         return dict(cache[key])
+
+    def ensemble_layout(self):
+        """What each dimension of the state ensembles, in order, represents:
+        ``(variable, copy)``, two integer arrays over all their dimensions
+        (the state variable, ``0 .. memory_d * order - 1``, and the copy,
+        ``0 .. copies - 1``). One ensemble per state variable, its dimensions
+        the copies."""
+        size = self.memory_d * self.order
+        return np.repeat(np.arange(size), self.copies), np.tile(np.arange(self.copies), size)
+
+    def _copied(self, transform):
+        """A transform between state variables, for each copy alone (block
+        diagonal over the copies; itself for one copy)."""
+        if self.copies == 1:
+            return transform
+        return np.kron(np.eye(self.copies), np.atleast_2d(transform))
+
+    def _output_transform(self, d):
+        """The mean over the copies of ``d`` state variables (None for one copy)."""
+        return None if self.copies == 1 else np.tile(np.eye(d), (1, self.copies)) / self.copies
+
+    def _solver(self, solver):
+        """``solver`` for each copy's own neurons and dimensions (`CopySolver`)."""
+        return solver if self.copies == 1 else CopySolver(solver, self.copies)
 
     @property
     def config(self):
@@ -416,11 +463,13 @@ class LegendreMemory(nengo.Network):
             for i in range(order):
                 conn = self.input_connections[k * order + i]
                 post = conn.post_obj.ensemble
-                conn.transform = post.encoders * (self.B_in[i, 0] / post.radius)
+                conn.transform = post.encoders.sum(axis=1, keepdims=True) * (
+                    self.B_in[i, 0] / post.radius)
                 conn.synapse = input_synapse
                 for j in range(order):
                     conn = next(rec)
-                    conn.transform, conn.synapse = self.A_rec[i, j], recurrent_synapse
+                    conn.transform = self._copied(self.A_rec[i, j])
+                    conn.synapse = recurrent_synapse
 
     def _check_realised_stability(self):
         """Refuse a principle-3 realisation whose discrete system is unstable.
@@ -457,7 +506,8 @@ class LegendreMemory(nengo.Network):
         self.recurrent_connections = []
 
     def _build_ensembles(self, max_rates, intercepts):
-        """One ensemble per state variable, its tuning sampled here."""
+        """One ensemble per state variable (one dimension per copy), its
+        tuning sampled here."""
         # Sample the tuning ourselves so that the input can be wired to
         # the neurons directly (see `_connect`) with the gains every backend
         # uses: nengo and nengo_loihi both honour explicit gain/bias.
@@ -465,14 +515,16 @@ class LegendreMemory(nengo.Network):
         radii = self.radius
         if radii.size == self.order:
             radii = np.tile(radii, self.memory_d)
-        n = self.n_per_dimension
+        n = self.n_per_dimension * self.copies
+        axes = np.repeat(np.eye(self.copies), self.n_per_dimension, axis=0)
         self.state_ensembles = []
         for d in range(self.memory_d * self.order):
             gain, bias = self.neuron_type.gain_bias(
                 _sample(max_rates, n, rng), _sample(intercepts, n, rng))
             _check_gains(gain)
             self.state_ensembles.append(nengo.Ensemble(
-                n, 1, radius=radii[d], encoders=rng.choice([-1.0, 1.0], size=(n, 1)),
+                n, self.copies, radius=radii[d],
+                encoders=axes * rng.choice([-1.0, 1.0], size=(n, 1)),
                 gain=gain, bias=bias, neuron_type=self.neuron_type, label=f"m[{d}]",
             ))
 
@@ -490,21 +542,32 @@ class LegendreMemory(nengo.Network):
                 # sending B_in u / radius, which saturates its input
                 # neurons for the higher Legendre dimensions.
                 # (backends multiply connections into neurons by gain)
+                # (every copy's neurons: their encoders summed over the axes)
                 self.input_connections.append(nengo.Connection(
                     self.input[k],
                     post.neurons,
-                    transform=post.encoders * (self.B_in[i, 0] / post.radius),
+                    transform=post.encoders.sum(axis=1, keepdims=True) * (
+                        self.B_in[i, 0] / post.radius),
                     synapse=self.input_synapse,
                 ))
-                nengo.Connection(post, self.output[k * self.order + i], synapse=None)
+                self._connect_output(post, self.output[k * self.order + i], 1)
                 for j in range(self.order):
                     self.recurrent_connections.append(nengo.Connection(
                         ens[k * self.order + j],
                         post,
-                        transform=self.A_rec[i, j],
+                        transform=self._copied(self.A_rec[i, j]),
                         synapse=self.realised_tau,
-                        solver=recurrent_solver,
+                        solver=self._solver(recurrent_solver),
                     ))
+
+    def _connect_output(self, ens, output, d):
+        """``ens``'s ``d`` state variables into ``output``: decoded, the mean
+        of the copies, each decoded from its own neurons."""
+        if self.copies == 1:
+            nengo.Connection(ens, output, synapse=None)
+        else:
+            nengo.Connection(ens, output, transform=self._output_transform(d), synapse=None,
+                             solver=self._solver(nengo.solvers.LstsqL2()))
 
     def state_estimate(self, decoded, u, dt=None):
         """Estimate the memory state from its decoded output and its input.
@@ -548,7 +611,7 @@ class LegendreMemory(nengo.Network):
         """Total number of neurons (0 for the exact memory)."""
         if self.n_per_dimension is None:
             return 0
-        return self.n_per_dimension * self.memory_d * self.order
+        return self.n_per_dimension * self.copies * self.memory_d * self.order
 
 
 
@@ -577,15 +640,16 @@ class OscillatorMemory(LegendreMemory):
         radii = self.radius
         if radii.size == self.order:
             radii = np.tile(radii, self.memory_d)
-        n = 2 * self.n_per_dimension
-        axes = np.repeat(np.eye(2), self.n_per_dimension, axis=0)
+        # dimensions (copy, variable): each copy's neurons a block of 2 * n_neurons
+        n = 2 * self.n_per_dimension * self.copies
+        axes = np.repeat(np.eye(2 * self.copies), self.n_per_dimension, axis=0)
         self.state_ensembles = []
         for b in range(self.memory_d * self.order // 2):
             gain, bias = self.neuron_type.gain_bias(
                 _sample(max_rates, n, rng), _sample(intercepts, n, rng))
             _check_gains(gain)
             self.state_ensembles.append(nengo.Ensemble(
-                n, 2, radius=max(radii[2 * b], radii[2 * b + 1]),
+                n, 2 * self.copies, radius=max(radii[2 * b], radii[2 * b + 1]),
                 encoders=axes * rng.choice([-1.0, 1.0], size=(n, 1)),
                 gain=gain, bias=bias, neuron_type=self.neuron_type, label=f"m[{2 * b}:{2 * b + 2}]",
             ))
@@ -598,14 +662,26 @@ class OscillatorMemory(LegendreMemory):
             k, rows = self._block(b)
             # B_in u through the neurons' input weights, as in LegendreMemory
             self.input_connections.append(nengo.Connection(
-                self.input[k], ens.neurons,
-                transform=ens.encoders @ self.B_in[rows] / ens.radius,
+                self.input[k], ens.neurons, transform=self._input_transform(ens, rows),
                 synapse=self.input_synapse,
             ))
-            nengo.Connection(ens, self.output[2 * b:2 * b + 2], synapse=None)
+            self._connect_output(ens, self.output[2 * b:2 * b + 2], 2)
             self.recurrent_connections.append(nengo.Connection(
-                ens, ens, transform=self.A_rec[rows, rows], synapse=self.realised_tau,
-                solver=recurrent_solver))
+                ens, ens, transform=self._copied(self.A_rec[rows, rows]),
+                synapse=self.realised_tau, solver=self._solver(recurrent_solver)))
+
+    def _input_transform(self, ens, rows):
+        """``B_in u`` (its ``rows``, one oscillator's) into every copy's neurons."""
+        return ens.encoders @ np.tile(self.B_in[rows], (self.copies, 1)) / ens.radius
+
+    def ensemble_layout(self):
+        """What each dimension of the state ensembles, in order, represents:
+        ``(variable, copy)`` (see `LegendreMemory.ensemble_layout`). One
+        ensemble per oscillator, its dimensions (copy, variable)."""
+        blocks = self.memory_d * self.order // 2
+        b, c, v = np.meshgrid(np.arange(blocks), np.arange(self.copies), np.arange(2),
+                              indexing="ij")
+        return (2 * b + v).ravel(), c.ravel()
 
     def _block(self, b):
         """Oscillator ``b``'s input index and its rows of ``A_rec`` and ``B_in``."""
@@ -616,10 +692,54 @@ class OscillatorMemory(LegendreMemory):
         """Give the connections the transforms of ``A_rec``, ``B_in``."""
         for b, (inp, rec) in enumerate(zip(self.input_connections, self.recurrent_connections)):
             _, rows = self._block(b)
-            ens = rec.post_obj
-            inp.transform = ens.encoders @ self.B_in[rows] / ens.radius
+            inp.transform = self._input_transform(rec.post_obj, rows)
             inp.synapse = input_synapse
-            rec.transform, rec.synapse = self.A_rec[rows, rows], recurrent_synapse
+            rec.transform = self._copied(self.A_rec[rows, rows])
+            rec.synapse = recurrent_synapse
+
+
+class CopySolver(nengo.solvers.Solver):
+    """A solver that decodes each copy of a memory from that copy's neurons only.
+
+    The ensemble's neurons and its dimensions fall into ``copies`` equal
+    blocks, in order; ``solver`` solves each block of targets on its own
+    block of neurons, and every other weight is 0. `LegendreMemory` with
+    ``copies > 1`` decodes its copies so, so that each copy's recurrence
+    carries only its own spike noise (which then averages out over the
+    copies), where a solver of the whole ensemble would mix them.
+
+    Parameters
+    ----------
+    solver : `nengo.solvers.Solver`
+        A compositional solver (such as `nengo.solvers.LstsqL2`); its
+        ``weights`` is this solver's.
+    copies : int
+        Number of blocks.
+    """
+
+    solver = nengo.solvers.SolverParam("solver")
+    copies = nengo.params.IntParam("copies", low=1)
+
+    def __init__(self, solver, copies):
+        if not isinstance(solver, nengo.solvers.Solver) or not solver.compositional:
+            raise ValueError(f"solver must be a compositional nengo Solver, got {solver!r}")
+        super().__init__(weights=solver.weights)
+        self.solver = solver
+        self.copies = check_integer("copies", copies)
+
+    def __call__(self, A, Y, rng=np.random):
+        A, Y = np.asarray(A), np.asarray(Y)
+        c = self.copies
+        if A.shape[1] % c or Y.shape[1] % c:
+            raise ValueError(f"CopySolver: {A.shape[1]} neurons and {Y.shape[1]} targets do "
+                             f"not fall into copies = {c} equal blocks")
+        n, d = A.shape[1] // c, Y.shape[1] // c
+        X, infos = np.zeros((A.shape[1], Y.shape[1])), []
+        for k in range(c):
+            X[k * n:(k + 1) * n, k * d:(k + 1) * d], info = self.solver(
+                A[:, k * n:(k + 1) * n], Y[:, k * d:(k + 1) * d], rng=rng)
+            infos.append(info)
+        return X, {"rmses": np.concatenate([i["rmses"] for i in infos]), "copies": infos}
 
 
 #: The memory networks by kind (`nengo_lmu.systems.MEMORY_KINDS`).

@@ -413,6 +413,9 @@ def spiking_memory_parts(memory):
     ens = memory.state_ensembles
     if not ens:
         raise ValueError("memory has no neurons (n_neurons=None): nothing to factor")
+    if memory.copies > 1:
+        raise ValueError(f"memory has copies = {memory.copies}: only a memory of one copy "
+                         "is factored through its state")
     offsets = np.concatenate([[0], np.cumsum([e.n_neurons for e in ens])])
     rows = {e: slice(offsets[i], offsets[i + 1]) for i, e in enumerate(ens)}
     # the state variables each population represents: those it decodes into output

@@ -81,14 +81,14 @@ MEMORY_INTERCEPTS = nengo.dists.Uniform(-0.2, 0.2)
 
 def spiking_memory(theta, order, radius, n_neurons, max_rate, synapse=0.1, dt=0.001,
                    neuron_type=None, intercepts=MEMORY_INTERCEPTS, seed=None, label=None,
-                   memory_kind="legendre"):
+                   memory_kind="legendre", copies=1):
     """The spiking memory that `SpikingLMUClassifier` puts on chip.
 
     A `LegendreMemory`, or with ``memory_kind="oscillators"`` an
     `nengo_lmu.networks.OscillatorMemory` (one ensemble of ``2 *
     n_neurons`` per oscillator, recurrent weights within each block only):
     ``n_neurons`` `~nengo.SpikingRectifiedLinear` neurons per state variable
-    (or ``neuron_type``), maximum rates uniform in ``[0.8, 1] * max_rate``,
+    (or ``neuron_type``) in each of ``copies`` independent copies, averaged, maximum rates uniform in ``[0.8, 1] * max_rate``,
     ``intercepts`` (`MEMORY_INTERCEPTS`), radii ``radius`` (one per state
     variable), input filtered on chip (``loihi_input=True``; on the other
     backends `nengo_lmu.make_simulator` filters it on the host), built for
@@ -96,7 +96,8 @@ def spiking_memory(theta, order, radius, n_neurons, max_rate, synapse=0.1, dt=0.
     `LegendreMemory`).
     """
     return memory_network(memory_kind)(
-        theta, order, n_neurons=n_neurons, synapse=synapse, dt=dt, radius=radius,
+        theta, order, n_neurons=n_neurons, copies=copies, synapse=synapse, dt=dt,
+        radius=radius,
         neuron_type=neuron_type or nengo.SpikingRectifiedLinear(),
         max_rates=nengo.dists.Uniform(0.8 * max_rate, max_rate),
         intercepts=intercepts, loihi_input=True, loihi_calibration=False, seed=seed,
@@ -177,6 +178,13 @@ class SpikingLMUClassifier(nengo.Network):
     memory_neurons : int
         Neurons per memory state variable, with ``memory="spiking"``; Loihi's
         neuron model (`loihi_memory_neuron`) on every backend.
+    memory_copies : int
+        Independent copies of the spiking memory, averaged into what the
+        hidden layer reads (`nengo_lmu.networks.LegendreMemory`'s
+        ``copies``): each state variable's ensemble holds ``memory_copies *
+        memory_neurons`` neurons, one core on Loihi whatever their number,
+        and the copies' spike errors, largely particular to each, average
+        out (docs/spiking_memory.md).
     memory_max_rate : float
         Highest firing rate (Hz) of the spiking memory's neurons; their
         maximum rates are drawn uniformly from ``[0.8, 1] * memory_max_rate``.
@@ -208,6 +216,7 @@ class SpikingLMUClassifier(nengo.Network):
     def __init__(self, config, params, calibration_x, memory="exact",
                  max_rate=SpikingSettings.max_rate, hold_steps=ReadoutScheme.hold_steps,
                  window=ReadoutScheme.window, memory_neurons=SpikingSettings.memory_neurons,
+                 memory_copies=SpikingSettings.memory_copies,
                  memory_max_rate=SpikingSettings.memory_max_rate,
                  memory_synapse=SpikingSettings.memory_synapse,
                  hidden_synapse=SpikingSettings.hidden_synapse, dt=SpikingSettings.dt,
@@ -218,7 +227,8 @@ class SpikingLMUClassifier(nengo.Network):
         self.model_config = dict(config)
         self.memory_mode = check_choice("memory", memory, MEMORY_MODES)
         self.settings = SpikingSettings(
-            max_rate=max_rate, memory_neurons=memory_neurons, memory_max_rate=memory_max_rate,
+            max_rate=max_rate, memory_neurons=memory_neurons, memory_copies=memory_copies,
+            memory_max_rate=memory_max_rate,
             memory_synapse=memory_synapse, hidden_synapse=hidden_synapse, dt=dt)
         self.scheme = ReadoutScheme(hold_steps, window)
         rate_type = check_spiking_counterpart(config.get("hidden_neuron_type",
@@ -261,6 +271,7 @@ class SpikingLMUClassifier(nengo.Network):
     # the settings, by name (`SpikingSettings`, `ReadoutScheme`)
     max_rate = property(lambda self: self.settings.max_rate)
     memory_neurons = property(lambda self: self.settings.memory_neurons)
+    memory_copies = property(lambda self: self.settings.memory_copies)
     memory_max_rate = property(lambda self: self.settings.memory_max_rate)
     memory_synapse = property(lambda self: self.settings.memory_synapse)
     hidden_synapse = property(lambda self: self.settings.hidden_synapse)
@@ -293,6 +304,7 @@ class SpikingLMUClassifier(nengo.Network):
                     self.n_steps * self.dt, self.order, self.m_scale, self.memory_neurons,
                     self.memory_max_rate, synapse=self.memory_synapse, dt=self.dt, seed=self.seed,
                     neuron_type=loihi_memory_neuron(), memory_kind=self.memory_kind,
+                    copies=self.memory_copies,
                 )
                 nengo.Connection(self.input, self.memory.input, synapse=None)
                 nengo.Connection(self.memory.output, self.hidden.neurons,

@@ -478,8 +478,10 @@ def test_readout_schema_is_what_readout_settings_records():
     assert set(SpikingSettings().to_json()) | {"seed", "weights", "steps_per_element", "dtype",
                                                "from_rest", "simulation"} == (
         set(SPIKING_MEMORY_REQUIRED) | set(SPIKING_MEMORY_OPTIONAL))
-    assert set(SpikingSettings.MEMORY_KEYS) | {"seed", "max_rate"} == set(
-        SPIKING_MEMORY_REQUIRED)  # what deployment_settings reads
+    # what deployment_settings reads (memory_copies, recorded only when > 1, optional)
+    assert set(SpikingSettings.MEMORY_KEYS) - {"memory_copies"} | {"seed", "max_rate"} == set(
+        SPIKING_MEMORY_REQUIRED)
+    assert "memory_copies" in SPIKING_MEMORY_OPTIONAL
 
 
 def test_missing_files_are_file_not_found(tmp_path):

@@ -82,12 +82,16 @@ def test_spiking_memory_on_nengo():
     (nengo.LIF(), False, 0.01, "legendre"),  # refractory state
     (loihi_memory_neuron(), True, 0.005, "oscillators"),  # sparse recurrent weights
     (nengo.SpikingRectifiedLinear(), False, None, "oscillators"),
+    (loihi_memory_neuron(), True, 0.005, "legendre-copies"),  # two copies averaged
+    (loihi_memory_neuron(), True, 0.005, "oscillators-copies"),
 ])
 def test_simulate_memory_matches_nengo(neuron_type, loihi_input, synapse, kind, allclose):
+    kind, copies = (kind[:-len("-copies")], 2) if kind.endswith("-copies") else (kind, 1)
+
     def memory():  # the same memory each time: its seed fixes tuning and decoders
         return memory_network(kind)(0.3, 6, n_neurons=20, neuron_type=neuron_type,
-                              loihi_input=loihi_input, seed=3,
-                              max_rates=nengo.dists.Uniform(200, 400))
+                                    loihi_input=loihi_input, seed=3, copies=copies,
+                                    max_rates=nengo.dists.Uniform(200, 400))
 
     rng = np.random.RandomState(0)
     u = nengo.processes.WhiteSignal(0.4, high=5, rms=0.5).run_steps(400, rng=rng)
@@ -351,6 +355,28 @@ def test_loihi_report_cli(model_dir, tmp_path):
     assert report["synapses"] >= 16 * 12
 
 
+def test_finetune_records_memory_copies_and_evaluate_deploys_them(model_dir, tmp_path):
+    """A classifier tuned against two averaged copies of the memory records
+    them (only when > 1, so older models' settings keep their meaning) and
+    is deployed with them by default."""
+    from nengo_lmu.tasks.finetune import finetune_psmnist  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.tasks.psmnist import deployed_classifier  # pylint: disable=import-outside-toplevel
+
+    kwargs = dict(memory_neurons=5, seed=3, n_train=20, n_valid=10, epochs=1, batch_size=10,
+                  from_rest=True, progress_bar=False, verbose=0)
+    finetune_psmnist(str(model_dir), str(tmp_path / "two"), memory_copies=2, **kwargs)
+    finetune_psmnist(str(model_dir), str(tmp_path / "one"), **kwargs)
+    two = load_model(str(tmp_path / "two"))[0]["readout"]["spiking_memory"]
+    one = load_model(str(tmp_path / "one"))[0]["readout"]["spiking_memory"]
+    assert two["memory_copies"] == 2 and "memory_copies" not in one
+    net, _ = deployed_classifier(str(tmp_path / "two"), "spiking")
+    assert net.memory_copies == 2 and net.memory.copies == 2
+    assert net.memory.state_ensembles[0].dimensions == 2
+    assert deployed_classifier(str(tmp_path / "one"), "spiking")[0].memory.copies == 1
+    with pytest.warns(UserWarning, match="memory_copies=2, not memory_copies=1"):
+        deployed_classifier(str(tmp_path / "two"), "spiking", memory_copies=1)
+
+
 def test_finetune_cli(model_dir, tmp_path, capsys):
     out = tmp_path / "tuned"
     assert main(["psmnist", "finetune", "--model", str(model_dir), "--out", str(out),
@@ -571,7 +597,8 @@ def test_finetune_steps_per_element(model_dir, tmp_path):
         loihi_report(str(out), memory="spiking", steps_per_element=1)
 
 
-def test_emulated_memory_states_match_nengo_loihi(model_dir, allclose):
+@pytest.mark.parametrize("copies", [1, 2])
+def test_emulated_memory_states_match_nengo_loihi(model_dir, copies, allclose):
     """The memory states on the batched emulator are the memory's spikes in
     `nengo_loihi.Simulator` (each image alone, from rest), decoded and
     filtered as a probe of ``memory.output`` reads them (independent: the
@@ -580,7 +607,9 @@ def test_emulated_memory_states_match_nengo_loihi(model_dir, allclose):
     from nengo_lmu.memory_simulation import memory_weights  # pylint: disable=import-outside-toplevel
     from nengo_lmu.tasks.psmnist import deployed_classifier  # pylint: disable=import-outside-toplevel
 
-    net, data = deployed_classifier(str(model_dir), "spiking", memory_neurons=5, seed=3)
+    net, data = deployed_classifier(str(model_dir), "spiking", memory_neurons=5, seed=3,
+                                    memory_copies=copies)
+    assert net.memory.state_ensembles[0].n_neurons == 5 * copies
     x = data["valid"][0][:2].astype(float)
     n_probes = len(net.probes)
     states = emulated_memory_states(net, x, batch_size=2, progress_bar=False)

@@ -124,13 +124,13 @@ def check_json(args):
 #: The spiking settings that `add_spiking_args` adds, as ``args`` attributes;
 #: those not given stay None and are left to the model's config.json and the
 #: defaults (`nengo_lmu.model_dir.SpikingSettings`, `nengo_lmu.readout.ReadoutScheme`).
-SPIKING_FLAGS = ("max_rate", "hold_steps", "window", "memory_neurons", "memory_max_rate",
-                 "memory_synapse", "steps_per_element", "seed")
+SPIKING_FLAGS = ("max_rate", "hold_steps", "window", "memory_neurons", "memory_copies",
+                 "memory_max_rate", "memory_synapse", "steps_per_element", "seed")
 
 
 def add_spiking_args(parser):
     """``--memory``, ``--max-rate``, ``--hold-steps``, ``--window``,
-    ``--memory-neurons``, ``--memory-max-rate``, ``--memory-synapse``,
+    ``--memory-neurons``, ``--memory-copies``, ``--memory-max-rate``, ``--memory-synapse``,
     ``--steps-per-element`` and ``--seed`` (all default None: not given)."""
     from nengo_lmu.model_dir import SpikingSettings  # pylint: disable=import-outside-toplevel
     from nengo_lmu.readout import ReadoutScheme  # pylint: disable=import-outside-toplevel
@@ -150,6 +150,11 @@ def add_spiking_args(parser):
     parser.add_argument("--memory-neurons", type=number(int, "--memory-neurons", 1),
                         default=None, help="neurons per memory dimension with --memory "
                         f"spiking (default: {SpikingSettings.memory_neurons})")
+    parser.add_argument("--memory-copies", type=number(int, "--memory-copies", 1),
+                        default=None, help="independent copies of the spiking memory, "
+                        "averaged, with --memory spiking; they share each state variable's "
+                        f"ensemble (default: {SpikingSettings.memory_copies}, or the "
+                        "model's own if it was fine-tuned)")
     parser.add_argument("--memory-max-rate",
                         type=number(float, "--memory-max-rate", 0, exclusive=True),
                         default=None, help="highest rate in Hz of the spiking memory's "

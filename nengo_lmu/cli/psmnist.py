@@ -285,6 +285,8 @@ def _add_train(ps_sub):
 #: key, type, minimum, exclusive, help (``seed`` also at most `MAX_SEED`).
 FINETUNE_NUMBERS = (
     ("memory_neurons", int, 1, False, "neurons per memory dimension"),
+    ("memory_copies", int, 1, False, "independent copies of the spiking memory, averaged "
+     "(one ensemble per state variable holds them all: more neurons, the same cores)"),
     ("memory_max_rate", float, 0, True, "highest rate in Hz of the memory's neurons"),
     ("seed", int, 0, False, "seed of the simulated memory; evaluate uses it by default"),
     ("n_train", int, 1, False, "training images simulated"),

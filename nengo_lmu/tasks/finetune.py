@@ -60,6 +60,7 @@ from nengo_lmu.validation import (
 #: The memory's and the hidden neurons' settings are the deployment defaults
 #: (`SpikingSettings`), so that `evaluate_psmnist` deploys what was tuned.
 FINETUNE = dict(memory_neurons=SpikingSettings.memory_neurons,
+                memory_copies=SpikingSettings.memory_copies,
                 memory_max_rate=SpikingSettings.memory_max_rate, seed=0, n_train=50000,
                 n_valid=2000, epochs=20, learning_rate=1e-3, weight_decay=0.01,
                 readout_draws=1, readout_loss="window", max_rate=SpikingSettings.max_rate,
@@ -79,7 +80,7 @@ MEMORY_SIMULATIONS = ("nengo", "emulator")
 
 def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, n_train,
                     n_valid, epochs, batch_size, learning_rate, weight_decay, memory_neurons,
-                    memory_max_rate, max_rate, steps_per_element, memory_dtype, from_rest,
+                    memory_copies, memory_max_rate, max_rate, steps_per_element, memory_dtype, from_rest,
                     memory_simulation, states_cache, n_synthetic, workers, ray_address,
                     spiking):
     """`finetune_psmnist`'s checks, before any data are loaded or simulated;
@@ -138,7 +139,7 @@ def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, 
         spiking.setdefault("window", trained["window"])
     settings = check_spiking_settings(
         config, "spiking", dict(spiking, memory_neurons=memory_neurons,
-                                memory_max_rate=memory_max_rate, max_rate=max_rate, seed=seed,
+                                memory_copies=memory_copies, memory_max_rate=memory_max_rate, max_rate=max_rate, seed=seed,
                                 steps_per_element=k))
     window = settings.get("window", ReadoutScheme.window)
     # the simulated states (float64, K window + 1 chip steps), scaled copies and
@@ -281,6 +282,7 @@ def _simulated_states(net, x, xv, seed, weights, progress_bar, k=1, dtype="float
 
 
 def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
+                     memory_copies=FINETUNE["memory_copies"],
                      memory_max_rate=FINETUNE["memory_max_rate"], seed=FINETUNE["seed"],
                      n_train=FINETUNE["n_train"], n_valid=FINETUNE["n_valid"],
                      epochs=FINETUNE["epochs"], learning_rate=FINETUNE["learning_rate"],
@@ -302,8 +304,8 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     classifier can learn to read the memory the chip will actually hold.
     This builds the spiking classifier that ``evaluate_psmnist(out,
     backend="loihi", memory="spiking")`` runs (`SpikingLMUClassifier`,
-    calibrated the same way, with the given ``seed``, ``memory_neurons`` and
-    ``memory_max_rate``), simulates its memory with Loihi's neuron model on
+    calibrated the same way, with the given ``seed``, ``memory_neurons``,
+    ``memory_copies`` and ``memory_max_rate``), simulates its memory with Loihi's neuron model on
     the first ``n_train`` training images, each after another random one
     (`SpikingLMUClassifier.memory_states`; with the recurrent weights Loihi
     stores, ``weights="loihi"``, or nengo's, ``"float"``), and on the first ``n_valid``
@@ -387,14 +389,14 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     # every setting is checked before the data are loaded or the memory simulated
     model_dir, out, seed, states_cache, run_config, params = _check_finetune(
         model_dir, out, seed, weights, readout_loss, readout_draws, n_train, n_valid,
-        epochs, batch_size, learning_rate, weight_decay, memory_neurons, memory_max_rate,
-        max_rate, steps_per_element, memory_dtype, from_rest, memory_simulation, states_cache,
+        epochs, batch_size, learning_rate, weight_decay, memory_neurons, memory_copies,
+        memory_max_rate, max_rate, steps_per_element, memory_dtype, from_rest, memory_simulation, states_cache,
         n_synthetic, workers, ray_address, spiking)
     config = run_config["model"]
     k = steps_per_element
     # the spiking classifier as evaluate_psmnist deploys it (calibrated the same way)
     deployed = deployed_settings(model_dir, "spiking", source, memory_neurons=memory_neurons,
-                                 memory_max_rate=memory_max_rate, seed=seed, max_rate=max_rate,
+                                 memory_copies=memory_copies, memory_max_rate=memory_max_rate, seed=seed, max_rate=max_rate,
                                  steps_per_element=k, **spiking)
     net, data = deployed.build(), deployed.data
     x, y = data["train"]
@@ -407,6 +409,8 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
                          f"training images after the first n_train = {n_train}), got "
                          f"{n_synthetic!r}")
     spiking_memory = {**net.settings.to_json(), "seed": seed, "weights": weights}
+    if memory_copies == 1:  # recorded only when > 1, as steps_per_element
+        del spiking_memory["memory_copies"]
     if k > 1:
         spiking_memory["steps_per_element"] = k
     if memory_dtype != FINETUNE["memory_dtype"]:

@@ -40,6 +40,10 @@ def psmnist_classifier(model_dir, memory="exact", source="auto", **spiking):
     spiking.setdefault("seed", EXPORT_SEED)
     settings = check_spiking_settings(run_config["model"], memory,
                                       deployment_settings(run_config, memory, **spiking))
+    if memory == "spiking" and settings.get("memory_copies", 1) > 1:
+        raise ValueError(f"memory_copies = {settings['memory_copies']}: the NIR graph holds "
+                         "one copy of the spiking memory; export with memory_copies=1 or "
+                         "memory='exact'")
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     clf = SpikingLMUClassifier(run_config["model"], params, data["valid"][0][:N_CALIBRATION],
                                memory=memory, **settings)

@@ -394,8 +394,9 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
 
 #: Spiking settings `evaluate_psmnist` and `loihi_report` pass to
 #: `nengo_lmu.spiking.SpikingLMUClassifier` (``**spiking``).
-SPIKING_KEYS = ("max_rate", "hold_steps", "window", "memory_neurons", "memory_max_rate",
-                "memory_synapse", "hidden_synapse", "dt", "seed", "steps_per_element")
+SPIKING_KEYS = ("max_rate", "hold_steps", "window", "memory_neurons", "memory_copies",
+                "memory_max_rate", "memory_synapse", "hidden_synapse", "dt", "seed",
+                "steps_per_element")
 
 #: The memory of a spiking classifier (`nengo_lmu.spiking.SpikingLMUClassifier`).
 MEMORY_MODES = ("exact", "spiking")
@@ -407,8 +408,8 @@ def check_spiking_settings(config, memory, spiking, copies=2):
     names (`SPIKING_KEYS`), numbers in range (`nengo_lmu.model_dir.SpikingSettings`,
     `nengo_lmu.readout.ReadoutScheme`), a seed numpy accepts, and, with
     ``memory="spiking"``, a memory whose neuron-to-neuron weights fit in memory
-    (``(memory_d * order)**2`` connections of ``memory_neurons**2`` float64,
-    ``copies`` times while built)."""
+    (``(memory_d * order)**2`` connections of ``(memory_copies *
+    memory_neurons)**2`` float64, ``copies`` times while built)."""
     unknown = sorted(set(spiking) - set(SPIKING_KEYS))
     if unknown:
         raise ValueError(f"unknown spiking setting(s) {unknown}; accepted: {list(SPIKING_KEYS)}")
@@ -422,9 +423,9 @@ def check_spiking_settings(config, memory, spiking, copies=2):
     ReadoutScheme(**{k: spiking[k] for k in ("hold_steps", "window") if k in spiking})
     if memory == "spiking":
         size = int(config.get("memory_d", 1)) * int(config["order"])
-        check_memory("memory_neurons", copies * 8 * size**2 * numbers.memory_neurons**2,
-                     f"the spiking memory ({size} state variables of "
-                     f"{numbers.memory_neurons} neurons)")
+        n = numbers.memory_copies * numbers.memory_neurons
+        check_memory("memory_neurons", copies * 8 * size**2 * n**2,
+                     f"the spiking memory ({size} state variables of {n} neurons)")
     return spiking
 
 
@@ -542,6 +543,7 @@ def _evaluate_spiking(config, params, x_cal, x, y, memory, progress_bar, spiking
         "memory": memory, "steps_per_image": net.steps_per_sequence,
         "hold_steps": net.hold_steps, "window": net.window, "max_rate": net.max_rate,
         "rate_scale": net.alpha, "memory_neurons": net.memory_neurons if memory == "spiking" else 0,
+        "memory_copies": net.memory_copies if memory == "spiking" else 0,
         "memory_max_rate": net.memory_max_rate if memory == "spiking" else 0,
         "seed": net.seed,
         "order": net.order, "units": net.units, "n_trainable": net.n_trainable,
@@ -644,6 +646,7 @@ def loihi_report(model_dir, memory="exact", source="auto", **spiking):
     report = network_report(net, dt=net.dt)
     report.update(memory=memory, order=net.order, units=net.units,
                   memory_neurons=net.memory_neurons if memory == "spiking" else 0,
+                  memory_copies=net.memory_copies if memory == "spiking" else 0,
                   n_trainable=net.n_trainable)
     return report
 

@@ -142,8 +142,9 @@ def test_help(path, capsys):
         (["psmnist", "evaluate", "--model", "X", "--n-test", "0"], "--n-test must be >= 1"),
         (["psmnist", "evaluate", "--model", "X", "--max-rate", "-1"], "--max-rate must be > 0"),
         (["psmnist", "evaluate", "--model", "X", "--window", "2"],
-         "--memory, --max-rate, --hold-steps, --window, --memory-neurons, --memory-max-rate, "
-         "--memory-synapse, --steps-per-element and --seed need --backend loihi"),
+         "--memory, --max-rate, --hold-steps, --window, --memory-neurons, --memory-copies, "
+         "--memory-max-rate, --memory-synapse, --steps-per-element and --seed need --backend "
+         "loihi"),
         (["psmnist", "evaluate", "--model", "X", "--memory-synapse", "0"],
          "--memory-synapse must be > 0"),
         (["psmnist", "finetune", "--model", "X", "--out", "Y", "--memory-synapse", "-0.1"],
