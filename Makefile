@@ -37,6 +37,9 @@ benchmarks: $(STAMP)  ## the full-size measurements (see benchmarks/), about thr
 	$(PY) benchmarks/onchip_memory.py --out results/benchmarks/onchip \
 		--realisations legendre-32,legendre-64,legendre-32x8@950,legendre-64x4@950,legendre-64x8@950 \
 		--n-test 256 --n-nrmse 10 --n-nrmse-emulator 3
+	# averaged copies of the order-64 memory, on the model trained above
+	$(PY) benchmarks/memory_copies.py --model results/benchmarks/onchip/legendre-64 \
+		--out results/benchmarks --report
 	# benchmarks/nir_frameworks.py needs Norse in an environment of its own
 	# (examples/nir/README.md): not run here.
 
