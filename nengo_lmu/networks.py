@@ -85,8 +85,12 @@ class LegendreMemory(nengo.Network):
         output decode only its own neurons (`CopySolver`), so that the
         copies are separate loops whose spike errors average out. On
         nengo_loihi each ensemble is one core, so copies cost neurons and
-        synapses, not cores: two copies of 15 neurons fit an order-64
-        memory in the cores of one copy (docs/spiking_memory.md).
+        synapses, not cores; but nengo_loihi stores each pair of ensembles'
+        weights densely, the zeros between copies too, so a core's synapse
+        memory grows as ``(copies * n_neurons)**2`` per ensemble it hears:
+        an order-64 memory of four copies of 10 neurons fits one chip (72
+        cores with a psMNIST hidden layer, the busiest at 94 % of its
+        synapse memory; docs/spiking_memory.md).
     neuron_type : `nengo.neurons.NeuronType`
         Neuron model of the ensembles. The default,
         `nengo.SpikingRectifiedLinear`, runs on Loihi (so does `nengo.LIF`);
@@ -378,7 +382,9 @@ class LegendreMemory(nengo.Network):
             eye = np.eye(self.memory_d)
             A_rec, B_in = self.mapping_matrices(self.synapse)
             A, B = np.kron(eye, A_rec), np.kron(eye, B_in)
-            # in the ensembles' layout: each copy a loop of its own
+            # in the ensembles' layout: each copy a loop of its own (decoded
+            # by decoded_response from the whole ensemble: a measurement of
+            # the neurons' lag and gain, not the copies' own decoders)
             var, copy = self.ensemble_layout()
             loop = (A[np.ix_(var, var)] * (copy[:, None] == copy[None, :]), B[var],
                     np.tile(u, self.memory_d))
@@ -629,7 +635,9 @@ class OscillatorMemory(LegendreMemory):
     oscillator, against ``(order n_neurons)**2`` for a dense
     `LegendreMemory`. The two state variables of an oscillator rotate into
     each other and share one radius (the larger of the two given).
-    ``state_ensembles`` holds one ensemble per oscillator.
+    ``state_ensembles`` holds one ensemble per oscillator; with ``copies``
+    it has ``2 * copies`` dimensions (copy by copy, each copy's two state
+    variables) and ``2 * copies * n_neurons`` neurons.
     """
 
     system_type = OscillatorBank

@@ -144,6 +144,8 @@ ROWS = [
     (FINETUNE, dict(model_dir="{model}", out="{out}", seed=2**32), ValueError, "seed"),
     (FINETUNE, dict(model_dir="{model}", out="{out}", memory_neurons=0), ValueError,
      "memory_neurons must be an integer >= 1"),
+    (FINETUNE, dict(model_dir="{model}", out="{out}", memory_copies=0), ValueError,
+     "memory_copies must be an integer >= 1"),
     (FINETUNE, dict(model_dir="{model}", out="{out}", max_rate=NAN), ValueError,
      "max_rate must be a positive"),
     (FINETUNE, dict(model_dir="{model}", out="{out}", memory_max_rate=5000), ValueError,
@@ -189,6 +191,11 @@ ROWS = [
     (REPORT, dict(model_dir="{model}", hold_steps=0), ValueError, "hold_steps"),
     (REPORT, dict(model_dir="{model}", memory="spiking", memory_neurons=10**6),
      InsufficientMemoryError, BIG.format("memory_neurons")),
+    # the copies share each ensemble: their weights count as copies * neurons
+    (REPORT, dict(model_dir="{model}", memory="spiking", memory_neurons=1000,
+                  memory_copies=1000), InsufficientMemoryError, BIG.format("memory_neurons")),
+    (REPORT, dict(model_dir="{model}", memory="spiking", memory_copies=1.5), ValueError,
+     "memory_copies must be an integer >= 1"),
 ]
 
 
