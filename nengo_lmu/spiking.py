@@ -88,7 +88,8 @@ def spiking_memory(theta, order, radius, n_neurons, max_rate, synapse=0.1, dt=0.
     `nengo_lmu.networks.OscillatorMemory` (one ensemble of ``2 *
     n_neurons`` per oscillator, recurrent weights within each block only):
     ``n_neurons`` `~nengo.SpikingRectifiedLinear` neurons per state variable
-    (or ``neuron_type``) in each of ``copies`` independent copies, averaged, maximum rates uniform in ``[0.8, 1] * max_rate``,
+    (or ``neuron_type``) in each of ``copies`` independent copies, averaged,
+    maximum rates uniform in ``[0.8, 1] * max_rate``,
     ``intercepts`` (`MEMORY_INTERCEPTS`), radii ``radius`` (one per state
     variable), input filtered on chip (``loihi_input=True``; on the other
     backends `nengo_lmu.make_simulator` filters it on the host), built for

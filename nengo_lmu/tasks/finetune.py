@@ -80,8 +80,8 @@ MEMORY_SIMULATIONS = ("nengo", "emulator")
 
 def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, n_train,
                     n_valid, epochs, batch_size, learning_rate, weight_decay, memory_neurons,
-                    memory_copies, memory_max_rate, max_rate, steps_per_element, memory_dtype, from_rest,
-                    memory_simulation, states_cache, n_synthetic, workers, ray_address,
+                    memory_copies, memory_max_rate, max_rate, steps_per_element, memory_dtype,
+                    from_rest, memory_simulation, states_cache, n_synthetic, workers, ray_address,
                     spiking):
     """`finetune_psmnist`'s checks, before any data are loaded or simulated;
     sets ``spiking``'s readout defaults from the model's own readout.
@@ -139,8 +139,8 @@ def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, 
         spiking.setdefault("window", trained["window"])
     settings = check_spiking_settings(
         config, "spiking", dict(spiking, memory_neurons=memory_neurons,
-                                memory_copies=memory_copies, memory_max_rate=memory_max_rate, max_rate=max_rate, seed=seed,
-                                steps_per_element=k))
+                                memory_copies=memory_copies, memory_max_rate=memory_max_rate,
+                                max_rate=max_rate, seed=seed, steps_per_element=k))
     window = settings.get("window", ReadoutScheme.window)
     # the simulated states (float64, K window + 1 chip steps), scaled copies and
     # NengoDL's float32 feeds (window + 1 steps)
@@ -305,8 +305,8 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     This builds the spiking classifier that ``evaluate_psmnist(out,
     backend="loihi", memory="spiking")`` runs (`SpikingLMUClassifier`,
     calibrated the same way, with the given ``seed``, ``memory_neurons``,
-    ``memory_copies`` and ``memory_max_rate``), simulates its memory with Loihi's neuron model on
-    the first ``n_train`` training images, each after another random one
+    ``memory_copies`` and ``memory_max_rate``), simulates its memory with
+    Loihi's neuron model on the first ``n_train`` training images, each after another random one
     (`SpikingLMUClassifier.memory_states`; with the recurrent weights Loihi
     stores, ``weights="loihi"``, or nengo's, ``"float"``), and on the first ``n_valid``
     validation images back to back, and trains the hidden and output layers,
@@ -390,13 +390,14 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     model_dir, out, seed, states_cache, run_config, params = _check_finetune(
         model_dir, out, seed, weights, readout_loss, readout_draws, n_train, n_valid,
         epochs, batch_size, learning_rate, weight_decay, memory_neurons, memory_copies,
-        memory_max_rate, max_rate, steps_per_element, memory_dtype, from_rest, memory_simulation, states_cache,
-        n_synthetic, workers, ray_address, spiking)
+        memory_max_rate, max_rate, steps_per_element, memory_dtype, from_rest, memory_simulation,
+        states_cache, n_synthetic, workers, ray_address, spiking)
     config = run_config["model"]
     k = steps_per_element
     # the spiking classifier as evaluate_psmnist deploys it (calibrated the same way)
     deployed = deployed_settings(model_dir, "spiking", source, memory_neurons=memory_neurons,
-                                 memory_copies=memory_copies, memory_max_rate=memory_max_rate, seed=seed, max_rate=max_rate,
+                                 memory_copies=memory_copies, memory_max_rate=memory_max_rate,
+                                 seed=seed, max_rate=max_rate,
                                  steps_per_element=k, **spiking)
     net, data = deployed.build(), deployed.data
     x, y = data["train"]
