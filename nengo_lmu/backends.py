@@ -23,6 +23,7 @@ import warnings
 
 import nengo
 import numpy as np
+import scipy.sparse
 from nengo.utils.progress import Progress, ProgressBar, ProgressTracker, timestamp2timedelta
 
 from nengo_lmu.networks import CONFIG_HOOKS, LegendreMemory, loihi_tau
@@ -178,8 +179,12 @@ def build_on_loihi(model, memory, *args, **kwargs):
         if not any(_on_chip(model, top, ens) for ens in top.all_ensembles):
             _idle_block(model)
         return build_network(model, memory, *args, **kwargs)
-    if memory.loihi_input is False or not _on_chip(model, top, memory.state_ensembles[0]):
+    if not _on_chip(model, top, memory.state_ensembles[0]):
         return build_network(model, memory, *args, **kwargs)
+    if memory.loihi_input is False:
+        built = build_network(model, memory, *args, **kwargs)
+        store_copies_sparsely(model, memory)
+        return built
     real = loihi_realisation(memory, model.dt)
     toplevel = model.toplevel is None
     discretize = kwargs.pop("discretize", True) if toplevel else True
@@ -190,6 +195,7 @@ def build_on_loihi(model, memory, *args, **kwargs):
         built = build_network(model, memory, *args, **kwargs)
     if discretize and memory.loihi_calibration:
         round_recurrent_weights(model, memory)
+    store_copies_sparsely(model, memory)  # after the rounding, which reads dense synapses
     if toplevel and discretize:
         from nengo_loihi.builder.discretize import (  # pylint: disable=import-outside-toplevel
             discretize_model,
@@ -201,6 +207,36 @@ def build_on_loihi(model, memory, *args, **kwargs):
         discretize_model(model)
         validate_model(model)
     return built
+
+
+def store_copies_sparsely(model, memory):
+    """Store the recurrent weights of a memory's copies without the zeros
+    between them.
+
+    With ``copies > 1`` each recurrent connection's weights (built by
+    nengo_loihi as one dense synapse, pre neurons x post neurons) are zero
+    between neurons of different copies (`nengo_lmu.networks.CopySolver`).
+    nengo_loihi stores a dense synapse's zeros too, so a core's synapse
+    memory would grow as ``(copies * n_neurons)**2`` per ensemble it hears;
+    stored as sparse rows (each pre neuron's weights to its own copy's post
+    neurons) it grows as ``copies * n_neurons**2``. Only exact zeros are
+    left out, so the currents, and the emulator's spikes, are the same
+    (``tests/test_networks.py``); `round_recurrent_weights` (run before)
+    may fill some of them. Returns the number of synapses changed; a memory
+    of one copy is left alone.
+    """
+    if memory.copies == 1:
+        return 0
+    n_changed = 0
+    for conn in memory.recurrent_connections:
+        syn = model.objs[conn].get("weights") if conn in model.objs else None
+        if syn is None or syn.learning or not all(
+                w.shape[0] == 1 and np.array_equal(np.ravel(i), np.arange(w.size))
+                for w, i in zip(syn.weights, syn.indices)):
+            continue  # not one dense synapse
+        syn.set_weights(scipy.sparse.csr_matrix(np.array([np.ravel(w) for w in syn.weights])))
+        n_changed += 1
+    return n_changed
 
 
 #: What principle 3 is mapped for on Loihi (`loihi_realisation`).

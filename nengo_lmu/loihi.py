@@ -404,15 +404,18 @@ def chip_weights(network, connections, dt=0.001, seed=None):
     nengo_loihi stores 8-bit weights with one exponent per synapse, scaled
     to each block's largest weight, and loses further bits where a synapse's
     weights are far below that (see `quantization_report`). For each of
-    ``connections`` (each built as one dense on-chip synapse, e.g. between
-    ensembles of ``network``), this returns ``(w, w_q)``: the weights
-    nengo_loihi builds before discretizing (pre neurons x post neurons) and
-    the discretized weights scaled back to the same units (least squares
-    over the synapse). `nengo_lmu.memory_simulation.simulate_memory` runs a memory
-    with them (``quantized=True``).
+    ``connections`` (each built as one on-chip synapse between ensembles of
+    ``network``: dense, or, for a memory's copies, sparse rows,
+    `nengo_lmu.backends.store_copies_sparsely`), this returns ``(w, w_q)``:
+    the weights nengo_loihi builds before discretizing (pre neurons x post
+    neurons, zeros where a sparse synapse stores none) and the discretized
+    weights scaled back to the same units (least squares over the synapse).
+    `nengo_lmu.memory_simulation.simulate_memory` runs a memory with them
+    (``quantized=True``).
 
-    Raises a `ValueError` for a connection that is not one dense synapse
-    (sparse, split across cores, or off chip).
+    Raises a `ValueError` for a connection that is not one on-chip synapse
+    of one weight per axon and target (population weights, split across
+    cores, or off chip).
     """
     import numpy as np  # pylint: disable=import-outside-toplevel
 
@@ -422,14 +425,24 @@ def chip_weights(network, connections, dt=0.001, seed=None):
     out = {}
     for conn in connections:
         syn = model.objs[conn].get("weights") if conn in model.objs else None
-        dense = syn is not None and all(
-            np.array_equal(np.ravel(idx), np.arange(np.size(w)))
+        post = getattr(conn.post_obj, "ensemble", conn.post_obj)  # Neurons: their ensemble
+        n_post = getattr(post, "n_neurons", None)
+        simple = syn is not None and n_post is not None and all(
+            np.shape(w)[0] == 1 and np.size(idx) == np.size(w)
             for w, idx in zip(syn.weights, syn.indices))
-        if not dense or id(syn) not in where:
-            raise ValueError(f"{conn} is not one dense on-chip synapse")
+        if not simple or id(syn) not in where:
+            raise ValueError(f"{conn} is not one on-chip synapse of one weight per axon and "
+                             "target")
         quantized, i = where[id(syn)]
-        w = np.array([np.ravel(x) for x in syn.weights], dtype=np.float64)
-        q = np.array([np.ravel(x) for x in quantized.synapses[i].weights], dtype=np.float64)
+
+        def rows(weights, indices, n_post=n_post):
+            out = np.zeros((len(weights), n_post))
+            for k, (w_k, i_k) in enumerate(zip(weights, indices)):
+                out[k, np.ravel(i_k)] = np.ravel(w_k)
+            return out
+
+        w = rows(syn.weights, syn.indices)
+        q = rows(quantized.synapses[i].weights, quantized.synapses[i].indices)
         scale = np.sum(w * q) / np.sum(q * q) if np.any(q) else 0.0
         out[conn] = (w, scale * q)
     return out

@@ -771,3 +771,34 @@ def test_copy_solver_bad_input():
         CopySolver(nengo.solvers.LstsqL2(), 0)
     with pytest.raises(ValueError, match="equal blocks"):
         CopySolver(nengo.solvers.LstsqL2(), 2)(np.ones((5, 3)), np.ones((5, 2)))
+
+
+def test_loihi_stores_the_copies_weights_without_the_zeros_between_them(allclose):
+    """nengo_loihi would store each recurrent synapse densely, zeros between
+    copies included; stored as sparse rows it holds copies * n**2 weights
+    instead of (copies * n)**2, and the emulator's spikes are the same."""
+    from nengo_lmu import backends
+
+    u = nengo.processes.WhiteSignal(0.5, high=3, rms=0.4, seed=1).run_steps(300)
+
+    def run():
+        with nengo.Network(seed=2) as net:
+            stim = nengo.Node(nengo.processes.PresentInput(u, 0.001))
+            # (the chip calibration's rounding would fill the zeros: not here)
+            mem = LegendreMemory(0.5, 3, n_neurons=8, copies=3, seed=2,
+                                 max_rates=nengo.dists.Uniform(200, 300),
+                                 loihi_calibration=False)
+            nengo.Connection(stim, mem.input, synapse=None)
+            p = nengo.Probe(mem.output, synapse=0.02)
+        with make_simulator(net, "loihi", progress_bar=False) as sim:
+            sim.run_steps(300)
+            sizes = [sim.model.objs[c]["weights"].size() for c in mem.recurrent_connections]
+        return sim.data[p], sizes
+
+    sparse, sparse_sizes = run()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backends, "store_copies_sparsely", lambda *args: 0)
+        dense, dense_sizes = run()
+    assert dense_sizes == [24 * 24] * 9 and sparse_sizes == [3 * 8 * 8] * 9
+    assert np.abs(dense).max() > 0.01
+    assert np.array_equal(sparse, dense)

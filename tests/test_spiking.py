@@ -283,7 +283,7 @@ def test_chip_weights_quantize():
     # 8-bit weights scaled to the largest (1.0): 1e-4 and 1e-5 round to zero
     assert np.all((w_chip == 0) == (np.abs(w.T) < 1e-3))
     assert 0 < np.linalg.norm(w_chip - w_float) / np.linalg.norm(w_float) < 0.01
-    with pytest.raises(ValueError, match="not one dense on-chip synapse"):
+    with pytest.raises(ValueError, match="not one on-chip synapse"):
         chip_weights(net, [off_chip])
 
 
