@@ -85,12 +85,14 @@ class LegendreMemory(nengo.Network):
         output decode only its own neurons (`CopySolver`), so that the
         copies are separate loops whose spike errors average out. On
         nengo_loihi each ensemble is one core, so copies cost neurons and
-        synapses, not cores; but nengo_loihi stores each pair of ensembles'
-        weights densely, the zeros between copies too, so a core's synapse
-        memory grows as ``(copies * n_neurons)**2`` per ensemble it hears:
-        an order-64 memory of four copies of 10 neurons fits one chip (72
-        cores with a psMNIST hidden layer, the busiest at 94 % of its
-        synapse memory; docs/spiking_memory.md).
+        synapses, not cores, and the chip build stores each recurrent
+        connection without the zeros between copies
+        (`nengo_lmu.backends.store_copies_sparsely`): ``copies *
+        n_neurons**2`` weights per pair of ensembles. An order-64 psMNIST
+        memory of four copies of 10 neurons fits one chip (72 cores); each
+        ensemble's neurons send an axon to every core they reach, at most
+        4,096 per core, which bounds ``copies * n_neurons`` (see
+        docs/spiking_memory.md).
     neuron_type : `nengo.neurons.NeuronType`
         Neuron model of the ensembles. The default,
         `nengo.SpikingRectifiedLinear`, runs on Loihi (so does `nengo.LIF`);
