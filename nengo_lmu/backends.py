@@ -230,13 +230,18 @@ def store_copies_sparsely(model, memory):
     n_changed = 0
     for conn in memory.recurrent_connections:
         syn = model.objs[conn].get("weights") if conn in model.objs else None
-        if syn is None or syn.learning or not all(
-                w.shape[0] == 1 and np.array_equal(np.ravel(i), np.arange(w.size))
-                for w, i in zip(syn.weights, syn.indices)):
-            continue  # not one dense synapse
+        if syn is None or syn.learning or not _dense(syn):
+            continue
         syn.set_weights(scipy.sparse.csr_matrix(np.array([np.ravel(w) for w in syn.weights])))
         n_changed += 1
     return n_changed
+
+
+def _dense(syn):
+    """Whether a nengo_loihi ``Synapse`` is one dense matrix (each axon's
+    weights to every target, in order)."""
+    return all(w.shape[0] == 1 and np.array_equal(np.ravel(i), np.arange(w.size))
+               for w, i in zip(syn.weights, syn.indices))
 
 
 #: What principle 3 is mapped for on Loihi (`loihi_realisation`).
@@ -312,8 +317,7 @@ def round_recurrent_weights(model, memory):
         if syn is None or block is None or syn.learning or not any(
                 syn is other for other in block.synapses):
             continue
-        if not all(w.shape[0] == 1 and np.array_equal(np.ravel(i), np.arange(w.size))
-                   for w, i in zip(syn.weights, syn.indices)):
+        if not _dense(syn):
             continue
         by_block[block].append((conn, syn))
     n_rounded, covariances = 0, {}

@@ -398,6 +398,17 @@ def _discretized_build(network, dt=0.001, seed=None):
     return model, blocks
 
 
+def _weight_matrix(syn, n_post):
+    """A nengo_loihi ``Synapse`` of one weight per axon and target as a
+    matrix (axons x ``n_post`` targets, zeros where it stores none)."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    out = np.zeros((len(syn.weights), n_post))
+    for k, (w, idx) in enumerate(zip(syn.weights, syn.indices)):
+        out[k, np.ravel(idx)] = np.ravel(w)
+    return out
+
+
 def chip_weights(network, connections, dt=0.001, seed=None):
     """The weights Loihi stores for ``connections``, in floating-point units.
 
@@ -434,15 +445,8 @@ def chip_weights(network, connections, dt=0.001, seed=None):
             raise ValueError(f"{conn} is not one on-chip synapse of one weight per axon and "
                              "target")
         quantized, i = where[id(syn)]
-
-        def rows(weights, indices, n_post=n_post):
-            out = np.zeros((len(weights), n_post))
-            for k, (w_k, i_k) in enumerate(zip(weights, indices)):
-                out[k, np.ravel(i_k)] = np.ravel(w_k)
-            return out
-
-        w = rows(syn.weights, syn.indices)
-        q = rows(quantized.synapses[i].weights, quantized.synapses[i].indices)
+        w = _weight_matrix(syn, n_post)
+        q = _weight_matrix(quantized.synapses[i], n_post)
         scale = np.sum(w * q) / np.sum(q * q) if np.any(q) else 0.0
         out[conn] = (w, scale * q)
     return out

@@ -414,9 +414,10 @@ class LegendreMemory(nengo.Network):
             return transform
         return np.kron(np.eye(self.copies), np.atleast_2d(transform))
 
-    def _output_transform(self, d):
-        """The mean over the copies of ``d`` state variables (None for one copy)."""
-        return None if self.copies == 1 else np.tile(np.eye(d), (1, self.copies)) / self.copies
+    def _input_transform(self, ens, rows):
+        """``B_in u`` (its ``rows``, the state variables ``ens`` holds) into
+        every copy's neurons of ``ens``."""
+        return ens.encoders @ np.tile(self.B_in[rows], (self.copies, 1)) / ens.radius
 
     def _solver(self, solver):
         """``solver`` for each copy's own neurons and dimensions (`CopySolver`)."""
@@ -471,8 +472,7 @@ class LegendreMemory(nengo.Network):
             for i in range(order):
                 conn = self.input_connections[k * order + i]
                 post = conn.post_obj.ensemble
-                conn.transform = post.encoders.sum(axis=1, keepdims=True) * (
-                    self.B_in[i, 0] / post.radius)
+                conn.transform = self._input_transform(post, slice(i, i + 1))
                 conn.synapse = input_synapse
                 for j in range(order):
                     conn = next(rec)
@@ -550,12 +550,10 @@ class LegendreMemory(nengo.Network):
                 # sending B_in u / radius, which saturates its input
                 # neurons for the higher Legendre dimensions.
                 # (backends multiply connections into neurons by gain)
-                # (every copy's neurons: their encoders summed over the axes)
                 self.input_connections.append(nengo.Connection(
                     self.input[k],
                     post.neurons,
-                    transform=post.encoders.sum(axis=1, keepdims=True) * (
-                        self.B_in[i, 0] / post.radius),
+                    transform=self._input_transform(post, slice(i, i + 1)),
                     synapse=self.input_synapse,
                 ))
                 self._connect_output(post, self.output[k * self.order + i], 1)
@@ -574,7 +572,8 @@ class LegendreMemory(nengo.Network):
         if self.copies == 1:
             nengo.Connection(ens, output, synapse=None)
         else:
-            nengo.Connection(ens, output, transform=self._output_transform(d), synapse=None,
+            mean = np.tile(np.eye(d), (1, self.copies)) / self.copies
+            nengo.Connection(ens, output, transform=mean, synapse=None,
                              solver=self._solver(nengo.solvers.LstsqL2()))
 
     def state_estimate(self, decoded, u, dt=None):
@@ -679,10 +678,6 @@ class OscillatorMemory(LegendreMemory):
             self.recurrent_connections.append(nengo.Connection(
                 ens, ens, transform=self._copied(self.A_rec[rows, rows]),
                 synapse=self.realised_tau, solver=self._solver(recurrent_solver)))
-
-    def _input_transform(self, ens, rows):
-        """``B_in u`` (its ``rows``, one oscillator's) into every copy's neurons."""
-        return ens.encoders @ np.tile(self.B_in[rows], (self.copies, 1)) / ens.radius
 
     def ensemble_layout(self):
         """What each dimension of the state ensembles, in order, represents:
