@@ -719,6 +719,26 @@ def test_finetune_states_cache(model_dir, tmp_path):
         finetune_psmnist(str(model_dir), str(tmp_path / "c"),
                          **dict(kwargs, n_valid=20, memory_neurons=6))
     assert not (tmp_path / "c").exists()
+
+    # the states do not depend on the weights: another rate model of the
+    # same network simulates the same states to the bit, so it reads the file
+    other = tmp_path / "other"
+    train_psmnist(str(other), epochs=1, units=16, order=12, n_train=2000, batch_size=100,
+                  learning_rate=1e-2, verbose=0, seed=1)
+    assert not np.array_equal(load_params(str(other / "params.npz"))[0]["W_m"],
+                              load_params(str(model_dir / "params.npz"))[0]["W_m"])
+    finetune_psmnist(str(other), str(tmp_path / "e"),
+                     **dict(kwargs, states_cache=str(tmp_path / "other.npz")))
+    simulated = read_npz(str(tmp_path / "other.npz"), "states", "test")
+    assert all(np.array_equal(simulated[part], stored[part]) for part in ("train", "valid"))
+    assert finetune_psmnist(str(other), str(tmp_path / "f"), **kwargs)["states_from_cache"]
+    # but they do depend on the readout's window
+    train_psmnist(str(tmp_path / "held"), epochs=1, units=16, order=12, n_train=2000,
+                  batch_size=100, learning_rate=1e-2, verbose=0, readout="hold",
+                  hold_steps=20, window=10)
+    with pytest.raises(ValueError, match=r"states_cache: .* differ in readout"):
+        finetune_psmnist(str(tmp_path / "held"), str(tmp_path / "g"), **kwargs)
+    assert not (tmp_path / "g").exists()
     with pytest.raises(ValueError, match="states_cache must be a path ending in .npz"):
         finetune_psmnist(str(model_dir), str(tmp_path / "d"),
                          **dict(kwargs, states_cache=str(tmp_path / "states.json")))

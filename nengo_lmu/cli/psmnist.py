@@ -351,9 +351,10 @@ def _add_finetune(ps_sub):
                     "(--batch-size) runs them, not after another image: half the steps")
     ft.add_argument("--states-cache", metavar="FILE.npz", default=FINETUNE["states_cache"],
                     help="keep the simulated memory states in FILE.npz: the first run "
-                    "writes them, a later one with the same model, memory settings and "
-                    "images (other epochs, learning rate, --out, or a resume) reads them "
-                    "instead of simulating again (default: none)")
+                    "writes them, a later one with the same network, memory settings and "
+                    "images (other epochs, learning rate, --out, a resume, or another "
+                    "model of that network: the states do not depend on its weights) "
+                    "reads them instead of simulating again (default: none)")
     ft.add_argument("--workers", type=number(int, "--workers", 1), default=FINETUNE["workers"],
                     metavar="N",
                     help="with --memory-simulation emulator: emulate the images in chunks on "

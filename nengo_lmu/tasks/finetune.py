@@ -19,7 +19,6 @@ import numpy as np
 from nengo_lmu import training
 from nengo_lmu.data import check_sequences
 from nengo_lmu.io import (
-    file_sha256,
     read_json_array,
     read_npz,
     save_figure,
@@ -157,13 +156,15 @@ def _check_finetune(model_dir, out, seed, weights, readout_loss, readout_draws, 
     return model_dir, out, seed, states_cache, run_config, params
 
 
-def _states_key(model_dir, run_config, spiking_memory, n_train, n_valid, data, source_file):
+def _states_key(run_config, readout, spiking_memory, n_train, n_valid, data, source_file):
     """What the simulated memory states depend on, as stored with them in a
     ``states_cache`` file (strict JSON, as read back): the base model's
-    weights and network, the memory's settings, the images (``source_file``:
-    `data_file` of ``data``)."""
-    key = {"params_sha256": file_sha256(os.path.join(model_dir, "params.npz")),
-           "model": run_config["model"],
+    network and readout window (``readout``: its ``hold_steps`` and
+    ``window``), the memory's settings, the images (``source_file``:
+    `data_file` of ``data``). Not the base model's weights: the memory runs
+    on the images before ``e_x`` (`SpikingLMUClassifier.memory_states`), so
+    the rate models of one network share its states."""
+    key = {"model": run_config["model"], "readout": readout,
            "permutation_seed": run_config.get("permutation_seed", 0),
            "spiking_memory": spiking_memory, "n_train": n_train, "n_valid": n_valid,
            "data_sha256": (source_file or {}).get("sha256"), "data_source": data.source}
@@ -345,10 +346,12 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     same ``states_cache``.
 
     ``states_cache`` (a ``.npz`` path) keeps the simulated states: the first
-    run writes them there (atomically), and a later run with the same base
-    model, memory settings and images (another ``out``, ``epochs``,
-    ``learning_rate``, ... or a resume) reads them instead of simulating the
-    memory again, the same arrays to the bit; a file holding the states of
+    run writes them there (atomically), and a later run with the same
+    network, readout window, memory settings and images (another ``out``,
+    ``epochs``, ``learning_rate``, ... or a resume; or another rate model of
+    the same network, since the states do not depend on its weights) reads
+    them instead of simulating the memory again, the same arrays to the
+    bit; a file holding the states of
     other settings is refused, naming what differs, before anything is
     simulated. Order 64, K = 4: about 170 MB per 5,500 emulated images
     (float32).
@@ -429,8 +432,8 @@ def finetune_psmnist(model_dir, out, memory_neurons=FINETUNE["memory_neurons"],
     x, y = check_sequences(x[:n_train], y[:n_train])
     xv, yv = check_sequences(xv[:n_valid], yv[:n_valid])
     source_file = data_file(data)  # hashes the data file: once
-    key = _states_key(model_dir, run_config, spiking_memory, n_train, n_valid, data,
-                      source_file)
+    key = _states_key(run_config, {"hold_steps": net.hold_steps, "window": net.window},
+                      spiking_memory, n_train, n_valid, data, source_file)
     from_cache = states_cache is not None and os.path.exists(states_cache)
     start = time.perf_counter()
     # where the emulator runs (the seed, always set here, makes the spec valid)
