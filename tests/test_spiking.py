@@ -341,6 +341,14 @@ def test_evaluate_loihi_batched_cli(model_dir, tmp_path):
         results[b] = json.loads(path.read_text())
     assert results[1]["predictions"] == results[3]["predictions"]
     assert len(results[3]["predictions"]) == results[3]["n_test"] == 7
+    # in parts (--start): the predictions of one run, image for image
+    path = tmp_path / "part.json"
+    assert main(["psmnist", "evaluate", "--model", str(model_dir), "--backend", "loihi",
+                 "--start", "4", "--n-test", "3", "--seed", "3", "--batch-size", "2",
+                 "--json", str(path), "--no-progress"]) == 0
+    part = json.loads(path.read_text())
+    assert part["start"] == 4 and part["n_test"] == 3 and results[3]["start"] == 0
+    assert part["predictions"] == results[3]["predictions"][4:]
     assert results[3]["batch_size"] == 3 and results[3]["workers"] == 1
     assert results[3]["from_rest"] and results[3]["s_per_image"] > 0
 

@@ -152,9 +152,11 @@ def cmd_psmnist_evaluate(args, parser):
     check_model(args)
     check_json(args)
     result = evaluate_psmnist(args.model, backend=args.backend, n_test=args.n_test,
-                              batch_size=args.batch_size, **kwargs)
+                              batch_size=args.batch_size, start=args.start, **kwargs)
     print(f"MNIST from {result['data_source']} ({(result['data_file'] or {}).get('path')})")
-    print(f"test accuracy {result['accuracy'] * 100:.2f} % on {result['n_test']} images "
+    images = (f"{result['n_test']} images" if not args.start else
+              f"test images {args.start}-{args.start + result['n_test'] - 1}")
+    print(f"test accuracy {result['accuracy'] * 100:.2f} % on {images} "
           f"({result['backend']}, {result['wall_s']:.0f} s)")
     if args.backend == "loihi":
         _print_loihi_result(result)
@@ -394,6 +396,10 @@ def _add_evaluate(ps_sub):
                     "or the spiking network on Loihi (default: %(default)s)")
     ev.add_argument("--n-test", type=number(int, "--n-test", 1), default=None,
                     help="evaluate the first N test images (default: all 10,000)")
+    ev.add_argument("--start", type=number(int, "--start", 0), default=0, metavar="I",
+                    help="begin at test image I (0-based): --start 2000 --n-test 3000 "
+                    "evaluates images 2,000-4,999, each as in a run of them all, so that "
+                    "a long evaluation can run in parts (default: %(default)s)")
     ev.add_argument("--batch-size", type=number(int, "--batch-size", 1), default=None,
                     metavar="B", help="images run side by side: NengoDL's minibatch with "
                     "--backend dl (default 100); with --backend nengo B images at once in "

@@ -210,8 +210,10 @@ N_CALIBRATION = 1000
 
 def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_size=None,
                      network="temporal", memory="exact", progress_bar=True, workers=1,
-                     ray_address=None, streams=False, **spiking):
-    """Test accuracy of a trained model on the first ``n_test`` test images.
+                     ray_address=None, streams=False, start=0, **spiking):
+    """Test accuracy of a trained model on the first ``n_test`` test images
+    (from the ``start``-th, default the first: images ``start`` to ``start +
+    n_test - 1``, or to the last without ``n_test``).
 
     ``backend="dl"`` runs the temporal network (784 steps per image) in
     NengoDL; ``"nengo"`` in the reference simulator, image by image or
@@ -267,8 +269,11 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     spike for spike against `nengo_loihi.Simulator`, each image's result
     identical whatever the batch size; tens to hundreds of times faster).
     Every result has ``predictions`` (one class per image, in test-set
-    order), ``n_test``, ``batch_size``, ``workers``, ``wall_s`` and
-    ``s_per_image``, so that two runs can be compared image by image.
+    order), ``start``, ``n_test``, ``batch_size``, ``workers``, ``wall_s``
+    and ``s_per_image``, so that two runs can be compared image by image.
+    Each image's prediction does not depend on the others run (from rest,
+    every ``batch_size`` and ``workers``), so a long evaluation can run in
+    parts (``start``) whose predictions, put together, are those of one run.
 
     ``streams=True`` (``backend="loihi"`` with ``batch_size``) runs the
     images back to back instead, in ``batch_size`` streams of consecutive
@@ -300,6 +305,7 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     if network == "closed-form" and backend != "dl":
         raise ValueError("network='closed-form' runs in NengoDL only (backend='dl')")
     check_integer("n_test", n_test, allow_none=True)
+    check_integer("start", start, minimum=0)
     check_integer("batch_size", batch_size, allow_none=True)
     check_choice("memory", memory, MEMORY_MODES)
     distributed = check_integer("workers", workers) > 1 or ray_address is not None
@@ -333,10 +339,13 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
         raise ValueError("memory and the spiking settings apply to backend='loihi' only")
     data = load_psmnist(run_config.get("permutation_seed", 0), source=source)
     x, y = data["test"]
-    if n_test is not None:
-        if not 1 <= n_test <= len(x):
-            raise ValueError(f"n_test must lie in 1..{len(x)}, got {n_test}")
-        x, y = x[:n_test], y[:n_test]
+    if start >= len(x):
+        raise ValueError(f"start must lie in 0..{len(x) - 1}, got {start}")
+    if n_test is not None and not 1 <= n_test <= len(x) - start:
+        raise ValueError(f"n_test must lie in 1..{len(x) - start} (the test images from "
+                         f"start = {start} on), got {n_test}")
+    stop = None if n_test is None else start + n_test
+    x, y = x[start:stop], y[start:stop]
     if backend == "loihi":
         trained = run_config["readout"]
         chip_config, chip_spiking, k = chip_time(config, spiking)
@@ -348,6 +357,7 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
                                    ray_address=ray_address, streams=streams)
         result["steps_per_element"] = k
         result["training_readout"] = trained
+        result["start"] = start
         if trained["scheme"] != "exact":
             result["final_state_accuracy"] = accuracy(rate[1], y)
         result.update(data_source=data.source, data_file=data_file(data))
@@ -381,7 +391,8 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     wall = time.perf_counter() - start
     final = logits[:, 0]
     read = final if hold is None else logits[:, 1:].mean(axis=1)
-    result = {"accuracy": accuracy(read, y), "n_test": int(len(x)), "backend": backend,
+    result = {"accuracy": accuracy(read, y), "start": start, "n_test": int(len(x)),
+              "backend": backend,
               "data_source": data.source, "data_file": data_file(data),
               "network": network, "wall_s": wall, "s_per_image": wall / len(x),
               "batch_size": batch_size, "workers": 1, "training_readout": trained,

@@ -123,6 +123,13 @@ def test_evaluate_errors(trained, tmp_path, capsys):
     out, _ = trained
     with pytest.raises(ValueError, match="n_test must lie in"):
         evaluate_psmnist(str(out), n_test=20000)
+    with pytest.raises(ValueError, match=r"n_test must lie in 1\.\.10 \(the test images from "
+                       r"start = 9990 on\), got 11"):
+        evaluate_psmnist(str(out), n_test=11, start=9990)
+    with pytest.raises(ValueError, match=r"start must lie in 0\.\.9999, got 10000"):
+        evaluate_psmnist(str(out), start=10000)
+    with pytest.raises(ValueError, match=r"start must be an integer >= 0, got -1"):
+        evaluate_psmnist(str(out), start=-1)
 
 
 def test_evaluate_nengo_batched(trained, tmp_path):
@@ -215,6 +222,7 @@ def test_save_params_roundtrip(tmp_path, allclose):
         (["psmnist", "evaluate", "--model", "X", "--backend", "tpu"], "invalid choice: 'tpu'"),
         (["psmnist", "train", "--out", "X", "--hidden-recurrent"], "need --method sequential"),
         (["psmnist", "evaluate", "--model", "X", "--n-test", "0"], "--n-test must be >= 1"),
+        (["psmnist", "evaluate", "--model", "X", "--start", "-1"], "--start must be >= 0"),
     ],
 )
 def test_bad_psmnist_flags(argv, message, capsys):
