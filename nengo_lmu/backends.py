@@ -418,14 +418,82 @@ def _idle_block(model):
 
 def loihi_model(network, dt=0.001):
     """A `nengo_loihi.builder.Model` for ``network``: its on-chip input filter
-    (``decode_tau``) set to the memories' synapse (`loihi_decode_tau`)."""
+    (``decode_tau``) set to the memories' synapse (`loihi_decode_tau`), and
+    blocks too large for a core split so that every piece fits
+    (`FittingBlockShapes`)."""
     from nengo_loihi.builder import Model  # pylint: disable=import-outside-toplevel
 
     model = Model(dt=dt)
+    model.block_shapes = FittingBlockShapes()
     tau = loihi_decode_tau(network)
     if tau is not None:
         model.decode_tau = tau
     return model
+
+
+class FittingBlockShapes(dict):
+    """``model.block_shapes`` of a nengo_loihi model in which a block with no
+    `nengo_loihi.BlockShape` configured is split into the fewest equal
+    pieces whose synapse memory and input axons each fit one core.
+
+    nengo_loihi (1.1, ``split_blocks.split_block``) divides such a block
+    into as many pieces as its totals need, but a piece's synapse memory is
+    more than its share of the total (each axon's weights are rounded up to
+    whole 64-bit words in every piece), so a block near the limit gives a
+    piece that does not fit: the hidden layer heard by four copies of 13
+    neurons of an order-64 memory, 1,064,960 bits in a core of 1,048,576.
+    Here nengo_loihi's own split is tried first (the same build where it
+    fits), then one more piece at a time, each counted as nengo_loihi splits
+    the synapses. A shape configured on the ensemble is used as it is.
+    """
+
+    def get(self, block, default=None):
+        shape = super().get(block, default)
+        if shape is None:
+            shape = fitting_block_shape(block)
+            if shape is not None:
+                self[block] = shape
+        return shape
+
+
+def fitting_block_shape(block):
+    """The `nengo_loihi.BlockShape` that splits ``block`` into the fewest
+    equal pieces each of which fits one core (compartments, input axons,
+    synapse memory, as nengo_loihi splits them; `FittingBlockShapes`); None
+    when it fits as it is, or when no split fits (nengo_loihi's own split
+    then fails its validation, naming the limit)."""
+    from nengo_loihi.block import (  # pylint: disable=import-outside-toplevel
+        MAX_COMPARTMENTS,
+        MAX_IN_AXONS,
+        MAX_OUT_AXONS,
+        MAX_SYNAPSE_BITS,
+    )
+    from nengo_loihi.builder.split_blocks import (  # pylint: disable=import-outside-toplevel
+        split_block,
+        split_synapse,
+    )
+    from nengo_loihi.config import BlockShape  # pylint: disable=import-outside-toplevel
+
+    n = block.compartment.n_compartments
+    n_split = max(-(-n // MAX_COMPARTMENTS),  # nengo_loihi's split
+                  -(-sum(syn.n_axons for syn in block.synapses) // MAX_IN_AXONS),
+                  -(-sum(axon.axon_slots() for axon in block.axons) // MAX_OUT_AXONS),
+                  -(-sum(syn.bits() for syn in block.synapses) // MAX_SYNAPSE_BITS))
+    if n_split <= 1:
+        return None
+    # each piece's weights shrink with its size; its input axons do not
+    for n_pieces in range(n_split, min(n, 4 * n_split) + 1):
+        shape = BlockShape((-(-n // n_pieces),), (n,))
+        pieces = split_block(block, {block: shape})
+        per_synapse = [list(split_synapse(block, syn, pieces)) for syn in block.synapses]
+        if any(len(split) != len(pieces) for split in per_synapse):
+            return None  # a synapse reaches only some pieces: nengo_loihi's split
+        per_piece = list(zip(*per_synapse))
+        if any(sum(new.n_axons for new in piece) > MAX_IN_AXONS for piece in per_piece):
+            return None
+        if all(sum(new.bits() for new in piece) <= MAX_SYNAPSE_BITS for piece in per_piece):
+            return shape
+    return None
 
 
 def make_simulator(network, backend="nengo", dt=0.001, seed=None, **kwargs):

@@ -107,3 +107,88 @@ def test_too_many_compartments_for_one_chip():
 def test_import_is_light():
     code = "import sys, nengo_lmu.loihi; assert 'nengo_loihi' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _heard_by_many(n_post=346, n_pre=52, n_synapses=64, seed=0):
+    """A network whose ``post`` ensemble hears ``n_synapses`` ensembles of
+    ``n_pre`` neurons, neuron to neuron: the hidden layer of a classifier
+    whose order-64 memory has four copies of 13 neurons per state variable."""
+    rng = np.random.RandomState(seed)
+    lif = nengo.SpikingRectifiedLinear()
+    with nengo.Network(seed=seed) as net:
+        stim = nengo.Node(np.sin)
+        net.post = nengo.Ensemble(n_post, 1, neuron_type=lif)
+        for _ in range(n_synapses):
+            pre = nengo.Ensemble(n_pre, 1, neuron_type=lif)
+            nengo.Connection(stim, pre)
+            nengo.Connection(pre.neurons, net.post.neurons,
+                             transform=rng.uniform(-1e-3, 1e-3, (n_post, n_pre)))
+    return net
+
+
+def test_blocks_split_to_fit_cores():
+    """nengo_loihi splits a block by its totals, and a piece of the hidden
+    layer heard by 64 ensembles of 52 neurons needs more synapse memory than
+    a core has; `loihi_model` splits it into the fewest pieces that fit
+    (12 of at most 29 neurons, where 11 do not), as nengo_loihi counts
+    them, and a block that fits nengo_loihi's own split keeps it."""
+    import nengo_loihi  # pylint: disable=import-outside-toplevel
+    from nengo_loihi.block import MAX_SYNAPSE_BITS  # pylint: disable=import-outside-toplevel
+    from nengo.exceptions import BuildError  # pylint: disable=import-outside-toplevel
+
+    net = _heard_by_many()
+    with pytest.raises(BuildError, match=r"Total synapse bits \(1064960\) exceeded max "
+                       r"\(1048576\)"):
+        nengo_loihi.Simulator(net)
+    with make_simulator(net, "loihi") as sim:
+        report = resource_report(sim)
+        pieces = sim.model.objs[net.post]["out"]
+    assert [p.compartment.n_compartments for p in pieces] == [29] * 11 + [27]
+    assert report["fits_one_chip"] and report["cores"] == 64 + 12
+    assert max(sum(s.bits() for s in p.synapses) for p in pieces) <= MAX_SYNAPSE_BITS
+
+    # eight copies' worth of 40 neurons: nengo_loihi's own 8 pieces fit, and stay
+    fitting = _heard_by_many(n_pre=40)
+    with nengo_loihi.Simulator(fitting) as sim:
+        own = [p.compartment.n_compartments for p in sim.model.objs[fitting.post]["out"]]
+    with make_simulator(fitting, "loihi") as sim:
+        assert [p.compartment.n_compartments
+                for p in sim.model.objs[fitting.post]["out"]] == own == [44] * 7 + [38]
+
+
+def test_fitting_block_shape_is_the_fewest_pieces():
+    """`fitting_block_shape` on a block by itself: one piece fewer than it
+    gives leaves a piece over the synapse memory, as counted by nengo_loihi's
+    own split of the block and its synapses."""
+    from nengo_loihi.block import (  # pylint: disable=import-outside-toplevel
+        MAX_SYNAPSE_BITS,
+        LoihiBlock,
+        Synapse,
+    )
+    from nengo_loihi.builder.split_blocks import (  # pylint: disable=import-outside-toplevel
+        split_block,
+        split_synapse,
+    )
+    from nengo_loihi.config import BlockShape  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.backends import fitting_block_shape  # pylint: disable=import-outside-toplevel
+
+    rng = np.random.RandomState(1)
+    block = LoihiBlock(346)
+    for _ in range(64):
+        synapse = Synapse(52)
+        synapse.set_weights(rng.uniform(-1, 1, size=(52, 346)))
+        block.add_synapse(synapse)
+
+    def worst(shape):
+        pieces = split_block(block, {block: shape})
+        split = [list(split_synapse(block, s, pieces)) for s in block.synapses]
+        return max(sum(new.bits() for new in piece) for piece in zip(*split))
+
+    shape = fitting_block_shape(block)
+    n_pieces = -(-346 // shape.shape[0])
+    # nengo_loihi's split: its totals need 10
+    assert n_pieces > -(-sum(s.bits() for s in block.synapses) // MAX_SYNAPSE_BITS) == 10
+    assert worst(shape) <= MAX_SYNAPSE_BITS
+    assert worst(BlockShape((-(-346 // (n_pieces - 1)),), (346,))) > MAX_SYNAPSE_BITS
+    assert fitting_block_shape(LoihiBlock(346)) is None  # fits one core as it is
