@@ -398,8 +398,9 @@ def _add_evaluate(ps_sub):
                     help="evaluate the first N test images (default: all 10,000)")
     ev.add_argument("--start", type=number(int, "--start", 0), default=0, metavar="I",
                     help="begin at test image I (0-based): --start 2000 --n-test 3000 "
-                    "evaluates images 2,000-4,999, each as in a run of them all, so that "
-                    "a long evaluation can run in parts (default: %(default)s)")
+                    "evaluates images 2,000-4,999; each image from rest gets the prediction "
+                    "of a run of them all, so a long evaluation can run in parts "
+                    "(default: %(default)s)")
     ev.add_argument("--batch-size", type=number(int, "--batch-size", 1), default=None,
                     metavar="B", help="images run side by side: NengoDL's minibatch with "
                     "--backend dl (default 100); with --backend nengo B images at once in "

@@ -271,9 +271,11 @@ def evaluate_psmnist(model_dir, backend="dl", n_test=None, source="auto", batch_
     Every result has ``predictions`` (one class per image, in test-set
     order), ``start``, ``n_test``, ``batch_size``, ``workers``, ``wall_s``
     and ``s_per_image``, so that two runs can be compared image by image.
-    Each image's prediction does not depend on the others run (from rest,
-    every ``batch_size`` and ``workers``), so a long evaluation can run in
-    parts (``start``) whose predictions, put together, are those of one run.
+    Where each image runs from rest (all but Loihi without ``batch_size``
+    and ``streams=True``, which run images back to back), its prediction
+    does not depend on the other images run, so a long evaluation can run
+    in parts (``start``) whose predictions, put together, are those of one
+    run.
 
     ``streams=True`` (``backend="loihi"`` with ``batch_size``) runs the
     images back to back instead, in ``batch_size`` streams of consecutive
