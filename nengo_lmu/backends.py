@@ -463,9 +463,7 @@ def fitting_block_shape(block):
     when it fits as it is, or when no split fits (nengo_loihi's own split
     then fails its validation, naming the limit)."""
     from nengo_loihi.block import (  # pylint: disable=import-outside-toplevel
-        MAX_COMPARTMENTS,
         MAX_IN_AXONS,
-        MAX_OUT_AXONS,
         MAX_SYNAPSE_BITS,
     )
     from nengo_loihi.builder.split_blocks import (  # pylint: disable=import-outside-toplevel
@@ -474,17 +472,16 @@ def fitting_block_shape(block):
     )
     from nengo_loihi.config import BlockShape  # pylint: disable=import-outside-toplevel
 
-    n = block.compartment.n_compartments
-    n_split = max(-(-n // MAX_COMPARTMENTS),  # nengo_loihi's split
-                  -(-sum(syn.n_axons for syn in block.synapses) // MAX_IN_AXONS),
-                  -(-sum(axon.axon_slots() for axon in block.axons) // MAX_OUT_AXONS),
-                  -(-sum(syn.bits() for syn in block.synapses) // MAX_SYNAPSE_BITS))
-    if n_split <= 1:
+    own = {}  # nengo_loihi's split, by totals
+    pieces = split_block(block, own)
+    if len(pieces) == 1:
         return None
+    n, n_split, shape = block.compartment.n_compartments, len(pieces), own[block]
     # each piece's weights shrink with its size; its input axons do not
     for n_pieces in range(n_split, min(n, 4 * n_split) + 1):
-        shape = BlockShape((-(-n // n_pieces),), (n,))
-        pieces = split_block(block, {block: shape})
+        if n_pieces > n_split:
+            shape = BlockShape((-(-n // n_pieces),), (n,))
+            pieces = split_block(block, {block: shape})
         per_synapse = [list(split_synapse(block, syn, pieces)) for syn in block.synapses]
         if any(len(split) != len(pieces) for split in per_synapse):
             return None  # a synapse reaches only some pieces: nengo_loihi's split
